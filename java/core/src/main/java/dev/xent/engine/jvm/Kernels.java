@@ -1,0 +1,46 @@
+package dev.xent.engine.jvm;
+
+import dev.xent.DType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The inner loops of the Java engine, over one tile of at most {@link JavaEngine#TILE} classes of
+ * one row. Offsets are in bytes and point at the tile's first class; {@code cs} is the class stride
+ * in elements (1 for row-contiguous layouts, the only stride the vector kernels take). Weights are
+ * fp32 and contiguous ({@code wOff} the byte offset of the tile's first class); a null weight
+ * segment means all ones. {@code e} buffers are fp32 with the logits' class stride.
+ */
+interface Kernels {
+
+    /** max_k z_k (NaN if any is NaN). */
+    float max(DType dt, MemorySegment z, long zOff, long cs, int n);
+
+    /** sum_k exp(z_k - m); with {@code e} non-null also stores each exp(z_k - m) there (fp32). */
+    float expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff);
+
+    /** sum_k w_k (z_k - ref), terms with w_k == 0 counting 0. */
+    float shiftedSum(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, MemorySegment w, long wOff);
+
+    /**
+     * With wt_k = w_k (c1 t_k + c0): acc[0] += sum_k wt_k, acc[1] += sum_k wt_k (z_k - ref), terms
+     * with wt_k == 0 counting 0. t has the logits' dtype and class stride.
+     */
+    void targetSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
+            MemorySegment t, long tOff, float c1, float c0, MemorySegment w, long wOff, double[] acc);
+
+    /** e_k = a e_k - b w_k, in place on an fp32 buffer. */
+    void scaleE(MemorySegment e, long eOff, long cs, int n, float a, float b, MemorySegment w, long wOff);
+
+    /** g_k = a exp((z_k - m) - logS) - b w_k, stored in dt. g may be z. */
+    void grad(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, long cs, int n,
+            float m, float logS, float a, float b, MemorySegment w, long wOff, float[] tmp);
+
+    /** g_k = a exp((z_k - m) - logS) - w_k (b1 t_k + b0), stored in dt. g may be z. */
+    void gradTargets(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, long cs, int n,
+            float m, float logS, float a, float b1, float b0, MemorySegment t, long tOff,
+            MemorySegment w, long wOff, float[] tmp);
+
+    /** out_k = (z_k - m) - logS, stored in dt. out may be z. */
+    void logSoftmax(DType dt, MemorySegment z, long zOff, MemorySegment out, long oOff, long cs, int n,
+            float m, float logS, float[] tmp);
+}

@@ -1,0 +1,102 @@
+package dev.xent.engine.jvm;
+
+import dev.xent.DType;
+import java.lang.foreign.MemorySegment;
+
+/** Plain loops, any class stride; the fallback without the Vector API and the strided-layout path. */
+final class ScalarKernels implements Kernels {
+    static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() {}
+
+    private static float weight(MemorySegment w, long wOff, int k) {
+        return w == null ? 1f : Elem.get(DType.F32, w, wOff + 4L * k);
+    }
+
+    @Override
+    public float max(DType dt, MemorySegment z, long zOff, long cs, int n) {
+        long step = cs * dt.byteSize();
+        float m = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < n; k++) m = Math.max(m, Elem.get(dt, z, zOff + k * step));
+        return m;
+    }
+
+    @Override
+    public float expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff) {
+        long step = cs * dt.byteSize();
+        long eStep = cs * 4;
+        double s = 0;
+        for (int k = 0; k < n; k++) {
+            float x = (float) Math.exp(Elem.get(dt, z, zOff + k * step) - m);
+            if (e != null) Elem.set(DType.F32, e, eOff + k * eStep, x);
+            s += x;
+        }
+        return (float) s;
+    }
+
+    @Override
+    public float shiftedSum(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, MemorySegment w, long wOff) {
+        long step = cs * dt.byteSize();
+        double s = 0;
+        for (int k = 0; k < n; k++) {
+            float wk = weight(w, wOff, k);
+            if (wk != 0) s += wk * (Elem.get(dt, z, zOff + k * step) - ref);
+        }
+        return (float) s;
+    }
+
+    @Override
+    public void targetSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
+            MemorySegment t, long tOff, float c1, float c0, MemorySegment w, long wOff, double[] acc) {
+        long step = cs * dt.byteSize();
+        double tw = 0;
+        double s = 0;
+        for (int k = 0; k < n; k++) {
+            float wt = weight(w, wOff, k) * (c1 * Elem.get(dt, t, tOff + k * step) + c0);
+            tw += wt;
+            if (wt != 0) s += wt * (Elem.get(dt, z, zOff + k * step) - ref);
+        }
+        acc[0] += tw;
+        acc[1] += s;
+    }
+
+    @Override
+    public void scaleE(MemorySegment e, long eOff, long cs, int n, float a, float b, MemorySegment w, long wOff) {
+        long step = cs * 4;
+        for (int k = 0; k < n; k++) {
+            long o = eOff + k * step;
+            Elem.set(DType.F32, e, o, a * Elem.get(DType.F32, e, o) - b * weight(w, wOff, k));
+        }
+    }
+
+    @Override
+    public void grad(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, long cs, int n,
+            float m, float logS, float a, float b, MemorySegment w, long wOff, float[] tmp) {
+        long step = cs * dt.byteSize();
+        for (int k = 0; k < n; k++) {
+            float p = (float) Math.exp((Elem.get(dt, z, zOff + k * step) - m) - logS);
+            Elem.set(dt, g, gOff + k * step, a * p - b * weight(w, wOff, k));
+        }
+    }
+
+    @Override
+    public void gradTargets(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, long cs, int n,
+            float m, float logS, float a, float b1, float b0, MemorySegment t, long tOff,
+            MemorySegment w, long wOff, float[] tmp) {
+        long step = cs * dt.byteSize();
+        for (int k = 0; k < n; k++) {
+            float p = (float) Math.exp((Elem.get(dt, z, zOff + k * step) - m) - logS);
+            float tk = Elem.get(dt, t, tOff + k * step);
+            Elem.set(dt, g, gOff + k * step, a * p - weight(w, wOff, k) * (b1 * tk + b0));
+        }
+    }
+
+    @Override
+    public void logSoftmax(DType dt, MemorySegment z, long zOff, MemorySegment out, long oOff, long cs, int n,
+            float m, float logS, float[] tmp) {
+        long step = cs * dt.byteSize();
+        for (int k = 0; k < n; k++) {
+            Elem.set(dt, out, oOff + k * step, (Elem.get(dt, z, zOff + k * step) - m) - logS);
+        }
+    }
+}
