@@ -1,0 +1,104 @@
+package dev.xent.cli;
+
+import dev.xent.CrossEntropy;
+import dev.xent.IndexType;
+import dev.xent.Logits;
+import dev.xent.Loss;
+import dev.xent.Reduction;
+import dev.xent.Targets;
+import java.util.Arrays;
+
+/**
+ * {@code --op ce}: PyTorch's {@code F.cross_entropy(logits, target, weight, ignore_index,
+ * reduction, label_smoothing)} through xent's {@link CrossEntropy}. Class-index targets are
+ * int64 or int32 of shape (N) or (N, d1..dk); probability targets are floats of the logits'
+ * shape. The gradient is that of the reduced loss with upstream gradient 1 (for {@code none},
+ * of the sum of the per-row losses).
+ */
+final class CrossEntropyOp implements LossOp {
+
+    @Override
+    public String name() {
+        return "ce";
+    }
+
+    @Override
+    public String description() {
+        return "softmax cross-entropy, as torch.nn.functional.cross_entropy";
+    }
+
+    @Override
+    public LossResult compute(LossRequest r) {
+        LogitsInput in = r.logits();
+        Logits z = in.logits();
+        Targets targets = targets(r);
+        CrossEntropy ce;
+        try {
+            ce = r.xent().crossEntropy()
+                    .withReduction(r.reduction())
+                    .withIgnoreIndex(r.ignoreIndex())
+                    .withLabelSmoothing(r.labelSmoothing())
+                    .withWeight(weights(r, z.classes()));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        Loss loss;
+        Logits grad = r.wantGrad() ? in.newBuffer() : null;
+        try {
+            loss = grad == null ? ce.forward(z, targets) : ce.forwardBackward(z, targets, grad);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(r.targetName() + ": " + e.getMessage());
+        }
+        Logits logProbs = null;
+        if (r.wantLogProbs()) {
+            logProbs = in.newBuffer();
+            r.xent().logSoftmax(z, logProbs);
+        }
+        long[] rowShape = z.rowShape();
+        NpyArray lossArray = r.reduction() == Reduction.NONE
+                ? NpyArray.ofFloats(loss.perRow(), rowShape)
+                : NpyArray.ofFloats(new float[] {loss.value()});
+        String summary = r.reduction() == Reduction.NONE
+                ? "none: " + z.rows() + " per-row losses, sum = " + loss.sum()
+                : r.reduction().name().toLowerCase(java.util.Locale.ROOT) + " = " + loss.value() + " over " + z.rows() + " rows";
+        return new LossResult(lossArray, NpyArray.ofFloats(loss.lse(), rowShape),
+                grad == null ? null : in.toNpy(grad),
+                logProbs == null ? null : in.toNpy(logProbs),
+                z.rows(), summary);
+    }
+
+    private static Targets targets(LossRequest r) {
+        NpyArray t = r.target();
+        LogitsInput in = r.logits();
+        long[] rowShape = in.logits().rowShape();
+        switch (t.dtype()) {
+            case INT64, INT32 -> {
+                if (!Arrays.equals(t.shape(), rowShape)) {
+                    throw new UserError(r.targetName() + ": class-index targets of shape " + t.shapeString()
+                            + " do not match logits of shape " + in.shapeString() + ": expected "
+                            + NpyArray.shapeString(rowShape));
+                }
+                return Targets.classes(t.data(), t.dtype() == NpyDType.INT64 ? IndexType.I64 : IndexType.I32);
+            }
+            default -> {
+                if (t.dtype().isFloat() || t.dtype() == NpyDType.UINT16 && in.storage() == LogitsInput.Storage.BF16_BITS) {
+                    return Targets.probabilities(in.probabilities(t, r.targetName()), in.logits().dtype());
+                }
+                throw new UserError(r.targetName() + ": targets must be int64 or int32 class indices or float probabilities, got "
+                        + t.dtype().numpyName());
+            }
+        }
+    }
+
+    private static float[] weights(LossRequest r, long classes) {
+        NpyArray w = r.weight();
+        if (w == null) return null;
+        if (!w.dtype().isFloat()) {
+            throw new UserError(r.weightName() + ": weights must be float32 or float64, got " + w.dtype().numpyName());
+        }
+        if (w.ndim() != 1 || w.shape()[0] != classes) {
+            throw new UserError(r.weightName() + ": weights must have shape (" + classes + ",), one per class, got " + w.shapeString());
+        }
+        return w.toFloats();
+    }
+}
