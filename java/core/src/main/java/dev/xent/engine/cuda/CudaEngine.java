@@ -1,0 +1,257 @@
+package dev.xent.engine.cuda;
+
+import dev.xent.DType;
+import dev.xent.Layout;
+import dev.xent.Targets;
+import dev.xent.engine.CrossEntropyCall;
+import dev.xent.engine.Engine;
+import dev.xent.engine.Pass;
+import dev.xent.ffi.XentLibrary;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The engine over one loaded xent library: {@code libxent_cuda.so} ("cuda") or the host emulator
+ * {@code libxent_emu.so} ("cuda-emu").
+ *
+ * <p>The {@link Engine} methods take host segments: each call copies its inputs to device memory
+ * of its own, runs the kernel on the default stream, copies the outputs back (which waits for the
+ * kernel), and checks the kernel's error word, throwing {@link IllegalArgumentException} naming
+ * the row and value of a bad label. Per call: one device allocation for the logits (the gradient is
+ * computed in place there) and one for everything else, one upload of the logits and one of the
+ * small inputs, one download of the small outputs and one of the gradient.
+ *
+ * <p>{@link #device()} gives the ops on device memory the caller already owns, with no copy and
+ * no hidden synchronisation.
+ */
+public final class CudaEngine implements Engine {
+    /** Sub-buffers of the scratch allocation start at multiples of this (cudaMalloc's own alignment). */
+    private static final long ALIGN = 256;
+
+    private final String name;
+    private final XentLibrary lib;
+    private final DeviceOps ops;
+    private final Path path;
+    private final String description;
+
+    CudaEngine(String name, XentLibrary lib, Path path, String deviceName) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.lib = Objects.requireNonNull(lib, "lib");
+        this.ops = new DeviceOps(lib);
+        this.path = path;
+        this.description = name + ": " + deviceName + " via " + path;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    /** The library file this engine runs. */
+    public Path libraryPath() {
+        return path;
+    }
+
+    /** The ops on caller-owned device memory: raw addresses and a stream, no copy, no hidden sync. */
+    public DeviceOps device() {
+        return ops;
+    }
+
+    // ---- cross-entropy -------------------------------------------------------------------------
+
+    @Override
+    public void crossEntropy(CrossEntropyCall call) {
+        Layout layout = call.layout();
+        DType dtype = call.dtype();
+        Pass pass = call.pass();
+        long rows = layout.rows();
+        long classes = layout.classes();
+        long logitsBytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        boolean forward = pass != Pass.BACKWARD;
+        boolean backward = pass != Pass.FORWARD;
+        if (backward && call.grad() == null) throw new IllegalArgumentException(pass + " needs a gradient buffer");
+        if (call.lse() == null && pass == Pass.BACKWARD) throw new IllegalArgumentException("BACKWARD needs the saved lse");
+
+        // Scratch layout. The head [0, headEnd) is what comes back: error word, lse, row losses,
+        // and the two leading workspace floats (reduced loss, denominator). Then the inputs.
+        Slots s = new Slots();
+        Targets targets = call.targets();
+        Targets.ClassIndices indices = targets instanceof Targets.ClassIndices c ? c : null;
+        Targets.Probabilities probabilities = targets instanceof Targets.Probabilities p ? p : null;
+        long rowBytes = Math.multiplyExact(rows, (long) Float.BYTES);
+        long oError = indices != null ? s.add(2 * Long.BYTES) : -1;
+        long oLse = s.add(rowBytes);
+        long oLoss = forward ? s.add(rowBytes) : -1;
+        long oWorkspace = s.add(Math.multiplyExact(ops.workspaceFloats(rows, classes), (long) Float.BYTES));
+        long headEnd = oWorkspace + 2 * Float.BYTES;
+        long oWeight = call.weight() != null ? s.add(classes * Float.BYTES) : -1;
+        long oUpstream = backward && call.upstream() != null ? s.add(call.upstream().byteSize()) : -1;
+        long labelBytes = indices != null ? Math.multiplyExact(rows, (long) indices.type().byteSize()) : 0;
+        long oLabels = indices != null ? s.add(labelBytes) : -1;
+        long stagedEnd = s.size();
+        long targetBytes = probabilities != null ? Math.multiplyExact(Math.multiplyExact(rows, classes), (long) dtype.byteSize()) : 0;
+        long oTargets = probabilities != null ? s.add(targetBytes) : -1;
+
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
+            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
+            MemorySegment stage = arena.allocate(stagedEnd, ALIGN);
+            if (indices != null) {
+                stage.set(ValueLayout.JAVA_LONG, oError, -1L);
+                stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
+                MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
+            }
+            if (pass == Pass.BACKWARD) MemorySegment.copy(call.lse(), 0, stage, oLse, rowBytes);
+            if (oWeight >= 0) MemorySegment.copy(call.weight(), 0, stage, oWeight, classes * Float.BYTES);
+            if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
+            scratch.copyFrom(stage, 0);
+            if (probabilities != null) scratch.copyFrom(probabilities.data().asSlice(0, targetBytes), oTargets);
+            logits.copyFrom(call.logits().asSlice(0, logitsBytes));
+
+            long base = scratch.address();
+            long z = logits.address();
+            long grad = backward ? z : 0; // in place on our own device copy
+            long weight = at(base, oWeight);
+            long upstream = at(base, oUpstream);
+            long rowLoss = at(base, oLoss);
+            long lse = base + oLse;
+            long workspace = base + oWorkspace;
+            if (indices != null) {
+                long labels = base + oLabels;
+                long error = base + oError;
+                switch (pass) {
+                    case FORWARD -> ops.crossEntropyForward(dtype, z, layout, indices.type(), labels, weight,
+                            call.ignoreIndex(), call.labelSmoothing(), call.reduction(), rowLoss, lse, workspace, error, 0);
+                    case BACKWARD -> ops.crossEntropyBackward(dtype, z, grad, layout, indices.type(), labels, weight,
+                            call.ignoreIndex(), call.labelSmoothing(), call.reduction(), upstream, lse, workspace, error, 0);
+                    case FORWARD_BACKWARD -> ops.crossEntropyForwardBackward(dtype, z, grad, layout, indices.type(), labels,
+                            weight, call.ignoreIndex(), call.labelSmoothing(), call.reduction(), upstream, rowLoss, lse,
+                            workspace, error, 0);
+                }
+            } else {
+                long t = base + oTargets;
+                switch (pass) {
+                    case FORWARD -> ops.softCrossEntropyForward(dtype, z, layout, t, weight, call.labelSmoothing(),
+                            call.reduction(), rowLoss, lse, workspace, 0);
+                    case BACKWARD -> ops.softCrossEntropyBackward(dtype, z, grad, layout, t, weight, call.labelSmoothing(),
+                            call.reduction(), upstream, lse, workspace, 0);
+                    case FORWARD_BACKWARD -> ops.softCrossEntropyForwardBackward(dtype, z, grad, layout, t, weight,
+                            call.labelSmoothing(), call.reduction(), upstream, rowLoss, lse, workspace, 0);
+                }
+            }
+
+            // Back to the host: the copy waits for the kernel. Check the error word before any output is written.
+            MemorySegment head = stage.asSlice(0, headEnd);
+            scratch.copyTo(0, head);
+            if (indices != null) {
+                Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
+                if (bad.isPresent()) throw bad.get().toException(classes, call.ignoreIndex());
+            }
+            if (forward) {
+                if (call.lse() != null) MemorySegment.copy(head, oLse, call.lse(), 0, rowBytes);
+                if (call.rowLoss() != null) MemorySegment.copy(head, oLoss, call.rowLoss(), 0, rowBytes);
+                if (call.reduced() != null) MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
+            }
+            if (backward) copyBack(logits, call.grad(), layout, dtype, call.grad().equals(call.logits()), arena);
+        }
+    }
+
+    // ---- softmax family ------------------------------------------------------------------------
+
+    @Override
+    public void logSoftmax(Layout layout, DType dtype, MemorySegment in, MemorySegment out) {
+        softmaxLike(layout, dtype, in, out, true);
+    }
+
+    @Override
+    public void softmax(Layout layout, DType dtype, MemorySegment in, MemorySegment out) {
+        softmaxLike(layout, dtype, in, out, false);
+    }
+
+    private void softmaxLike(Layout layout, DType dtype, MemorySegment in, MemorySegment out, boolean log) {
+        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer data = DeviceBuffer.allocate(lib, bytes, arena);
+            data.copyFrom(in.asSlice(0, bytes));
+            long z = data.address();
+            if (log) {
+                ops.logSoftmax(dtype, z, z, layout, 0);
+            } else {
+                ops.softmax(dtype, z, z, layout, 0);
+            }
+            copyBack(data, out, layout, dtype, out.equals(in), arena);
+        }
+    }
+
+    @Override
+    public void logSumExp(Layout layout, DType dtype, MemorySegment in, MemorySegment out) {
+        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long outBytes = Math.multiplyExact(layout.rows(), (long) Float.BYTES);
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer data = DeviceBuffer.allocate(lib, bytes, arena);
+            DeviceBuffer result = DeviceBuffer.allocate(lib, outBytes, arena);
+            data.copyFrom(in.asSlice(0, bytes));
+            ops.logSumExp(dtype, data.address(), result.address(), layout, 0);
+            result.copyTo(0, out.asSlice(0, outBytes));
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * Copies a logits-shaped result from the device into {@code host}. Row padding (row stride
+     * larger than C * inner) of {@code host} is left as it was: the device copy's padding holds the
+     * input's bytes, so a padded layout goes through a host staging copy and only the rows' elements
+     * are written, unless {@code host} is the input itself (in place), whose padding it already is.
+     */
+    private static void copyBack(DeviceBuffer device, MemorySegment host, Layout layout, DType dtype, boolean inPlace, Arena arena) {
+        long esize = dtype.byteSize();
+        long bytes = layout.extent() * esize;
+        if (bytes == 0) return;
+        boolean dense = layout.outerStride() == layout.classes() * layout.inner();
+        if (dense || inPlace) {
+            device.copyTo(0, host.asSlice(0, bytes));
+            return;
+        }
+        MemorySegment stage = arena.allocate(bytes, ALIGN);
+        device.copyTo(0, stage);
+        long block = layout.classes() * layout.inner() * esize;
+        long stride = layout.outerStride() * esize;
+        for (long o = 0; o < layout.outer(); o++) {
+            MemorySegment.copy(stage, o * stride, host, o * stride, block);
+        }
+    }
+
+    private static long at(long base, long offset) {
+        return offset < 0 ? 0 : base + offset;
+    }
+
+    /** Offsets of aligned sub-buffers in one allocation. */
+    private static final class Slots {
+        private long size;
+
+        long add(long bytes) {
+            long offset = (size + ALIGN - 1) / ALIGN * ALIGN;
+            size = Math.addExact(offset, bytes);
+            return offset;
+        }
+
+        long size() {
+            return size;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

@@ -1,0 +1,272 @@
+package dev.xent.engine.cuda;
+
+import dev.xent.DType;
+import dev.xent.IndexType;
+import dev.xent.Layout;
+import dev.xent.Reduction;
+import dev.xent.ffi.XentLibrary;
+import dev.xent.ffi.xent_h;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The xent ops on device memory the caller already owns: raw device addresses (as {@code long},
+ * 0 for NULL) and a stream ({@code cudaStream_t} as a {@code long}, 0 for the default stream).
+ * Nothing is copied and nothing synchronises: every compute method only enqueues work on the
+ * stream, exactly as the C functions of native/include/xent.h it mirrors, so a training stack
+ * whose logits already live on the GPU pays no copy and keeps its own synchronisation points.
+ *
+ * <p>Class-index calls take {@code errorInfo}, the address of 2 device int64 (or 0 for none): set
+ * it with {@link #resetErrorInfo(long, long)} before the call, and read it with {@link
+ * #readErrorInfo(long, long)} at a synchronisation point of your choosing; a label outside
+ * [0, C) that is not {@code ignoreIndex} makes its row contribute nothing and is recorded there.
+ *
+ * <p>Argument errors the library detects (null pointers, bad sizes) throw {@link
+ * IllegalArgumentException}; CUDA errors throw {@link XentException}. Obtain an instance from
+ * {@link CudaEngine#device()}. Thread-safe, as the C library is.
+ */
+public final class DeviceOps {
+    private final XentLibrary lib;
+
+    DeviceOps(XentLibrary lib) {
+        this.lib = Objects.requireNonNull(lib, "lib");
+    }
+
+    /** The bound library, for calls this class does not wrap. */
+    public XentLibrary library() {
+        return lib;
+    }
+
+    // ---- devices and memory ------------------------------------------------------------------
+
+    /** Whether the library is the host emulator (device addresses are then host addresses). */
+    public boolean isEmulator() {
+        return lib.xent_is_emulator() != 0;
+    }
+
+    /** Number of devices. */
+    public int deviceCount() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
+            XentStatus.check(lib, lib.xent_device_count(count), "xent_device_count");
+            return count.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /** The device's name. */
+    public String deviceName(int device) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocate(256);
+            XentStatus.check(lib, lib.xent_device_name(device, name, name.byteSize()), "xent_device_name(" + device + ")");
+            return name.getString(0);
+        }
+    }
+
+    /** Makes {@code device} current for the calling thread (cudaSetDevice). */
+    public void setDevice(int device) {
+        XentStatus.check(lib, lib.xent_set_device(device), "xent_set_device(" + device + ")");
+    }
+
+    /** Device memory owned by the returned buffer: {@link DeviceBuffer#close()} frees it. */
+    public DeviceBuffer allocate(long bytes) {
+        return DeviceBuffer.allocate(lib, bytes, null);
+    }
+
+    /** Device memory freed when {@code arena} closes. */
+    public DeviceBuffer allocate(long bytes, Arena arena) {
+        return DeviceBuffer.allocate(lib, bytes, Objects.requireNonNull(arena, "arena"));
+    }
+
+    /** fp32 elements of workspace a compute call over rows x classes needs (at least 2). */
+    public long workspaceFloats(long rows, long classes) {
+        return lib.xent_workspace_floats(rows, classes);
+    }
+
+    /** Copies {@code src} (host) to device address {@code dst}; synchronous. {@code src} must be native memory. */
+    public void copyToDevice(long dst, MemorySegment src, long stream) {
+        requireNative(src);
+        XentStatus.check(lib, lib.xent_copy_to_device(ptr(dst), src, src.byteSize(), ptr(stream)), "xent_copy_to_device");
+    }
+
+    /** Fills {@code dst} (host) from device address {@code src}; synchronous. {@code dst} must be native memory. */
+    public void copyToHost(MemorySegment dst, long src, long stream) {
+        requireNative(dst);
+        XentStatus.check(lib, lib.xent_copy_to_host(dst, ptr(src), dst.byteSize(), ptr(stream)), "xent_copy_to_host");
+    }
+
+    /** Sets {@code bytes} bytes at {@code dst} to {@code value}, asynchronously on the stream. */
+    public void memset(long dst, int value, long bytes, long stream) {
+        XentStatus.check(lib, lib.xent_memset(ptr(dst), value, bytes, ptr(stream)), "xent_memset");
+    }
+
+    /** Waits for the stream's work. */
+    public void synchronize(long stream) {
+        XentStatus.check(lib, lib.xent_stream_synchronize(ptr(stream)), "xent_stream_synchronize");
+    }
+
+    // ---- the error word ------------------------------------------------------------------------
+
+    /** A label a kernel found outside [0, C): the first bad row (in row order of discovery) and its value. */
+    public record LabelError(long row, long label) {
+        /** The exception host-array calls throw for it. */
+        public IllegalArgumentException toException(long classes, long ignoreIndex) {
+            return new IllegalArgumentException("target " + label + " at row " + row + " is out of range [0, " + classes
+                    + ") and is not ignoreIndex (" + ignoreIndex + ")");
+        }
+    }
+
+    /** Sets the 2 int64 at {@code errorInfo} to -1 (bytes 0xFF), asynchronously on the stream. */
+    public void resetErrorInfo(long errorInfo, long stream) {
+        memset(errorInfo, 0xFF, 2 * Long.BYTES, stream);
+    }
+
+    /**
+     * Reads the 2 int64 at {@code errorInfo}. This copy is a synchronisation point: it waits for
+     * the stream's earlier work.
+     */
+    public Optional<LabelError> readErrorInfo(long errorInfo, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_LONG, 2);
+            copyToHost(host, errorInfo, stream);
+            return labelError(host, 0);
+        }
+    }
+
+    /** The error word read from host memory at {@code offset} (2 int64): empty if the first is still -1. */
+    static Optional<LabelError> labelError(MemorySegment host, long offset) {
+        long row = host.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
+        if (row == -1) return Optional.empty();
+        return Optional.of(new LabelError(row, host.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + Long.BYTES)));
+    }
+
+    // ---- cross-entropy with class-index targets ------------------------------------------------
+
+    /**
+     * {@code xent_ce_forward}: per-row loss and log-sum-exp ({@code lse} may be 0), and the
+     * reduction in {@code workspace[0]} with its denominator in {@code workspace[1]}.
+     */
+    public void crossEntropyForward(DType dtype, long logits, Layout layout, IndexType labelType, long labels,
+            long weight, long ignoreIndex, float labelSmoothing, Reduction reduction,
+            long rowLoss, long lse, long workspace, long errorInfo, long stream) {
+        XentStatus.check(lib, lib.xent_ce_forward(dtype(dtype), ptr(logits),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
+                reduction(reduction), ptr(rowLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                "xent_ce_forward");
+    }
+
+    /** {@code xent_ce_backward}: the gradient from a saved {@code lse}; {@code grad} may equal {@code logits}. */
+    public void crossEntropyBackward(DType dtype, long logits, long grad, Layout layout, IndexType labelType, long labels,
+            long weight, long ignoreIndex, float labelSmoothing, Reduction reduction,
+            long upstream, long lse, long workspace, long errorInfo, long stream) {
+        XentStatus.check(lib, lib.xent_ce_backward(dtype(dtype), ptr(logits), ptr(grad),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
+                reduction(reduction), ptr(upstream), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                "xent_ce_backward");
+    }
+
+    /** {@code xent_ce_forward_backward}: loss and gradient fused; {@code grad} may equal {@code logits}. */
+    public void crossEntropyForwardBackward(DType dtype, long logits, long grad, Layout layout, IndexType labelType,
+            long labels, long weight, long ignoreIndex, float labelSmoothing, Reduction reduction, long upstream,
+            long rowLoss, long lse, long workspace, long errorInfo, long stream) {
+        XentStatus.check(lib, lib.xent_ce_forward_backward(dtype(dtype), ptr(logits), ptr(grad),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
+                reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                "xent_ce_forward_backward");
+    }
+
+    // ---- cross-entropy with probability targets ------------------------------------------------
+
+    /** {@code xent_ce_soft_forward}: targets are dense probabilities in {@code dtype}, shape of the logits. */
+    public void softCrossEntropyForward(DType dtype, long logits, Layout layout, long targets, long weight,
+            float labelSmoothing, Reduction reduction, long rowLoss, long lse, long workspace, long stream) {
+        XentStatus.check(lib, lib.xent_ce_soft_forward(dtype(dtype), ptr(logits),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                ptr(targets), ptr(weight), labelSmoothing, reduction(reduction),
+                ptr(rowLoss), ptr(lse), ptr(workspace), ptr(stream)),
+                "xent_ce_soft_forward");
+    }
+
+    /** {@code xent_ce_soft_backward}. */
+    public void softCrossEntropyBackward(DType dtype, long logits, long grad, Layout layout, long targets, long weight,
+            float labelSmoothing, Reduction reduction, long upstream, long lse, long workspace, long stream) {
+        XentStatus.check(lib, lib.xent_ce_soft_backward(dtype(dtype), ptr(logits), ptr(grad),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                ptr(targets), ptr(weight), labelSmoothing, reduction(reduction),
+                ptr(upstream), ptr(lse), ptr(workspace), ptr(stream)),
+                "xent_ce_soft_backward");
+    }
+
+    /** {@code xent_ce_soft_forward_backward}. */
+    public void softCrossEntropyForwardBackward(DType dtype, long logits, long grad, Layout layout, long targets,
+            long weight, float labelSmoothing, Reduction reduction, long upstream,
+            long rowLoss, long lse, long workspace, long stream) {
+        XentStatus.check(lib, lib.xent_ce_soft_forward_backward(dtype(dtype), ptr(logits), ptr(grad),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                ptr(targets), ptr(weight), labelSmoothing, reduction(reduction),
+                ptr(upstream), ptr(rowLoss), ptr(lse), ptr(workspace), ptr(stream)),
+                "xent_ce_soft_forward_backward");
+    }
+
+    // ---- softmax family ------------------------------------------------------------------------
+
+    /** {@code xent_log_softmax}: {@code out} has the input's layout and dtype and may equal {@code in}. */
+    public void logSoftmax(DType dtype, long in, long out, Layout layout, long stream) {
+        XentStatus.check(lib, lib.xent_log_softmax(dtype(dtype), ptr(in), ptr(out),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(stream)), "xent_log_softmax");
+    }
+
+    /** {@code xent_softmax}: {@code out} has the input's layout and dtype and may equal {@code in}. */
+    public void softmax(DType dtype, long in, long out, Layout layout, long stream) {
+        XentStatus.check(lib, lib.xent_softmax(dtype(dtype), ptr(in), ptr(out),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(stream)), "xent_softmax");
+    }
+
+    /** {@code xent_logsumexp}: {@code out} is one fp32 per row. */
+    public void logSumExp(DType dtype, long in, long out, Layout layout, long stream) {
+        XentStatus.check(lib, lib.xent_logsumexp(dtype(dtype), ptr(in), ptr(out),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(stream)), "xent_logsumexp");
+    }
+
+    // ---- codes ---------------------------------------------------------------------------------
+
+    static int dtype(DType dtype) {
+        return switch (Objects.requireNonNull(dtype, "dtype")) {
+            case F32 -> xent_h.XENT_F32();
+            case BF16 -> xent_h.XENT_BF16();
+            case F16 -> xent_h.XENT_F16();
+        };
+    }
+
+    static int indexType(IndexType type) {
+        return switch (Objects.requireNonNull(type, "labelType")) {
+            case I32 -> xent_h.XENT_I32();
+            case I64 -> xent_h.XENT_I64();
+        };
+    }
+
+    static int reduction(Reduction reduction) {
+        return switch (Objects.requireNonNull(reduction, "reduction")) {
+            case NONE -> xent_h.XENT_REDUCTION_NONE();
+            case SUM -> xent_h.XENT_REDUCTION_SUM();
+            case MEAN -> xent_h.XENT_REDUCTION_MEAN();
+        };
+    }
+
+    static MemorySegment ptr(long address) {
+        return address == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(address);
+    }
+
+    private static void requireNative(MemorySegment host) {
+        Objects.requireNonNull(host, "host segment");
+        if (!host.isNative()) {
+            throw new IllegalArgumentException("the device API takes native host segments only (no copy is hidden here); "
+                    + "use DeviceBuffer.copyFrom/copyTo for heap arrays");
+        }
+    }
+}
