@@ -204,6 +204,13 @@ XENT_DEV Acc row_pass1(const CeArgs& A, const T* x, const T* t, int64_t c0, int6
     return acc;
 }
 
+// The fused paths compute p_k = exp(z_k - m) / s rather than exp(z_k - (m + log s)): near |z| = 1000
+// an fp32 m + log s has lost the digits of log s (ulp 6e-5), which would show in every gradient.
+XENT_DEV HardCoef scaled_by_inverse_sum(HardCoef c, float s) {
+    c.cp /= s;
+    return c;
+}
+
 // Pass 2 over [c0, c1): grad_k = cp * exp(z_k - shift) - cw * u_k (u_k = w_k for hard smoothing,
 // w_k t'_k for soft), or 0 everywhere when !active.
 template <typename T, int GROUP, bool SOFT>
@@ -340,9 +347,10 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
             if (A.lse_out) A.lse_out[r] = acc.m + logs;
         }
         if (OP == CE_FUSED) {
-            const float shift = safe_max(acc.m) + logs;
-            row_pass2<T, GROUP, false>(A, x, g, t, c0, c1, step, vec, lane, shift, c.cp, c.cw, h.active);
-            if (own_y) fix_target<T>(A, g + h.y * step, h, c, zy, shift);
+            const HardCoef cs = scaled_by_inverse_sum(c, acc.s);
+            const float shift = safe_max(acc.m);
+            row_pass2<T, GROUP, false>(A, x, g, t, c0, c1, step, vec, lane, shift, cs.cp, cs.cw, h.active);
+            if (own_y) fix_target<T>(A, g + h.y * step, h, cs, zy, shift);
         }
     } else {
         const float s = row_scale(A, r);
@@ -370,8 +378,8 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
             if (A.lse_out) A.lse_out[r] = acc.m + logs;
         }
         if (OP == SOFT_FUSED) {
-            const float shift = safe_max(acc.m) + logs;
-            row_pass2<T, GROUP, true>(A, x, g, t, c0, c1, step, vec, lane, shift, s * acc.w, s, true);
+            const float shift = safe_max(acc.m);
+            row_pass2<T, GROUP, true>(A, x, g, t, c0, c1, step, vec, lane, shift, s * acc.w / acc.s, s, true);
         }
     }
 }
@@ -491,7 +499,8 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
         A.row_loss[r] = hard_loss(A, h, acc, logs);
         if (A.lse_out) A.lse_out[r] = acc.m + logs;
     }
-    const float shift = ms + logs;
+    const float shift = ms;
+    const float cp = c.cp / acc.s;
     const bool weighted = A.smooth && c.cw != 0.0f;
     const float on = h.active ? 1.0f : 0.0f;  // inactive rows: exact zeros (select, not 0 * p)
 #pragma unroll
@@ -500,7 +509,7 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
         if (e0 + P <= C) {
             float o[P];
 #pragma unroll
-            for (int i = 0; i < P; ++i) o[i] = c.cp * xexp(S::unpack(q[j], i) - shift);
+            for (int i = 0; i < P; ++i) o[i] = cp * xexp(S::unpack(q[j], i) - shift);
             if (weighted) {
                 float u[P];
                 smooth_weights<P>(A.weight, e0, C, true, true, u);
@@ -518,12 +527,12 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
         smooth_weights<P>(A.weight, t0, C, true, false, u);
 #pragma unroll
         for (int i = 0; i < P; ++i) {
-            const float v = c.cp * xexp(tail[i] - shift) - (weighted ? c.cw * u[i] : 0.0f);
+            const float v = cp * xexp(tail[i] - shift) - (weighted ? c.cw * u[i] : 0.0f);
             o[i] = on != 0.0f ? v : 0.0f;
         }
         store_vals<T>(g, t0, C, 1, true, false, o);
     }
-    if (own_y) S::store(g + h.y, c.cp * xexp(zy - shift) - c.cw * wy_fix - c.cy);
+    if (own_y) S::store(g + h.y, cp * xexp(zy - shift) - c.cw * wy_fix - c.cy);
 }
 
 // Split rows, kernel 1: block (c, r) reduces chunk c of row r into a partial Acc in the workspace.
@@ -578,8 +587,8 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     const T* x = static_cast<const T*>(A.x) + r * A.ostride;
     T* g = static_cast<T*>(A.g) + r * A.ostride;
     const bool vec = aligned16(x) && aligned16(g) && (A.weight == nullptr || aligned16(A.weight));
-    const HardCoef co = hard_coef(A, h, row_scale(A, r));
-    const float shift = safe_max(acc.m) + logs;
+    const HardCoef co = scaled_by_inverse_sum(hard_coef(A, h, row_scale(A, r)), acc.s);
+    const float shift = safe_max(acc.m);
     row_pass2<T, SPLIT_BLOCK, false>(A, x, g, nullptr, c0, c1, 1, vec, lane, shift, co.cp, co.cw, h.active);
     // z_y comes from the partials (kernel 1 read it before anything was written)
     if (h.active && owns<T, SPLIT_BLOCK>(h.y, c0, c1, lane)) fix_target<T>(A, g + h.y, h, co, acc.t, shift);
