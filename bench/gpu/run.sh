@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The GPU script: on a machine with an NVIDIA GPU, nvcc, CMake and Python with PyTorch (no JDK, no
+# network needed), it builds libxent_cuda.so, runs the C++ kernel tests on the GPU and under
+# compute-sanitizer (memcheck, racecheck), the Java cross-check suite on the `cuda` engine with the
+# runtime bench/gpu/bundle.sh packed, and the fused forward+backward benchmark against PyTorch.
+#
+#   bench/gpu/run.sh             everything, on a GPU
+#   bench/gpu/run.sh --dry-run   everything up to the GPU, on a machine without one
+#
+# Logs go to $OUT (or bench/gpu/out); the last lines printed are the summary and the results table.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$root/bench/gpu"
+out="${OUT:-$here/out}"
+dry_run=0
+bench_args=()
+for arg in "$@"; do
+    case "$arg" in
+        --dry-run) dry_run=1 ;;
+        --quick) bench_args+=(--quick) ;;
+        *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$out"
+build="${XENT_GPU_BUILD:-$root/build-gpu}"
+summary=()
+failed=0
+
+step() { # step NAME COMMAND...: runs it with its log in $out/NAME.log and records the outcome
+    local name=$1; shift
+    local start=$SECONDS
+    "$@" >"$out/$name.log" 2>&1
+    local rc=$?
+    if [ $rc -eq 0 ]; then summary+=("ok    $name ($((SECONDS - start)) s)")
+    else summary+=("FAIL  $name (exit $rc, $((SECONDS - start)) s; see $name.log)"); failed=1; tail -n 30 "$out/$name.log"; fi
+    return $rc
+}
+skip() { summary+=("skip  $1 ($2)"); }
+
+info() {
+    date -u; uname -a
+    nvidia-smi || echo "no nvidia-smi"
+    nvcc --version; cmake --version | head -n 1
+    python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpu", torch.cuda.is_available())' || true
+}
+
+build_native() {
+    cmake -S "$root" -B "$build" -DXENT_CUDA=ON -DCMAKE_BUILD_TYPE=Release &&
+        cmake --build "$build" -j"$(nproc)" &&
+        { [ ! -f "$build/ptxas-report.txt" ] || cp "$build/ptxas-report.txt" "$out/"; }
+}
+
+abi_checks() {
+    local cudalib="$build/lib/libxent_cuda.so" emulib="$build/lib/libxent_emu.so"
+    nm -D --defined-only "$cudalib" | awk '$3 ~ /^xent_/ {print $3}' | sort >"$out/symbols-cuda.txt"
+    nm -D --defined-only "$emulib" | awk '$3 ~ /^xent_/ {print $3}' | sort >"$out/symbols-emu.txt"
+    diff "$out/symbols-cuda.txt" "$out/symbols-emu.txt" && echo "same $(wc -l <"$out/symbols-cuda.txt") xent_* symbols in both libraries"
+    if ldd "$cudalib" | grep -q libcudart; then echo "libxent_cuda.so links libcudart dynamically"; return 1; fi
+    echo "libxent_cuda.so: no dynamic libcudart"; ldd "$cudalib"
+    if grep -E '(^|[^0-9])[1-9][0-9]* bytes spill' "$build/ptxas-report.txt"; then echo "ptxas reports spills"; return 1; fi
+    echo "ptxas: 0 bytes spilled in every kernel"
+}
+
+kernel_binary() { find "$build" -name "$1" -type f -perm -u+x | head -n 1; }
+
+java_suite() { # the engine-parameterised Java suite, every engine that loads (cuda included on a GPU)
+    local b="$here/bundle"
+    "$b/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+        -Dxent.library.path="$build/lib" \
+        -jar "$b/junit-platform-console-standalone.jar" execute \
+        --class-path "$b/classes:$b/test-classes:$(ls "$b"/lib/*.jar | tr '\n' ':')" \
+        --scan-class-path "$b/test-classes" --details=summary --disable-banner
+}
+
+step info info
+if [ $dry_run -eq 1 ]; then
+    build="${XENT_GPU_BUILD:-$root/build-gpu-dry}"
+fi
+if step build build_native; then
+    step abi abi_checks
+    if [ $dry_run -eq 1 ]; then
+        step ctest ctest --test-dir "$build" --output-on-failure -LE gpu
+        skip memcheck "dry run"; skip racecheck "dry run"
+    else
+        step ctest ctest --test-dir "$build" --output-on-failure
+        kernels=$(kernel_binary test_kernels_cuda)
+        step memcheck env XENT_TEST_QUICK=1 compute-sanitizer --tool memcheck --error-exitcode 1 "$kernels"
+        step racecheck env XENT_TEST_QUICK=1 compute-sanitizer --tool racecheck --error-exitcode 1 "$kernels"
+    fi
+    if [ -x "$here/bundle/jre/bin/java" ]; then step java-suite java_suite; else skip java-suite "no bundle: run bench/gpu/bundle.sh first"; fi
+    if [ $dry_run -eq 1 ]; then
+        step bench-syntax python3 -m py_compile "$here/bench_ce.py"
+    else
+        PYTHONUNBUFFERED=1 step bench python3 "$here/bench_ce.py" --lib "$build/lib/libxent_cuda.so" --json "$out/bench.json" "${bench_args[@]}"
+    fi
+fi
+
+echo
+echo "== bench/gpu/run.sh summary =="
+printf '%s\n' "${summary[@]}"
+[ -f "$out/java-suite.log" ] && grep -E "tests (successful|failed|skipped|found)" "$out/java-suite.log"
+[ -f "$out/bench.log" ] && sed -n '/^| N /,$p' "$out/bench.log"
+exit $failed
