@@ -28,6 +28,6 @@ cp -r java/core/target/test-classes "$bundle/test-classes"
 # The GPU machine builds its own native libraries; do not carry the ones built here.
 rm -rf "$bundle/classes/native"
 
-"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.incubator.vector,jdk.unsupported \
+"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.incubator.vector,jdk.unsupported \
     --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$bundle/jre"
 du -sh "$bundle"

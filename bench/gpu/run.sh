@@ -69,7 +69,7 @@ java_suite() { # the engine-parameterised Java suite, every engine that loads (c
         -Dxent.library.path="$build/lib" \
         -jar "$b/junit-platform-console-standalone.jar" execute \
         --class-path "$b/classes:$b/test-classes:$(ls "$b"/lib/*.jar | tr '\n' ':')" \
-        --scan-class-path "$b/test-classes" --details=summary --disable-banner
+        --scan-class-path "$b/test-classes" --config=jqwik.database="$out/jqwik-database" --details=summary --disable-banner
 }
 
 step info info
