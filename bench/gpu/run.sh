@@ -6,6 +6,7 @@
 #
 #   bench/gpu/run.sh             everything, on a GPU
 #   bench/gpu/run.sh --dry-run   everything up to the GPU, on a machine without one
+#   --no-bench / --bench-only    the checks alone, or the benchmark alone over an earlier build
 #
 # Logs go to $OUT (or bench/gpu/out); the last lines printed are the summary and the results table.
 set -uo pipefail
@@ -13,11 +14,15 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$root/bench/gpu"
 out="${OUT:-$here/out}"
 dry_run=0
+checks=1
+bench=1
 bench_args=()
 for arg in "$@"; do
     case "$arg" in
         --dry-run) dry_run=1 ;;
         --quick) bench_args+=(--quick) ;;
+        --no-bench) bench=0 ;;
+        --bench-only) checks=0 ;;
         *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
     esac
 done
@@ -76,7 +81,7 @@ step info info
 if [ $dry_run -eq 1 ]; then
     build="${XENT_GPU_BUILD:-$root/build-gpu-dry}"
 fi
-if step build build_native; then
+if [ $checks -eq 1 ] && step build build_native; then
     step abi abi_checks
     if [ $dry_run -eq 1 ]; then
         step ctest ctest --test-dir "$build" --output-on-failure -LE gpu
@@ -84,10 +89,12 @@ if step build build_native; then
     else
         step ctest ctest --test-dir "$build" --output-on-failure
         kernels=$(kernel_binary test_kernels_cuda)
-        step memcheck env XENT_TEST_QUICK=1 compute-sanitizer --tool memcheck --error-exitcode 1 "$kernels"
-        step racecheck env XENT_TEST_QUICK=1 compute-sanitizer --tool racecheck --error-exitcode 1 "$kernels"
+        step memcheck env XENT_TEST_QUICK=1 timeout 150 compute-sanitizer --tool memcheck --error-exitcode 1 "$kernels"
+        step racecheck env XENT_TEST_QUICK=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 1 "$kernels"
     fi
     if [ -x "$here/bundle/jre/bin/java" ]; then step java-suite java_suite; else skip java-suite "no bundle: run bench/gpu/bundle.sh first"; fi
+fi
+if [ $bench -eq 1 ] && [ -f "$build/lib/libxent_cuda.so" ] || [ $dry_run -eq 1 ]; then
     if [ $dry_run -eq 1 ]; then
         step bench-syntax python3 -m py_compile "$here/bench_ce.py"
     else
