@@ -6,8 +6,9 @@
 //  - fused, C <= 1024: a warp per row (8 rows per block), the row held in registers
 //    as raw 16-byte packs: read once, gradient written once: 2B per logit, the floor.
 //  - fused, 1024 < C <= 4096: a 128-thread block per row, the row in registers: 2B per logit.
-//  - fused, C <= 512*8*PACK (fp32 16384, 16-bit 32768): a 512-thread block per row, the row in
-//    registers: 2B per logit.
+//  - fused, C <= 16384 (fp32: 512 threads x 8 packs of 4; 16-bit: 512 x 4 packs of 8, since 64
+//    unpacked values per thread would not fit in 128 registers): a 512-thread block per row, the row
+//    in registers: 2B per logit.
 //  - fused, larger C: a block per row, online softmax over the row, then a second pass that
 //    re-reads it (mostly from L2: ~264 rows in flight x C x B) and writes the gradient: 2B..3B.
 //  - fused or forward, fewer than 128 rows and C >= 8192: split rows. Kernel 1 reduces chunks of
@@ -636,12 +637,19 @@ cudaError_t launch_ce_stream(const CeArgs& A, cudaStream_t st, bool warp_fits) {
 }
 
 // Register budget of the resident kernels: the row takes NPACK * PACK fp32 registers once unpacked
-// (the compiler keeps them live across the three phases). Up to 16 of them fit in 64 registers
-// (warp kernel: 4 blocks of 256 per SM; block kernel: 2 blocks of 512); more get 128 registers
-// (2 blocks of 256; 1 block of 512) rather than spilling.
+// (the compiler keeps them live across the three phases). Fewer than 16 of them fit in 64
+// registers (warp kernel: 4 blocks of 256 per SM; block kernel: 2 blocks of 512); 16 to 32 get 128
+// registers (2 blocks of 256; 1 block of 512) rather than spilling: the H100 build's ptxas report
+// showed 16 unpacked values spilling 40 bytes under a 64-register cap. 64 values (16-bit rows of
+// 512 x 8 packs) do not fit in 128 registers at all, so those rows take the streaming path.
 template <typename T, int NPACK>
 constexpr int resident_minb(int block) {
-    return NPACK * Storage<T>::PACK <= 16 ? 2048 / 2 / block : 1024 / 2 / block;
+    return NPACK * Storage<T>::PACK < 16 ? 2048 / 2 / block : 1024 / 2 / block;
+}
+// Packs per thread of the largest resident block kernel: 32 unpacked values at most.
+template <typename T>
+constexpr int resident_max_npack() {
+    return Storage<T>::PACK == 4 ? 8 : 4;
 }
 
 template <typename T, int NPACK>
@@ -714,11 +722,11 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
             // 1024 < C <= 4096: 128 threads per row, 8..16 rows in flight per SM
             if (A.C <= SMALL_ROW_BLOCK * (P == 4 ? 4 : 2) * P) e = launch_resident_block<T, SMALL_ROW_BLOCK, (P == 4 ? 4 : 2)>(A, st);
             else e = launch_resident_block<T, SMALL_ROW_BLOCK, (P == 4 ? 8 : 4)>(A, st);
-        } else if (op == CE_FUSED && resident_ok<T>(A) && A.C <= ROW_BLOCK * 8 * P) {
+        } else if (op == CE_FUSED && resident_ok<T>(A) && A.C <= ROW_BLOCK * resident_max_npack<T>() * P) {
             if (A.C <= ROW_BLOCK * 1 * P) e = launch_resident_block<T, ROW_BLOCK, 1>(A, st);
             else if (A.C <= ROW_BLOCK * 2 * P) e = launch_resident_block<T, ROW_BLOCK, 2>(A, st);
-            else if (A.C <= ROW_BLOCK * 4 * P) e = launch_resident_block<T, ROW_BLOCK, 4>(A, st);
-            else e = launch_resident_block<T, ROW_BLOCK, 8>(A, st);
+            else if (P == 8 || A.C <= ROW_BLOCK * 4 * P) e = launch_resident_block<T, ROW_BLOCK, 4>(A, st);
+            else e = launch_resident_block<T, ROW_BLOCK, resident_max_npack<T>()>(A, st);
         } else {
             switch (op) {
                 case CE_FWD: e = launch_ce_stream<T, CE_FWD>(A, st, warp_fits); break;
