@@ -22,7 +22,10 @@ import java.util.stream.IntStream;
  * read a second time from L1). For an fp32 gradient the exponentials go straight into the
  * gradient buffer together with each tile's running max, and a last pass rescales them into the
  * gradient: each logit is read once from memory, each gradient written once, one exp per
- * element. Losses are taken as {@code (m - z_y) + log s} in double per row and reduced in double
+ * element. A 16-bit gradient gets the same treatment through a per-thread fp32 scratch row (kept
+ * in L2) that the last pass rounds into the gradient. Per-thread scratch is reused across calls
+ * (no allocation per call); the vector kernels run array loops on heap segments and a polynomial
+ * exp (see {@code VectorKernels}). Losses are taken as {@code (m - z_y) + log s} in double per row and reduced in double
  * in row order, so results do not depend on the thread count. Rows are split across the common
  * ForkJoin pool above {@link #PARALLEL_THRESHOLD} elements (never for thread-confined segments).
  *
@@ -146,15 +149,38 @@ public final class JavaEngine implements Engine {
     // Per-thread scratch, one per range of rows.
 
     private static final class Work {
-        final float[] tileMax;
+        float[] tileMax = new float[0];
+        float[] scratch = new float[0];
+        MemorySegment scratchSeg = MemorySegment.ofArray(scratch);
         final float[] tmp = new float[64];
         final double[] acc = new double[2];
         float m;
         double s;
 
-        Work(long classes) {
-            tileMax = new float[(int) ((classes + TILE - 1) / TILE)];
+        Work sizedFor(long classes) {
+            int tiles = (int) ((classes + TILE - 1) / TILE);
+            if (tileMax.length < tiles) tileMax = new float[tiles];
+            return this;
         }
+
+        /** An fp32 row of at least {@code classes} elements: a 16-bit gradient's exponentials, kept in L2. */
+        MemorySegment scratch(long classes) {
+            if (scratch.length < classes) {
+                scratch = new float[Math.toIntExact(classes)];
+                scratchSeg = MemorySegment.ofArray(scratch);
+            }
+            return scratchSeg;
+        }
+    }
+
+    /**
+     * One Work per thread, reused across calls: no allocation per call or per task. A task runs to
+     * completion before its thread takes another, so a thread never uses its Work twice at once.
+     */
+    private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
+
+    private static Work work(long classes) {
+        return WORK.get().sizedFor(classes);
     }
 
     @FunctionalInterface
@@ -180,11 +206,11 @@ public final class JavaEngine implements Engine {
             tasks = (int) Math.min(rows, Math.min(4L * threads, Math.max(2, work / (PARALLEL_THRESHOLD / 4))));
         }
         if (tasks == 1) {
-            if (rows > 0) body.run(0, rows, new Work(classes));
+            if (rows > 0) body.run(0, rows, work(classes));
             return;
         }
         int n = tasks;
-        IntStream.range(0, n).parallel().forEach(t -> body.run(rows * t / n, rows * (t + 1) / n, new Work(classes)));
+        IntStream.range(0, n).parallel().forEach(t -> body.run(rows * t / n, rows * (t + 1) / n, work(classes)));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -219,6 +245,7 @@ public final class JavaEngine implements Engine {
                 k.targetSums(dt, z, zo, cs, n, ref, t, tb + j * step, c1, c0, weight, 4 * j, w.acc);
             }
             float mNew = Math.max(m, k.max(dt, z, zo, cs, n));
+            if (mNew == NEG_INF && hasNaN(dt, z, zo, cs, n)) mNew = Float.NaN;  // the vector max skips NaN
             if (mNew == NEG_INF) {
                 if (e != null) zeroRow(DType.F32, e, eb + j * eStep, cs, n);
                 w.tileMax[tile] = NEG_INF;
@@ -233,6 +260,14 @@ public final class JavaEngine implements Engine {
         w.s = s;
     }
 
+    private static boolean hasNaN(DType dt, MemorySegment z, long zb, long cs, int n) {
+        long step = cs * dt.byteSize();
+        for (int j = 0; j < n; j++) {
+            if (Float.isNaN(Elem.get(dt, z, zb + j * step))) return true;
+        }
+        return false;
+    }
+
     /** Turns the stored exps of a row into a * softmax - b * w (fp32, in place). */
     private static void scaleRow(Kernels k, MemorySegment e, long eb, long cs, long classes, double m, double logS,
             double a, float b, MemorySegment weight, Work w) {
@@ -242,6 +277,18 @@ public final class JavaEngine implements Engine {
             int n = (int) Math.min(TILE, classes - j);
             float at = (float) (a * Math.exp((w.tileMax[tile] - m) - logS));
             k.scaleE(e, eb + j * eStep, cs, n, at, b, weight, 4 * j);
+        }
+    }
+
+    /** As {@link #scaleRow} from a contiguous fp32 scratch row {@code e} into a contiguous row of g in dt. */
+    private static void scaleRowInto(Kernels k, DType dt, MemorySegment e, MemorySegment g, long gb, long classes,
+            double m, double logS, double a, float b, MemorySegment weight, Work w) {
+        long es = dt.byteSize();
+        int tile = 0;
+        for (long j = 0; j < classes; j += TILE, tile++) {
+            int n = (int) Math.min(TILE, classes - j);
+            float at = (float) (a * Math.exp((w.tileMax[tile] - m) - logS));
+            k.scaleInto(dt, e, 4 * j, g, gb + j * es, n, at, b, weight, 4 * j, w.tmp);
         }
     }
 
@@ -425,9 +472,13 @@ public final class JavaEngine implements Engine {
                 m = Elem.getF32(lse, r);
                 logS = 0;
             } else {
-                eStored = pass == Pass.FORWARD_BACKWARD && dt == DType.F32 && !ignored;
+                // The exps go into the fp32 gradient itself, or for a 16-bit gradient of a
+                // row-contiguous layout into the thread's fp32 scratch row: one exp per element.
+                eStored = pass == Pass.FORWARD_BACKWARD && !ignored && (dt == DType.F32 || cs == 1);
+                MemorySegment e = !eStored ? null : dt == DType.F32 ? g : w.scratch(classes);
+                long eb = dt == DType.F32 ? zb / es * 4 : 0;
                 float ref = smooth ? refOf(dt, z, zb) : 0f;
-                stats(k, dt, z, zb, cs, classes, eStored ? g : null, zb / es * 4, smooth ? EXTRA_SHIFTED : EXTRA_NONE,
+                stats(k, dt, z, zb, cs, classes, e, eb, smooth ? EXTRA_SHIFTED : EXTRA_NONE,
                         ref, weight, null, 0, 0f, 0f, w);
                 m = w.m;
                 logS = Math.log(w.s);
@@ -448,8 +499,10 @@ public final class JavaEngine implements Engine {
             double wsum = (1 - eps) * wy + epsC * weightSum;
             double a = su * wsum;
             float b = (float) (su * epsC);
-            if (eStored) {
+            if (eStored && dt == DType.F32) {
                 scaleRow(k, g, gb, cs, classes, m, logS, a, b, weight, w);
+            } else if (eStored) {
+                scaleRowInto(k, dt, w.scratch(classes), g, gb, classes, m, logS, a, b, weight, w);
             } else {
                 gradRow(k, dt, z, zb, g, gb, cs, classes, (float) m, (float) logS, (float) a, b, weight, w);
             }

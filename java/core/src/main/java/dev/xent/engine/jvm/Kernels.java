@@ -12,7 +12,11 @@ import java.lang.foreign.MemorySegment;
  */
 interface Kernels {
 
-    /** max_k z_k (NaN if any is NaN). */
+    /**
+     * max_k z_k over the elements that are not NaN (-inf if there are none); an implementation
+     * may also return NaN when one is NaN. Callers must not rely on either: the stats pass sees a
+     * NaN through its exponential, and checks an all -inf tile for NaN itself.
+     */
     float max(DType dt, MemorySegment z, long zOff, long cs, int n);
 
     /** sum_k exp(z_k - m); with {@code e} non-null also stores each exp(z_k - m) there (fp32). */
@@ -30,6 +34,10 @@ interface Kernels {
 
     /** e_k = a e_k - b w_k, in place on an fp32 buffer. */
     void scaleE(MemorySegment e, long eOff, long cs, int n, float a, float b, MemorySegment w, long wOff);
+
+    /** g_k = a e_k - b w_k from a contiguous fp32 buffer e into a contiguous row of g in dt (class stride 1). */
+    void scaleInto(DType dt, MemorySegment e, long eOff, MemorySegment g, long gOff, int n, float a, float b,
+            MemorySegment w, long wOff, float[] tmp);
 
     /** g_k = a exp((z_k - m) - logS) - b w_k, stored in dt. g may be z. */
     void grad(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, long cs, int n,

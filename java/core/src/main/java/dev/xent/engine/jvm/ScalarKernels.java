@@ -70,6 +70,15 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void scaleInto(DType dt, MemorySegment e, long eOff, MemorySegment g, long gOff, int n, float a, float b,
+            MemorySegment w, long wOff, float[] tmp) {
+        long es = dt.byteSize();
+        for (int k = 0; k < n; k++) {
+            Elem.set(dt, g, gOff + k * es, a * Elem.get(DType.F32, e, eOff + 4L * k) - b * weight(w, wOff, k));
+        }
+    }
+
+    @Override
     public void grad(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, long cs, int n,
             float m, float logS, float a, float b, MemorySegment w, long wOff, float[] tmp) {
         long step = cs * dt.byteSize();

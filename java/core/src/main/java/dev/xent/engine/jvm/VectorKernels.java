@@ -37,6 +37,75 @@ final class VectorKernels implements Kernels {
         return F.vectorBitSize();
     }
 
+    // ---- exp
+
+    /** log2(e). */
+    private static final float LOG2E = 1.44269504088896341f;
+    /** ln 2 split Cody-Waite style (Cephes): LN2_HI has 9 significant bits, so k * LN2_HI is exact for |k| <= 2^15. */
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it rounds a float of magnitude < 2^22 to an integer in the low mantissa bits. */
+    private static final float SHIFTER = 0x1.8p23f;
+    /** Below: returns 0 (e^x < 2^-125.3; the scale's exponent would leave the normal range). */
+    static final float EXP_LO = -86.9f;
+    /** Above: returns +inf (exp) or is outside the domain ({@link #expNonPositive}). */
+    static final float EXP_HI = 88.3f;
+    /**
+     * e^r on [-ln2/2, ln2/2]: degree-6 polynomial, coefficients fitted for relative error (Lawson
+     * iterations on Chebyshev nodes, then rounded to float): 1.9e-9 in exact arithmetic, 1.24 ulp
+     * with float Horner steps.
+     */
+    private static final float C2 = 0.49999991059303284f;
+    private static final float C3 = 0.16666419804096222f;
+    private static final float C4 = 0.04166814684867859f;
+    private static final float C5 = 0.008374866098165512f;
+    private static final float C6 = 0.0013841376639902592f;
+    private static final FloatVector V_NLN2_HI = FloatVector.broadcast(F, -LN2_HI);
+    private static final FloatVector V_NLN2_LO = FloatVector.broadcast(F, -LN2_LO);
+    private static final FloatVector V_C4 = FloatVector.broadcast(F, C4);
+    private static final FloatVector V_C3 = FloatVector.broadcast(F, C3);
+    private static final FloatVector V_C2 = FloatVector.broadcast(F, C2);
+    private static final FloatVector V_ONE = FloatVector.broadcast(F, 1f);
+    private static final FloatVector ZERO = FloatVector.zero(F);
+    private static final FloatVector INF = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+
+    /**
+     * e^x lane-wise without the SVML call behind {@code VectorOperators.EXP}, for x <= EXP_HI (every
+     * exp of the stats pass: x = z - max <= 0): x = k ln2 + r with k = round(x log2 e) and
+     * |r| <= ln2/2 (Cody-Waite, two fmas), e^r by a degree-6 polynomial (six fmas), and times 2^k
+     * built in the exponent bits (exact). {@code VectorExpTest} checks every float in
+     * [EXP_LO, EXP_HI] against Math.exp: relative error below 2^-22 (about 2 ulp). x < EXP_LO
+     * (and -inf) gives 0, NaN gives NaN; x > EXP_HI is outside the domain (use {@link #exp}).
+     * 15 vector operations.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        FloatVector t = x.fma(LOG2E, SHIFTER);
+        FloatVector k = t.sub(SHIFTER);
+        FloatVector r = k.fma(V_NLN2_HI, x);
+        r = k.fma(V_NLN2_LO, r);
+        FloatVector p = r.fma(C6, C5).fma(r, V_C4).fma(r, V_C3).fma(r, V_C2).fma(r, V_ONE).fma(r, V_ONE);
+        // 2^k from k's low bits (t's low mantissa bits); a multiply, not an exponent-bits add, so
+        // that a NaN of any payload stays NaN.
+        FloatVector scale = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23).reinterpretAsFloats();
+        return p.mul(scale).blend(ZERO, x.compare(VectorOperators.LT, EXP_LO));
+    }
+
+    /** e^x for every x: {@link #expNonPositive} and +inf above EXP_HI (e^88.3 = 2.1e38; Math.exp overflows at 88.72). */
+    static FloatVector exp(FloatVector x) {
+        return expNonPositive(x).blend(INF, x.compare(VectorOperators.GT, EXP_HI));
+    }
+
+    /** {@link #exp(FloatVector)} over an array (tests; the tail in a masked vector so every element takes the same path). */
+    static void exp(float[] in, float[] out, int n) {
+        int i = 0;
+        int b = F.loopBound(n);
+        for (; i < b; i += L) exp(FloatVector.fromArray(F, in, i)).intoArray(out, i);
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            exp(FloatVector.fromArray(F, in, i, m)).intoArray(out, i, m);
+        }
+    }
+
     // ---- loads and stores
 
     private static FloatVector f32(MemorySegment s, long off) {
@@ -45,7 +114,12 @@ final class VectorKernels implements Kernels {
 
     /** bf16 or fp16 at off (2 bytes per lane), widened to fp32. */
     private static FloatVector load16(DType dt, MemorySegment s, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, s, off, NO).convertShape(VectorOperators.S2I, I, 0);
+        return widen(dt, ShortVector.fromMemorySegment(S, s, off, NO));
+    }
+
+    /** bf16 or fp16 lanes widened to fp32. */
+    private static FloatVector widen(DType dt, ShortVector v) {
+        IntVector h = (IntVector) v.convertShape(VectorOperators.S2I, I, 0);
         if (dt == DType.BF16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         IntVector em = h.and(0x7fff);
         IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
@@ -61,14 +135,7 @@ final class VectorKernels implements Kernels {
     private static void store(DType dt, FloatVector v, MemorySegment s, long off, float[] tmp) {
         switch (dt) {
             case F32 -> v.intoMemorySegment(s, off, NO);
-            case BF16 -> {
-                IntVector b = v.reinterpretAsInts();
-                IntVector hi = b.lanewise(VectorOperators.LSHR, 16);
-                IntVector r = b.add(hi.and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16);
-                VectorMask<Integer> nan = v.test(VectorOperators.IS_NAN).cast(I);
-                r = r.blend(hi.or(0x40), nan);
-                ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(s, off, NO);
-            }
+            case BF16 -> toBf16(v).intoMemorySegment(s, off, NO);
             case F16 -> {
                 v.intoArray(tmp, 0);
                 for (int j = 0; j < L; j++) {
@@ -76,6 +143,41 @@ final class VectorKernels implements Kernels {
                 }
             }
         }
+    }
+
+    /** fp32 lanes rounded to bf16, nearest even, NaN kept NaN. */
+    private static ShortVector toBf16(FloatVector v) {
+        IntVector b = v.reinterpretAsInts();
+        IntVector hi = b.lanewise(VectorOperators.LSHR, 16);
+        IntVector r = b.add(hi.and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16);
+        VectorMask<Integer> nan = v.test(VectorOperators.IS_NAN).cast(I);
+        r = r.blend(hi.or(0x40), nan);
+        return (ShortVector) r.convertShape(VectorOperators.I2S, S, 0);
+    }
+
+    // ---- heap arrays
+    //
+    // C2 does not intrinsify a vector store into a heap MemorySegment whose array type it cannot
+    // prove (the JDK's own segment code sees heap and native segments of every kind, so its type
+    // profile is polluted): the store becomes a call and every vector is boxed, ~10x slower. Heap
+    // segments over float[] / short[] therefore take array loops (fromArray / intoArray, always
+    // intrinsified); native segments and everything else the segment loops.
+
+    /** The float[] behind a writable heap segment when byte offset off is element-aligned, else null. */
+    private static float[] floats(MemorySegment s, long off) {
+        if (s == null || s.isNative() || ((s.address() + off) & 3) != 0) return null;
+        return s.heapBase().orElse(null) instanceof float[] a ? a : null;
+    }
+
+    /** The short[] behind a writable heap segment when byte offset off is element-aligned, else null. */
+    private static short[] shorts(MemorySegment s, long off) {
+        if (s == null || s.isNative() || ((s.address() + off) & 1) != 0) return null;
+        return s.heapBase().orElse(null) instanceof short[] a ? a : null;
+    }
+
+    /** Array index of byte offset off in a heap segment of es-byte elements. */
+    private static int index(MemorySegment s, long off, int es) {
+        return (int) ((s.address() + off) / es);
     }
 
     private static float weight(MemorySegment w, long wOff, int k) {
@@ -91,6 +193,14 @@ final class VectorKernels implements Kernels {
     @Override
     public float max(DType dt, MemorySegment z, long zOff, long cs, int n) {
         int es = dt.byteSize();
+        int b = F.loopBound(n);
+        float[] fa = dt == DType.F32 ? floats(z, zOff) : null;
+        short[] sa = dt != DType.F32 ? shorts(z, zOff) : null;
+        if (fa != null || sa != null) {
+            float m = fa != null ? maxA(fa, index(z, zOff, 4), b) : maxA(dt, sa, index(z, zOff, 2), b);
+            for (int i = b; i < n; i++) m = Math.max(m, Elem.get(dt, z, zOff + (long) es * i));
+            return m;
+        }
         FloatVector m0 = FloatVector.broadcast(F, NEG_INF), m1 = m0, m2 = m0, m3 = m0;
         int i = 0;
         int b4 = n & -(4 * L);
@@ -119,62 +229,192 @@ final class VectorKernels implements Kernels {
         return m;
     }
 
+    /**
+     * Lane-wise max by compare and blend: two instructions where Java's max (NaN and signed-zero
+     * rules) takes about six. NaN lanes of x are skipped; the stats pass still sees them (their
+     * exp is NaN), see {@link Kernels#max}.
+     */
+    private static FloatVector gt(FloatVector m, FloatVector x) {
+        return m.blend(x, x.compare(VectorOperators.GT, m));
+    }
+
+    private static float maxA(float[] z, int zi, int bound) {
+        FloatVector m0 = FloatVector.broadcast(F, NEG_INF), m1 = m0, m2 = m0, m3 = m0;
+        int i = 0;
+        for (; i + 4 * L <= bound; i += 4 * L) {
+            m0 = gt(m0, FloatVector.fromArray(F, z, zi + i));
+            m1 = gt(m1, FloatVector.fromArray(F, z, zi + i + L));
+            m2 = gt(m2, FloatVector.fromArray(F, z, zi + i + 2 * L));
+            m3 = gt(m3, FloatVector.fromArray(F, z, zi + i + 3 * L));
+        }
+        for (; i < bound; i += L) m0 = gt(m0, FloatVector.fromArray(F, z, zi + i));
+        return m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+    }
+
+    private static float maxA(DType dt, short[] z, int zi, int bound) {
+        FloatVector m0 = FloatVector.broadcast(F, NEG_INF), m1 = m0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            m0 = gt(m0, widen(dt, ShortVector.fromArray(S, z, zi + i)));
+            m1 = gt(m1, widen(dt, ShortVector.fromArray(S, z, zi + i + L)));
+        }
+        for (; i < bound; i += L) m0 = gt(m0, widen(dt, ShortVector.fromArray(S, z, zi + i)));
+        return m0.max(m1).reduceLanes(VectorOperators.MAX);
+    }
+
     @Override
     public float expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff) {
-        int es = dt.byteSize();
+        // One small method per case: C2 inlines every exp of a loop only while the method's node
+        // count stays under its inlining cutoff; a vector that is not inlined is boxed per call.
         FloatVector mv = FloatVector.broadcast(F, m);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        int b4 = n & -(4 * L);
         int b1 = F.loopBound(n);
-        if (dt == DType.F32 && e != null) {
-            for (; i < b4; i += 4 * L) {
-                long o = zOff + 4L * i;
-                long q = eOff + 4L * i;
-                FloatVector x0 = f32(z, o).sub(mv).lanewise(VectorOperators.EXP);
-                FloatVector x1 = f32(z, o + 4L * L).sub(mv).lanewise(VectorOperators.EXP);
-                FloatVector x2 = f32(z, o + 8L * L).sub(mv).lanewise(VectorOperators.EXP);
-                FloatVector x3 = f32(z, o + 12L * L).sub(mv).lanewise(VectorOperators.EXP);
-                x0.intoMemorySegment(e, q, NO);
-                x1.intoMemorySegment(e, q + 4L * L, NO);
-                x2.intoMemorySegment(e, q + 8L * L, NO);
-                x3.intoMemorySegment(e, q + 12L * L, NO);
-                a0 = a0.add(x0);
-                a1 = a1.add(x1);
-                a2 = a2.add(x2);
-                a3 = a3.add(x3);
-            }
-            for (; i < b1; i += L) {
-                FloatVector x = f32(z, zOff + 4L * i).sub(mv).lanewise(VectorOperators.EXP);
-                x.intoMemorySegment(e, eOff + 4L * i, NO);
-                a0 = a0.add(x);
+        float s;
+        float[] ea = e == null ? null : floats(e, eOff);
+        float[] fa = dt == DType.F32 ? floats(z, zOff) : null;
+        short[] sa = dt != DType.F32 ? shorts(z, zOff) : null;
+        if ((fa != null || sa != null) && (e == null || ea != null)) {
+            int ei = e == null ? 0 : index(e, eOff, 4);
+            if (fa != null) {
+                s = e != null ? expStoreA(fa, index(z, zOff, 4), mv, ea, ei, b1) : expSumA(fa, index(z, zOff, 4), mv, b1);
+            } else {
+                s = e != null ? expStoreA(dt, sa, index(z, zOff, 2), mv, ea, ei, b1) : expSumA(dt, sa, index(z, zOff, 2), mv, b1);
             }
         } else if (dt == DType.F32) {
-            for (; i < b4; i += 4 * L) {
-                long o = zOff + 4L * i;
-                a0 = a0.add(f32(z, o).sub(mv).lanewise(VectorOperators.EXP));
-                a1 = a1.add(f32(z, o + 4L * L).sub(mv).lanewise(VectorOperators.EXP));
-                a2 = a2.add(f32(z, o + 8L * L).sub(mv).lanewise(VectorOperators.EXP));
-                a3 = a3.add(f32(z, o + 12L * L).sub(mv).lanewise(VectorOperators.EXP));
-            }
-            for (; i < b1; i += L) a0 = a0.add(f32(z, zOff + 4L * i).sub(mv).lanewise(VectorOperators.EXP));
+            s = e != null ? expStoreF32(z, zOff, mv, e, eOff, b1) : expSumF32(z, zOff, mv, b1);
         } else {
-            for (; i < b4; i += 4 * L) {
-                long o = zOff + 2L * i;
-                a0 = a0.add(load16(dt, z, o).sub(mv).lanewise(VectorOperators.EXP));
-                a1 = a1.add(load16(dt, z, o + 2L * L).sub(mv).lanewise(VectorOperators.EXP));
-                a2 = a2.add(load16(dt, z, o + 4L * L).sub(mv).lanewise(VectorOperators.EXP));
-                a3 = a3.add(load16(dt, z, o + 6L * L).sub(mv).lanewise(VectorOperators.EXP));
-            }
-            for (; i < b1; i += L) a0 = a0.add(load16(dt, z, zOff + 2L * i).sub(mv).lanewise(VectorOperators.EXP));
+            s = e != null ? expStore16(dt, z, zOff, mv, e, eOff, b1) : expSum16(dt, z, zOff, mv, b1);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
+        int es = dt.byteSize();
+        for (int i = b1; i < n; i++) {
             float x = (float) Math.exp(Elem.get(dt, z, zOff + (long) es * i) - m);
             if (e != null) Elem.set(DType.F32, e, eOff + 4L * i, x);
             s += x;
         }
         return s;
+    }
+
+    private static float expStoreA(float[] z, int zi, FloatVector mv, float[] e, int ei, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            FloatVector x0 = expNonPositive(FloatVector.fromArray(F, z, zi + i).sub(mv));
+            FloatVector x1 = expNonPositive(FloatVector.fromArray(F, z, zi + i + L).sub(mv));
+            x0.intoArray(e, ei + i);
+            x1.intoArray(e, ei + i + L);
+            a0 = a0.add(x0);
+            a1 = a1.add(x1);
+        }
+        for (; i < bound; i += L) {
+            FloatVector x = expNonPositive(FloatVector.fromArray(F, z, zi + i).sub(mv));
+            x.intoArray(e, ei + i);
+            a0 = a0.add(x);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float expSumA(float[] z, int zi, FloatVector mv, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            a0 = a0.add(expNonPositive(FloatVector.fromArray(F, z, zi + i).sub(mv)));
+            a1 = a1.add(expNonPositive(FloatVector.fromArray(F, z, zi + i + L).sub(mv)));
+        }
+        for (; i < bound; i += L) a0 = a0.add(expNonPositive(FloatVector.fromArray(F, z, zi + i).sub(mv)));
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float expStoreA(DType dt, short[] z, int zi, FloatVector mv, float[] e, int ei, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            FloatVector x0 = expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i)).sub(mv));
+            FloatVector x1 = expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i + L)).sub(mv));
+            x0.intoArray(e, ei + i);
+            x1.intoArray(e, ei + i + L);
+            a0 = a0.add(x0);
+            a1 = a1.add(x1);
+        }
+        for (; i < bound; i += L) {
+            FloatVector x = expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i)).sub(mv));
+            x.intoArray(e, ei + i);
+            a0 = a0.add(x);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float expSumA(DType dt, short[] z, int zi, FloatVector mv, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            a0 = a0.add(expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i)).sub(mv)));
+            a1 = a1.add(expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i + L)).sub(mv)));
+        }
+        for (; i < bound; i += L) a0 = a0.add(expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i)).sub(mv)));
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Sum of exp(z - m) over [0, bound) (a multiple of L), fp32, storing each exp into e. */
+    private static float expStoreF32(MemorySegment z, long zOff, FloatVector mv, MemorySegment e, long eOff, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            FloatVector x0 = expNonPositive(f32(z, zOff + 4L * i).sub(mv));
+            FloatVector x1 = expNonPositive(f32(z, zOff + 4L * (i + L)).sub(mv));
+            x0.intoMemorySegment(e, eOff + 4L * i, NO);
+            x1.intoMemorySegment(e, eOff + 4L * (i + L), NO);
+            a0 = a0.add(x0);
+            a1 = a1.add(x1);
+        }
+        for (; i < bound; i += L) {
+            FloatVector x = expNonPositive(f32(z, zOff + 4L * i).sub(mv));
+            x.intoMemorySegment(e, eOff + 4L * i, NO);
+            a0 = a0.add(x);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Sum of exp(z - m) over [0, bound), fp32. */
+    private static float expSumF32(MemorySegment z, long zOff, FloatVector mv, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            a0 = a0.add(expNonPositive(f32(z, zOff + 4L * i).sub(mv)));
+            a1 = a1.add(expNonPositive(f32(z, zOff + 4L * (i + L)).sub(mv)));
+        }
+        for (; i < bound; i += L) a0 = a0.add(expNonPositive(f32(z, zOff + 4L * i).sub(mv)));
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Sum of exp(z - m) over [0, bound), bf16 or fp16 logits, storing each exp (fp32) into e. */
+    private static float expStore16(DType dt, MemorySegment z, long zOff, FloatVector mv, MemorySegment e, long eOff, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            FloatVector x0 = expNonPositive(load16(dt, z, zOff + 2L * i).sub(mv));
+            FloatVector x1 = expNonPositive(load16(dt, z, zOff + 2L * (i + L)).sub(mv));
+            x0.intoMemorySegment(e, eOff + 4L * i, NO);
+            x1.intoMemorySegment(e, eOff + 4L * (i + L), NO);
+            a0 = a0.add(x0);
+            a1 = a1.add(x1);
+        }
+        for (; i < bound; i += L) {
+            FloatVector x = expNonPositive(load16(dt, z, zOff + 2L * i).sub(mv));
+            x.intoMemorySegment(e, eOff + 4L * i, NO);
+            a0 = a0.add(x);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Sum of exp(z - m) over [0, bound), bf16 or fp16 logits. */
+    private static float expSum16(DType dt, MemorySegment z, long zOff, FloatVector mv, int bound) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            a0 = a0.add(expNonPositive(load16(dt, z, zOff + 2L * i).sub(mv)));
+            a1 = a1.add(expNonPositive(load16(dt, z, zOff + 2L * (i + L)).sub(mv)));
+        }
+        for (; i < bound; i += L) a0 = a0.add(expNonPositive(load16(dt, z, zOff + 2L * i).sub(mv)));
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
@@ -241,7 +481,12 @@ final class VectorKernels implements Kernels {
         FloatVector bv = FloatVector.broadcast(F, b);
         int i = 0;
         int b1 = F.loopBound(n);
-        if (b == 0f) {
+        float[] ea = w == null ? floats(e, eOff) : null;
+        if (ea != null) {
+            int ei = index(e, eOff, 4);
+            FloatVector nb = bv.neg();
+            for (; i < b1; i += L) FloatVector.fromArray(F, ea, ei + i).fma(av, nb).intoArray(ea, ei + i);
+        } else if (b == 0f) {
             for (; i < b1; i += L) {
                 long o = eOff + 4L * i;
                 f32(e, o).mul(av).intoMemorySegment(e, o, NO);
@@ -264,6 +509,34 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void scaleInto(DType dt, MemorySegment e, long eOff, MemorySegment g, long gOff, int n, float a, float b,
+            MemorySegment w, long wOff, float[] tmp) {
+        int es = dt.byteSize();
+        FloatVector av = FloatVector.broadcast(F, a);
+        FloatVector bv = FloatVector.broadcast(F, b);
+        int i = 0;
+        int b1 = F.loopBound(n);
+        float[] ea = floats(e, eOff);
+        short[] ga = dt == DType.BF16 && w == null && ea != null ? shorts(g, gOff) : null;
+        if (ga != null) {
+            int ei = index(e, eOff, 4);
+            int gi = index(g, gOff, 2);
+            FloatVector nb = bv.neg();
+            for (; i < b1; i += L) toBf16(FloatVector.fromArray(F, ea, ei + i).fma(av, nb)).intoArray(ga, gi + i);
+        } else if (w == null) {
+            FloatVector nb = bv.neg();
+            for (; i < b1; i += L) store(dt, f32(e, eOff + 4L * i).fma(av, nb), g, gOff + (long) es * i, tmp);
+        } else {
+            for (; i < b1; i += L) {
+                store(dt, f32(e, eOff + 4L * i).mul(av).sub(weights(w, wOff, i).mul(bv)), g, gOff + (long) es * i, tmp);
+            }
+        }
+        for (; i < n; i++) {
+            Elem.set(dt, g, gOff + (long) es * i, a * Elem.get(DType.F32, e, eOff + 4L * i) - b * weight(w, wOff, i));
+        }
+    }
+
+    @Override
     public void grad(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, long cs, int n,
             float m, float logS, float a, float b, MemorySegment w, long wOff, float[] tmp) {
         int es = dt.byteSize();
@@ -273,16 +546,23 @@ final class VectorKernels implements Kernels {
         FloatVector bv = FloatVector.broadcast(F, b);
         int i = 0;
         int b1 = F.loopBound(n);
-        if (dt == DType.F32 && w == null) {
-            for (; i < b1; i += L) {
-                long o = 4L * i;
-                FloatVector p = f32(z, zOff + o).sub(mv).sub(lv).lanewise(VectorOperators.EXP);
-                p.mul(av).sub(bv).intoMemorySegment(g, gOff + o, NO);
-            }
+        float[] zf = dt == DType.F32 && w == null ? floats(z, zOff) : null;
+        float[] gf = zf != null ? floats(g, gOff) : null;
+        short[] zs = dt == DType.BF16 && w == null ? shorts(z, zOff) : null;
+        short[] gs = zs != null ? shorts(g, gOff) : null;
+        if (gf != null) {
+            gradA(zf, index(z, zOff, 4), gf, index(g, gOff, 4), mv, lv, av, bv, b1);
+            i = b1;
+        } else if (gs != null) {
+            gradA(zs, index(z, zOff, 2), gs, index(g, gOff, 2), mv, lv, av, bv, b1);
+            i = b1;
+        } else if (dt == DType.F32 && w == null) {
+            gradF32(z, zOff, g, gOff, mv, lv, av, bv, b1);
+            i = b1;
         } else {
             for (; i < b1; i += L) {
                 long o = (long) es * i;
-                FloatVector p = load(dt, z, zOff + o).sub(mv).sub(lv).lanewise(VectorOperators.EXP);
+                FloatVector p = exp(load(dt, z, zOff + o).sub(mv).sub(lv));
                 FloatVector r = w == null ? p.mul(av).sub(bv) : p.mul(av).sub(weights(w, wOff, i).mul(bv));
                 store(dt, r, g, gOff + o, tmp);
             }
@@ -291,6 +571,33 @@ final class VectorKernels implements Kernels {
             long o = (long) es * i;
             float p = (float) Math.exp((Elem.get(dt, z, zOff + o) - m) - logS);
             Elem.set(dt, g, gOff + o, a * p - b * weight(w, wOff, i));
+        }
+    }
+
+    private static void gradA(float[] z, int zi, float[] g, int gi, FloatVector mv, FloatVector lv,
+            FloatVector av, FloatVector bv, int bound) {
+        FloatVector nb = bv.neg();
+        for (int i = 0; i < bound; i += L) {
+            exp(FloatVector.fromArray(F, z, zi + i).sub(mv).sub(lv)).fma(av, nb).intoArray(g, gi + i);
+        }
+    }
+
+    /** bf16 logits and gradient. */
+    private static void gradA(short[] z, int zi, short[] g, int gi, FloatVector mv, FloatVector lv,
+            FloatVector av, FloatVector bv, int bound) {
+        FloatVector nb = bv.neg();
+        for (int i = 0; i < bound; i += L) {
+            toBf16(exp(widen(DType.BF16, ShortVector.fromArray(S, z, zi + i)).sub(mv).sub(lv)).fma(av, nb)).intoArray(g, gi + i);
+        }
+    }
+
+    /** g = a exp((z - m) - logS) - b over [0, bound), fp32, no weights. */
+    private static void gradF32(MemorySegment z, long zOff, MemorySegment g, long gOff, FloatVector mv, FloatVector lv,
+            FloatVector av, FloatVector bv, int bound) {
+        for (int i = 0; i < bound; i += L) {
+            long o = 4L * i;
+            FloatVector p = exp(f32(z, zOff + o).sub(mv).sub(lv));
+            p.fma(av, bv.neg()).intoMemorySegment(g, gOff + o, NO);
         }
     }
 
@@ -308,7 +615,7 @@ final class VectorKernels implements Kernels {
         int bound = F.loopBound(n);
         for (; i < bound; i += L) {
             long o = (long) es * i;
-            FloatVector p = load(dt, z, zOff + o).sub(mv).sub(lv).lanewise(VectorOperators.EXP);
+            FloatVector p = exp(load(dt, z, zOff + o).sub(mv).sub(lv));
             FloatVector tt = load(dt, t, tOff + o).fma(b1v, b0v);
             if (w != null) tt = tt.mul(weights(w, wOff, i));
             store(dt, p.mul(av).sub(tt), g, gOff + o, tmp);
