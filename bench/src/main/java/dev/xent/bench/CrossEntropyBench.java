@@ -6,19 +6,13 @@ import dev.xent.Logits;
 import dev.xent.Loss;
 import dev.xent.Targets;
 import dev.xent.engine.jvm.JavaEngine;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * xent's Java engine through the public API, as users call it: mean cross-entropy with class-index
@@ -26,13 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * engine: {@code java} (Vector API) or {@code java-scalar} ({@link JavaEngine#scalar()}).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-        "-Xms3g", "-Xmx6g", "-XX:+UseParallelGC", "-Djava.awt.headless=true"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class CrossEntropyBench {
+public class CrossEntropyBench extends ComparedBenchmark {
     @Param({"4096x32768", "1024x131072", "65536x1024", "16x262144"})
     public String shape;
 

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.xent.bench.ComparedBenchmark;
 import dev.xent.bench.Inputs;
 import dev.xent.bench.Shape;
 import java.nio.ByteBuffer;
@@ -11,20 +12,13 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * ONNX Runtime's fused SoftmaxCrossEntropyLoss (opset 13, mean), forward only (ORT's CPU
@@ -32,13 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * in code ({@link OnnxModel}); inputs are direct buffers wrapped once, not copied per call.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-        "-Xms3g", "-Xmx6g", "-XX:+UseParallelGC", "-Djava.awt.headless=true"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class OrtBench {
+public class OrtBench extends ComparedBenchmark {
     @Param({"4096x32768", "1024x131072", "65536x1024", "16x262144"})
     public String shape;
 

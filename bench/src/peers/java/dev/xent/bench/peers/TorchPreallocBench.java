@@ -1,23 +1,17 @@
 package dev.xent.bench.peers;
 
+import dev.xent.bench.ComparedBenchmark;
 import dev.xent.bench.Shape;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * libtorch's fastest way to the same numbers without autograd, every N x C result in a tensor
@@ -27,13 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code sub_out(g, z, lse)}, {@code exp_}, the scatter and the scale.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-        "-Xms3g", "-Xmx6g", "-XX:+UseParallelGC", "-Djava.awt.headless=true"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class TorchPreallocBench {
+public class TorchPreallocBench extends ComparedBenchmark {
     @Param({"4096x32768", "1024x131072", "65536x1024", "16x262144"})
     public String shape;
 
