@@ -4,14 +4,9 @@
 // cuda/compat.cuh -> the emulator) into libxent_emu.so (XENT_EMULATOR defined). Every entry point
 // checks its arguments, catches everything, maps errors to an xent_status and keeps a message
 // per thread for xent_last_error(). Compute calls only enqueue work on the caller's stream.
-#include "xent.h"
-
+#include "api_support.h"
 #include "cross_entropy.cuh"
 #include "softmax.cuh"
-
-#include <exception>
-#include <new>
-#include <string>
 
 // One instantiation per storage type.
 template cudaError_t xent::launch_ce<float>(int, xent::CeArgs, cudaStream_t);
@@ -20,78 +15,7 @@ template cudaError_t xent::launch_ce<xent::f16>(int, xent::CeArgs, cudaStream_t)
 
 namespace {
 
-thread_local std::string g_error;
-
-int32_t fail(int32_t status, const std::string& message) {
-    g_error = message;
-    return status;
-}
-
-int32_t invalid(const char* fn, const std::string& what) {
-    return fail(XENT_ERROR_INVALID_ARGUMENT, std::string(fn) + ": " + what);
-}
-
-int32_t from_cuda(const char* fn, cudaError_t e) {
-    if (e == cudaSuccess) return XENT_OK;
-    int32_t status = XENT_ERROR_CUDA;
-    if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver) status = XENT_ERROR_NO_DEVICE;
-    else if (e == cudaErrorMemoryAllocation) status = XENT_ERROR_OUT_OF_MEMORY;
-    const char* msg = cudaGetErrorString(e);
-    return fail(status, std::string(fn) + ": " + (msg ? msg : "CUDA error") + " (cudaError " +
-                            std::to_string((int)e) + ")");
-}
-
-template <class F>
-int32_t guarded(const char* fn, F&& body) {
-    try {
-        return body();
-    } catch (const std::bad_alloc&) {
-        return fail(XENT_ERROR_OUT_OF_MEMORY, std::string(fn) + ": out of host memory");
-    } catch (const std::exception& ex) {
-        return fail(XENT_ERROR_CUDA, std::string(fn) + ": internal error: " + ex.what());
-    } catch (...) {
-        return fail(XENT_ERROR_CUDA, std::string(fn) + ": internal error");
-    }
-}
-
-std::string num(int64_t v) { return std::to_string((long long)v); }
-
-cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
-
-constexpr int64_t I64_MAX = 0x7fffffffffffffffLL;
-
-// Checks a layout; on success *rows = outer * inner.
-int32_t check_layout(const char* fn, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
-                     int64_t* rows) {
-    if (outer < 0) return invalid(fn, "outer must be >= 0 (got " + num(outer) + ")");
-    if (classes < 1) return invalid(fn, "classes must be >= 1 (got " + num(classes) + ")");
-    if (inner < 0) return invalid(fn, "inner must be >= 0 (got " + num(inner) + ")");
-    if (inner > 0 && classes > I64_MAX / inner)
-        return invalid(fn, "classes * inner overflows int64 (classes " + num(classes) + ", inner " + num(inner) + ")");
-    if (inner > 0 && outer > I64_MAX / inner)
-        return invalid(fn, "outer * inner overflows int64 (outer " + num(outer) + ", inner " + num(inner) + ")");
-    const int64_t row_span = classes * inner;
-    if (outer_stride < row_span)
-        return invalid(fn, "outer_stride (" + num(outer_stride) + ") < classes * inner (" + num(row_span) + ")");
-    if (outer > 1 && outer_stride > 0 && outer - 1 > (I64_MAX - row_span) / outer_stride)
-        return invalid(fn, "the tensor's extent overflows int64 (outer " + num(outer) + ", outer_stride " +
-                               num(outer_stride) + ")");
-    *rows = outer * inner;
-    if (*rows > 2147483647LL) return invalid(fn, "more than 2^31 - 1 rows (" + num(*rows) + ")");
-    return XENT_OK;
-}
-
-int32_t check_dtype(const char* fn, int32_t dtype) {
-    if (dtype != XENT_F32 && dtype != XENT_BF16 && dtype != XENT_F16)
-        return invalid(fn, "dtype: unknown value " + num(dtype));
-    return XENT_OK;
-}
-
-#define XENT_TRY(expr)                   \
-    do {                                 \
-        int32_t xent_st_ = (expr);       \
-        if (xent_st_ != XENT_OK) return xent_st_; \
-    } while (0)
+using namespace xent_api;
 
 struct CeCall {
     const char* fn;
@@ -211,7 +135,7 @@ extern "C" {
 
 XENT_API int32_t xent_abi_version(void) { return XENT_ABI_VERSION; }
 
-XENT_API const char* xent_last_error(void) { return g_error.c_str(); }
+XENT_API const char* xent_last_error(void) { return xent_api::last_error().c_str(); }
 
 XENT_API int32_t xent_is_emulator(void) {
 #if defined(XENT_EMULATOR)

@@ -7,6 +7,7 @@ import dev.xent.Loss;
 import dev.xent.Reduction;
 import dev.xent.Targets;
 import java.util.Arrays;
+import java.util.Set;
 
 /**
  * {@code --op ce}: PyTorch's {@code F.cross_entropy(logits, target, weight, ignore_index,
@@ -28,10 +29,16 @@ final class CrossEntropyOp implements LossOp {
     }
 
     @Override
+    public Set<String> options() {
+        return Set.of("--weight", "--ignore-index", "--label-smoothing", "--out-lse", "--out-log-probs");
+    }
+
+    @Override
     public LossResult compute(LossRequest r) {
-        LogitsInput in = r.logits();
+        LogitsInput in = r.classLogits();
         Logits z = in.logits();
-        Targets targets = targets(r);
+        InputFile targetFile = r.requireTarget(name());
+        Targets targets = targets(targetFile, in);
         CrossEntropy ce;
         try {
             ce = r.xent().crossEntropy()
@@ -47,7 +54,7 @@ final class CrossEntropyOp implements LossOp {
         try {
             loss = grad == null ? ce.forward(z, targets) : ce.forwardBackward(z, targets, grad);
         } catch (IllegalArgumentException e) {
-            throw new UserError(r.targetName() + ": " + e.getMessage());
+            throw new UserError(targetFile.name() + ": " + e.getMessage());
         }
         Logits logProbs = null;
         if (r.wantLogProbs()) {
@@ -67,14 +74,13 @@ final class CrossEntropyOp implements LossOp {
                 z.rows(), summary);
     }
 
-    private static Targets targets(LossRequest r) {
-        NpyArray t = r.target();
-        LogitsInput in = r.logits();
+    private static Targets targets(InputFile file, LogitsInput in) {
+        NpyArray t = file.array();
         long[] rowShape = in.logits().rowShape();
         switch (t.dtype()) {
             case INT64, INT32 -> {
                 if (!Arrays.equals(t.shape(), rowShape)) {
-                    throw new UserError(r.targetName() + ": class-index targets of shape " + t.shapeString()
+                    throw new UserError(file.name() + ": class-index targets of shape " + t.shapeString()
                             + " do not match logits of shape " + in.shapeString() + ": expected "
                             + NpyArray.shapeString(rowShape));
                 }
@@ -82,22 +88,23 @@ final class CrossEntropyOp implements LossOp {
             }
             default -> {
                 if (t.dtype().isFloat() || t.dtype() == NpyDType.UINT16 && in.storage() == LogitsInput.Storage.BF16_BITS) {
-                    return Targets.probabilities(in.probabilities(t, r.targetName()), in.logits().dtype());
+                    return Targets.probabilities(in.probabilities(t, file.name()), in.logits().dtype());
                 }
-                throw new UserError(r.targetName() + ": targets must be int64 or int32 class indices or float probabilities, got "
+                throw new UserError(file.name() + ": targets must be int64 or int32 class indices or float probabilities, got "
                         + t.dtype().numpyName());
             }
         }
     }
 
     private static float[] weights(LossRequest r, long classes) {
-        NpyArray w = r.weight();
-        if (w == null) return null;
+        if (r.weight() == null) return null;
+        NpyArray w = r.weight().array();
+        String weightName = r.weight().name();
         if (!w.dtype().isFloat()) {
-            throw new UserError(r.weightName() + ": weights must be float32 or float64, got " + w.dtype().numpyName());
+            throw new UserError(weightName + ": weights must be float32 or float64, got " + w.dtype().numpyName());
         }
         if (w.ndim() != 1 || w.shape()[0] != classes) {
-            throw new UserError(r.weightName() + ": weights must have shape (" + classes + ",), one per class, got " + w.shapeString());
+            throw new UserError(weightName + ": weights must have shape (" + classes + ",), one per class, got " + w.shapeString());
         }
         return w.toFloats();
     }

@@ -6,10 +6,13 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -35,17 +38,34 @@ public final class LossCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--op", paramLabel = "NAME", defaultValue = "ce", description = "The op (default ${DEFAULT-VALUE}); today: ce.")
+    /** Options that only some ops take; each op lists its own in {@link LossOp#options()}. */
+    static final List<String> OP_OPTIONS = List.of(
+            "--weight", "--pos-weight", "--teacher-logits", "--var", "--ignore-index", "--label-smoothing",
+            "--temperature", "--alpha", "--log-input", "--full", "--eps", "--z-loss", "--softcap",
+            "--out-lse", "--out-log-probs");
+
+    @Option(names = "--op", paramLabel = "NAME", defaultValue = "ce",
+            description = "The op (default ${DEFAULT-VALUE}): ${COMPLETION-CANDIDATES}.", completionCandidates = OpNames.class)
     String op;
 
-    @Option(names = "--logits", paramLabel = "F.npy", required = true, description = "Logits (N, C) or (N, C, d1..dk).")
+    @Option(names = "--logits", paramLabel = "F.npy", required = true,
+            description = "The input being differentiated: logits (N, C) or (N, C, d1..dk) for the softmax ops; any shape for the element-wise ones.")
     Path logits;
 
-    @Option(names = "--target", paramLabel = "F.npy", required = true, description = "Class indices or probabilities.")
+    @Option(names = "--target", paramLabel = "F.npy", description = "Class indices, probabilities or values, as the op needs.")
     Path target;
 
-    @Option(names = "--weight", paramLabel = "F.npy", description = "Per-class weights, shape (C,), float32 or float64.")
+    @Option(names = "--weight", paramLabel = "F.npy", description = "Weights, float32 or float64: per class (C,) for ce/nll/distill; per element or broadcast over the last axis for bce.")
     Path weight;
+
+    @Option(names = "--pos-weight", paramLabel = "F.npy", description = "bce: weight of the positive term, one per class (last axis).")
+    Path posWeight;
+
+    @Option(names = "--teacher-logits", paramLabel = "F.npy", description = "kl, distill: the teacher's logits, the student's (--logits) shape.")
+    Path teacherLogits;
+
+    @Option(names = "--var", paramLabel = "F.npy", description = "gaussian-nll: variances, the input's shape or broadcast.")
+    Path var;
 
     @Option(names = "--reduction", paramLabel = "none|sum|mean", defaultValue = "mean",
             description = "How per-row losses combine (default ${DEFAULT-VALUE}).")
@@ -59,6 +79,28 @@ public final class LossCommand implements Callable<Integer> {
             description = "Label smoothing in [0, 1] (default ${DEFAULT-VALUE}).")
     double labelSmoothing;
 
+    @Option(names = "--temperature", paramLabel = "T", description = "kl, distill: softmax temperature T > 0 (default 1).")
+    Double temperature;
+
+    @Option(names = "--alpha", paramLabel = "A", description = "distill: weight in [0, 1] of the KL term; 1 - A weighs the hard-label CE.")
+    Double alpha;
+
+    @Option(names = "--log-input", paramLabel = "true|false", arity = "1",
+            description = "poisson-nll: the input is the log-rate (true, default) or the rate.")
+    Boolean logInput;
+
+    @Option(names = "--full", description = "gaussian-nll, poisson-nll: include the constant terms.")
+    boolean full;
+
+    @Option(names = "--eps", paramLabel = "E", description = "gaussian-nll: variance clamp (default 1e-6); poisson-nll: log(rate + eps) (default 1e-8).")
+    Double eps;
+
+    @Option(names = "--z-loss", paramLabel = "L", defaultValue = "0", description = "ce: z-loss weight lambda (loss += lambda * lse^2).")
+    double zLoss;
+
+    @Option(names = "--softcap", paramLabel = "C", description = "ce: soft-cap the logits to c * tanh(z / c), c > 0.")
+    Double softcap;
+
     @Option(names = "--engine", paramLabel = "NAME", defaultValue = EngineChoice.AUTO,
             description = "Engine by name: auto, java, cuda, cuda-emu (default ${DEFAULT-VALUE}).")
     String engine;
@@ -67,10 +109,10 @@ public final class LossCommand implements Callable<Integer> {
     boolean bf16;
 
     @Option(names = "--out-loss", paramLabel = "F.npy", required = true,
-            description = "float32 loss: shape () for sum/mean, (N, d1..dk) for none.")
+            description = "float32 loss: shape () for sum/mean, the per-row (or per-element) shape for none.")
     Path outLoss;
 
-    @Option(names = "--out-grad", paramLabel = "F.npy", description = "Gradient of the reduced loss (upstream 1), logits' shape and dtype.")
+    @Option(names = "--out-grad", paramLabel = "F.npy", description = "Gradient of the reduced loss (upstream 1) with respect to --logits, its shape and dtype.")
     Path outGrad;
 
     @Option(names = "--out-lse", paramLabel = "F.npy", description = "float32 per-row log-sum-exp, shape (N, d1..dk).")
@@ -82,13 +124,11 @@ public final class LossCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         LossOp lossOp = LossOps.named(op);
-        LogitsInput in = LogitsInput.of(read(logits), bf16, logits.toString());
-        NpyArray targetArray = read(target);
-        NpyArray weightArray = weight == null ? null : read(weight);
+        rejectOptionsNotOf(lossOp);
         Xent xent = EngineChoice.select(engine);
-        LossRequest request = new LossRequest(xent, in, targetArray, target.toString(), weightArray,
-                weight == null ? null : weight.toString(), reduction, ignoreIndex, labelSmoothing,
-                outGrad != null, outLogProbs != null);
+        LossRequest request = new LossRequest(xent, input(logits), bf16, input(target), input(weight),
+                input(posWeight), input(teacherLogits), input(var), reduction, ignoreIndex, labelSmoothing,
+                temperature, alpha, logInput, full, eps, zLoss, softcap, outGrad != null, outLogProbs != null);
         LossResult result = lossOp.compute(request);
 
         List<String> written = new ArrayList<>();
@@ -102,6 +142,28 @@ public final class LossCommand implements Callable<Integer> {
                 + "; wrote " + String.join(", ", written));
         out.flush();
         return 0;
+    }
+
+    private void rejectOptionsNotOf(LossOp lossOp) {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        for (String option : OP_OPTIONS) {
+            if (parsed.hasMatchedOption(option) && !lossOp.options().contains(option)) {
+                throw new UserError(option + " does not apply to --op " + lossOp.name() + "; its options: "
+                        + (lossOp.options().isEmpty() ? "none" : String.join(", ", new TreeSet<>(lossOp.options()))));
+            }
+        }
+    }
+
+    private static InputFile input(Path path) {
+        return path == null ? null : new InputFile(path.toString(), read(path));
+    }
+
+    /** The names {@code --op} accepts, for the help text. */
+    static final class OpNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return LossOps.all().stream().map(LossOp::name).iterator();
+        }
     }
 
     private static NpyArray read(Path path) {

@@ -416,11 +416,25 @@ class LossCommandTest {
 
     @Test
     void badOptions() throws Exception {
-        assertUserError(run(args(validLogits(), validTarget(), "--op", "kl")), "unknown --op 'kl'", "ce");
+        assertUserError(run(args(validLogits(), validTarget(), "--op", "nope")), "unknown --op 'nope'", "ce");
         assertUserError(run(args(validLogits(), validTarget(), "--reduction", "avg")), "--reduction", "avg");
         assertUserError(run(args(validLogits(), validTarget(), "--label-smoothing", "1.5")), "label smoothing", "1.5");
         assertUserError(run(args(validLogits(), validTarget(), "--engine", "tpu")), "--engine tpu", "unknown engine");
         assertUserError(run(List.of("loss", "--target", "y.npy", "--out-loss", "l.npy")), "Missing required option", "--logits");
         assertUserError(run(args(validLogits(), validTarget(), "--ignore-index", "x")), "--ignore-index", "x");
+    }
+
+    @Test
+    void optionsOfAnotherOpAreRefusedNamingTheOp() throws Exception {
+        Path w = save("pw.npy", NpyArray.ofFloats(new float[] {1, 2, 3, 4}, 4));
+        assertUserError(run(args(validLogits(), validTarget(), "--pos-weight", w.toString())),
+                "--pos-weight does not apply to --op ce", "--label-smoothing", "--weight");
+        assertUserError(run(args(validLogits(), validTarget(), "--temperature", "2")), "--temperature", "--op ce");
+    }
+
+    @Test
+    void crossEntropyNeedsATarget() throws Exception {
+        assertUserError(run(List.of("loss", "--logits", validLogits().toString(), "--out-loss", dir.resolve("l.npy").toString())),
+                "--op ce needs --target");
     }
 }
