@@ -37,6 +37,18 @@ final class VectorKernels implements Kernels {
         return F.vectorBitSize();
     }
 
+    // ---- lane sums
+
+    /**
+     * The sum of v's lanes in one fixed order (halves folded onto each other: lane i gains lane
+     * i + half). reduceLanes(ADD) leaves the order unspecified, and the interpreter and C2 do add
+     * in different orders, so a row's loss could change bitwise once the kernel is compiled.
+     */
+    static float sumLanes(FloatVector v) {
+        for (int half = L / 2; half >= 1; half /= 2) v = v.add(v.slice(half));
+        return v.lane(0);
+    }
+
     // ---- exp
 
     /** log2(e). */
@@ -309,7 +321,7 @@ final class VectorKernels implements Kernels {
             x.intoArray(e, ei + i);
             a0 = a0.add(x);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     private static float expSumA(float[] z, int zi, FloatVector mv, int bound) {
@@ -320,7 +332,7 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(FloatVector.fromArray(F, z, zi + i + L).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(FloatVector.fromArray(F, z, zi + i).sub(mv)));
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     private static float expStoreA(DType dt, short[] z, int zi, FloatVector mv, float[] e, int ei, int bound) {
@@ -339,7 +351,7 @@ final class VectorKernels implements Kernels {
             x.intoArray(e, ei + i);
             a0 = a0.add(x);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     private static float expSumA(DType dt, short[] z, int zi, FloatVector mv, int bound) {
@@ -350,7 +362,7 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i + L)).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i)).sub(mv)));
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     /** Sum of exp(z - m) over [0, bound) (a multiple of L), fp32, storing each exp into e. */
@@ -370,7 +382,7 @@ final class VectorKernels implements Kernels {
             x.intoMemorySegment(e, eOff + 4L * i, NO);
             a0 = a0.add(x);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     /** Sum of exp(z - m) over [0, bound), fp32. */
@@ -382,7 +394,7 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(f32(z, zOff + 4L * (i + L)).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(f32(z, zOff + 4L * i).sub(mv)));
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     /** Sum of exp(z - m) over [0, bound), bf16 or fp16 logits, storing each exp (fp32) into e. */
@@ -402,7 +414,7 @@ final class VectorKernels implements Kernels {
             x.intoMemorySegment(e, eOff + 4L * i, NO);
             a0 = a0.add(x);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     /** Sum of exp(z - m) over [0, bound), bf16 or fp16 logits. */
@@ -414,7 +426,7 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(load16(dt, z, zOff + 2L * (i + L)).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(load16(dt, z, zOff + 2L * i).sub(mv)));
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(a0.add(a1));
     }
 
     @Override
@@ -438,7 +450,7 @@ final class VectorKernels implements Kernels {
                 a0 = a0.add(x, wv.compare(VectorOperators.NE, 0f));
             }
         }
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(a0.add(a1));
         for (; i < n; i++) {
             float wk = weight(w, wOff, i);
             if (wk != 0) s += wk * (Elem.get(dt, z, zOff + (long) es * i) - ref);
@@ -462,8 +474,8 @@ final class VectorKernels implements Kernels {
             tw = tw.add(wt);
             sv = sv.add(load(dt, z, zOff + (long) es * i).sub(rv).mul(wt), wt.compare(VectorOperators.NE, 0f));
         }
-        double twSum = tw.reduceLanes(VectorOperators.ADD);
-        double sSum = sv.reduceLanes(VectorOperators.ADD);
+        double twSum = sumLanes(tw);
+        double sSum = sumLanes(sv);
         for (; i < n; i++) {
             float wt = weight(w, wOff, i) * (c1 * Elem.get(dt, t, tOff + (long) es * i) + c0);
             twSum += wt;
