@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what bench/gpu/run.sh needs on a GPU machine that has no JDK and no network: a jlink'ed
-# Java runtime, the xent-core classes and test classes, their test dependencies and the JUnit
-# console launcher. Run it here (a machine with Maven, network and a JDK >= 22); it writes
+# Java runtime, the xent-core classes and test classes, their test dependencies, the JUnit
+# console launcher, and the command-line jar (for the comparisons with PyTorch). Run it here (a machine with Maven, network and a JDK >= 22); it writes
 # bench/gpu/bundle/ (git-ignored), which the GPU call carries along.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,6 +21,8 @@ mkdir -p "$bundle/lib"
 cd "$root"
 mvn -q -B -DskipTests -Dxent.native.skip=true -pl java/core -am install
 mvn -q -B -Dxent.native.skip=true -pl java/core test-compile
+mvn -q -B -DskipTests -Dxent.native.skip=true package
+cp java/cli/target/xent-cli.jar "$bundle/"
 mvn -q -B -pl java/core dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$bundle/lib"
 mvn -q -B dependency:copy -Dartifact="$junit_console" -DoutputDirectory="$bundle" -Dmdep.stripVersion=true
 cp -r java/core/target/classes "$bundle/classes"

@@ -2,7 +2,8 @@
 # The GPU script: on a machine with an NVIDIA GPU, nvcc, CMake and Python with PyTorch (no JDK, no
 # network needed), it builds libxent_cuda.so, runs the C++ kernel tests on the GPU and under
 # compute-sanitizer (memcheck, racecheck), the Java cross-check suite on the `cuda` engine with the
-# runtime bench/gpu/bundle.sh packed, and the fused forward+backward benchmark against PyTorch.
+# runtime bench/gpu/bundle.sh packed, `xent loss` for every op against PyTorch on every engine
+# (loss_vs_torch.py, family_vs_torch.py), and the fused forward+backward benchmark against PyTorch.
 #
 #   bench/gpu/run.sh             everything, on a GPU
 #   bench/gpu/run.sh --dry-run   everything up to the GPU, on a machine without one
@@ -77,6 +78,11 @@ java_suite() { # the engine-parameterised Java suite, every engine that loads (c
         --scan-class-path "$b/test-classes" --config=jqwik.database="$out/jqwik-database" --details=summary --disable-banner
 }
 
+vs_torch() { # vs_torch SCRIPT: `xent loss` on every engine against PyTorch in float64
+    JAVA_TOOL_OPTIONS="-Dxent.library.path=$build/lib" python3 "$here/$1" --java "$here/bundle/jre/bin/java" \
+        --jar "$here/bundle/xent-cli.jar" --engines java,cuda,cuda-emu
+}
+
 step info info
 if [ $dry_run -eq 1 ]; then
     build="${XENT_GPU_BUILD:-$root/build-gpu-dry}"
@@ -93,6 +99,14 @@ if [ $checks -eq 1 ] && step build build_native; then
         step racecheck env XENT_TEST_QUICK=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 1 "$kernels"
     fi
     if [ -x "$here/bundle/jre/bin/java" ]; then step java-suite java_suite; else skip java-suite "no bundle: run bench/gpu/bundle.sh first"; fi
+    if [ $dry_run -eq 1 ]; then
+        step vs-torch-syntax python3 -m py_compile "$here/loss_vs_torch.py" "$here/family_vs_torch.py"
+    elif [ -f "$here/bundle/xent-cli.jar" ]; then
+        step ce-vs-torch vs_torch loss_vs_torch.py
+        step family-vs-torch vs_torch family_vs_torch.py
+    else
+        skip vs-torch "no xent-cli.jar in the bundle: run bench/gpu/bundle.sh first"
+    fi
 fi
 if [ $bench -eq 1 ] && [ -f "$build/lib/libxent_cuda.so" ] || [ $dry_run -eq 1 ]; then
     if [ $dry_run -eq 1 ]; then
@@ -106,5 +120,6 @@ echo
 echo "== bench/gpu/run.sh summary =="
 printf '%s\n' "${summary[@]}"
 [ -f "$out/java-suite.log" ] && grep -E "tests (successful|failed|skipped|found)" "$out/java-suite.log"
+for f in ce-vs-torch family-vs-torch; do [ -f "$out/$f.log" ] && grep "largest relative error" "$out/$f.log"; done
 [ -f "$out/bench.log" ] && sed -n '/^| N /,$p' "$out/bench.log"
 exit $failed
