@@ -6,6 +6,7 @@ import dev.xent.Reduction;
 import dev.xent.engine.DistillCall;
 import dev.xent.engine.Pass;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * Distillation, entropy and Jensen-Shannon for the Java engine, the same algorithm as
@@ -32,29 +33,37 @@ final class DistillRows {
             return m == Double.NEGATIVE_INFINITY ? 0 : m;
         }
 
-        /** Adds one class: a = teacher / T, b = student / T (two), z1 = the student at T = 1 (hard). */
-        void add(double a, double b, double z1, boolean two, boolean hard) {
-            if (a > ma) {
+        /**
+         * Moves the references up to new maxima: teacher terms scale by e^{-delta} and (a - m_a)
+         * drops by delta; a student move drops (b - m_b) by delta, so X grows by delta S_a.
+         */
+        void rebase(double maNew, double mbNew, double m1New) {
+            if (maNew > ma) {
                 if (ma == Double.NEGATIVE_INFINITY) {
                     sa *= 0; d *= 0; x *= 0;
                 } else {
-                    double delta = a - ma, f = Math.exp(-delta);
+                    double delta = maNew - ma, f = Math.exp(-delta);
                     d = f * (d - delta * sa);
                     x = f * (x - delta * sa);
                     sa *= f;
                 }
-                ma = a;
+                ma = maNew;
             }
-            if (two && b > mb) {
-                double delta = b - ref(mb);
+            if (mbNew > mb) {
+                double delta = mbNew - ref(mb);
                 sb = mb == Double.NEGATIVE_INFINITY ? sb * 0 : sb * Math.exp(-delta);
                 x += delta * sa;
-                mb = b;
+                mb = mbNew;
             }
-            if (hard && z1 > m1) {
-                s1 = m1 == Double.NEGATIVE_INFINITY ? s1 * 0 : s1 * Math.exp(m1 - z1);
-                m1 = z1;
+            if (m1New > m1) {
+                s1 = m1 == Double.NEGATIVE_INFINITY ? s1 * 0 : s1 * Math.exp(m1 - m1New);
+                m1 = m1New;
             }
+        }
+
+        /** Adds one class: a = teacher / T, b = student / T (two), z1 = the student at T = 1 (hard). */
+        void add(double a, double b, double z1, boolean two, boolean hard) {
+            rebase(a, two ? b : mb, hard ? z1 : m1);
             double da = a - ref(ma), ea = Math.exp(da);
             sa += ea;
             if (ea != 0) {  // p_k = 0 contributes 0, not 0 * inf
@@ -103,8 +112,11 @@ final class DistillRows {
         float[] klRows = new float[Math.toIntExact(rows)];
         float[] ceRows = new float[klRows.length];
         double ceDenF = ceDen;
+        PairKernels vk = engine.mode() == JavaEngine.Mode.VECTOR && layout.isRowContiguous() ? PairKernels.vector() : null;
+        float it = (float) (1 / tau);
         engine.forRows(rows, classes, JavaEngine.shareable(c.teacher(), c.student(), c.grad()), (from, to, w) -> {
             Stats st = new Stats();
+            float[] sums = new float[5];
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;
                 long y = -1;
@@ -114,11 +126,15 @@ final class DistillRows {
                     if (y != c.ignoreIndex()) JavaEngine.checkLabel(y, r, classes, c.ignoreIndex());
                     active = y != c.ignoreIndex();
                 }
-                st.reset();
-                for (long k = 0; k < classes; k++) {
-                    double zt = Elem.get(dt, c.teacher(), base + k * step);
-                    double zs = Elem.get(dt, c.student(), base + k * step);
-                    st.add(zt / tau, zs / tau, zs, true, hard);
+                if (vk != null) {
+                    vectorStats(vk, dt, c.teacher(), c.student(), base, classes, it, hard, st, sums);
+                } else {
+                    st.reset();
+                    for (long k = 0; k < classes; k++) {
+                        double zt = Elem.get(dt, c.teacher(), base + k * step);
+                        double zs = Elem.get(dt, c.student(), base + k * step);
+                        st.add(zt / tau, zs / tau, zs, true, hard);
+                    }
                 }
                 double kl = st.kl();
                 double ent = st.entropy();
@@ -134,8 +150,24 @@ final class DistillRows {
                 double u = c.upstream() == null ? 1 : Elem.getF32(c.upstream(), c.reduction() == Reduction.NONE ? r : 0);
                 double ckl = alpha * tau * u / klDen;
                 double cce = active && alpha != 1 ? (1 - alpha) * u / ceDenF : 0;
-                double ia = ckl / st.sa, ib = ckl / st.sb, i1 = cce / st.s1;
+                double ia = ckl / st.sa, ib = ckl / st.sb, i1 = cce != 0 ? cce / st.s1 : 0;
                 double ra = Stats.ref(st.ma), rb = Stats.ref(st.mb), r1 = Stats.ref(st.m1);
+                if (vk != null) {
+                    double zsY = active ? Elem.get(dt, c.student(), base + y * step) : 0;  // before the gradient overwrites it
+                    for (long j = 0; j < classes; j += JavaEngine.TILE) {
+                        int tn = (int) Math.min(JavaEngine.TILE, classes - j);
+                        long o = base + j * step;
+                        vk.tileGrad(dt, c.teacher(), o, c.student(), o, c.grad(), o, tn, it, (float) ra, (float) rb,
+                                (float) r1, (float) ia, (float) ib, (float) i1);
+                    }
+                    if (active && cce != 0) {
+                        double zt = Elem.get(dt, c.teacher(), base + y * step);
+                        double v = ib * Math.exp((float) (zsY * it) - rb) - ia * Math.exp((float) (zt * it) - ra)
+                                + i1 * Math.exp(zsY - r1) - cce;
+                        Elem.set(dt, c.grad(), base + y * step, (float) v);
+                    }
+                    continue;
+                }
                 for (long k = 0; k < classes; k++) {
                     double zt = Elem.get(dt, c.teacher(), base + k * step);
                     double zs = Elem.get(dt, c.student(), base + k * step);
@@ -155,6 +187,32 @@ final class DistillRows {
             Elem.setF32(c.reduced(), 0, (float) total);
             Elem.setF32(c.reduced(), 1, (float) klDen);
             Elem.setF32(c.reduced(), 2, (float) ceDen);
+        }
+    }
+
+    /**
+     * The row's statistics tile by tile on the vector kernels: each tile's maxima move the
+     * references (a = z * it in fp32, so the maxima of a are the raw maxima times it), then its sums
+     * are taken against them and added in double.
+     */
+    private static void vectorStats(PairKernels vk, DType dt, MemorySegment t, MemorySegment s, long base, long classes,
+            float it, boolean hard, Stats st, float[] sums) {
+        long es = dt.byteSize();
+        st.reset();
+        for (long j = 0; j < classes; j += JavaEngine.TILE) {
+            int n = (int) Math.min(JavaEngine.TILE, classes - j);
+            long o = base + j * es;
+            vk.tileMax(dt, t, o, s, o, n, sums);
+            float mt = sums[0], ms = sums[1];
+            st.rebase(mt * it, ms * it, hard ? ms : Double.NEGATIVE_INFINITY);
+            Arrays.fill(sums, 0f);
+            vk.tileSums(dt, t, o, s, o, n, it, (float) Stats.ref(st.ma), (float) Stats.ref(st.mb), (float) Stats.ref(st.m1),
+                    hard, sums);
+            st.sa += sums[0];
+            st.sb += sums[1];
+            st.x += sums[2];
+            st.d += sums[3];
+            st.s1 += sums[4];
         }
     }
 
