@@ -6,7 +6,6 @@ import dev.xent.Reduction;
 import dev.xent.engine.DistillCall;
 import dev.xent.engine.Pass;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * Distillation, entropy and Jensen-Shannon for the Java engine, the same algorithm as
@@ -116,7 +115,7 @@ final class DistillRows {
         float it = (float) (1 / tau);
         engine.forRows(rows, classes, JavaEngine.shareable(c.teacher(), c.student(), c.grad()), (from, to, w) -> {
             Stats st = new Stats();
-            float[] sums = new float[5];
+            float[] sums = new float[8];
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;
                 long y = -1;
@@ -191,28 +190,24 @@ final class DistillRows {
     }
 
     /**
-     * The row's statistics tile by tile on the vector kernels: each tile's maxima move the
-     * references (a = z * it in fp32, so the maxima of a are the raw maxima times it), then its sums
-     * are taken against them and added in double.
+     * The row's statistics tile by tile on the vector kernels: each tile moves the maxima (a = z *
+     * it in fp32) and sums against them; the running sums are moved to the new references in
+     * double, then the tile's are added.
      */
     private static void vectorStats(PairKernels vk, DType dt, MemorySegment t, MemorySegment s, long base, long classes,
-            float it, boolean hard, Stats st, float[] sums) {
+            float it, boolean hard, Stats st, float[] out) {
         long es = dt.byteSize();
         st.reset();
         for (long j = 0; j < classes; j += JavaEngine.TILE) {
             int n = (int) Math.min(JavaEngine.TILE, classes - j);
             long o = base + j * es;
-            vk.tileMax(dt, t, o, s, o, n, sums);
-            float mt = sums[0], ms = sums[1];
-            st.rebase(mt * it, ms * it, hard ? ms : Double.NEGATIVE_INFINITY);
-            Arrays.fill(sums, 0f);
-            vk.tileSums(dt, t, o, s, o, n, it, (float) Stats.ref(st.ma), (float) Stats.ref(st.mb), (float) Stats.ref(st.m1),
-                    hard, sums);
-            st.sa += sums[0];
-            st.sb += sums[1];
-            st.x += sums[2];
-            st.d += sums[3];
-            st.s1 += sums[4];
+            vk.tileStats(dt, t, o, s, o, n, it, (float) st.ma, (float) st.mb, (float) st.m1, hard, out);
+            st.rebase(out[0], out[1], out[2]);
+            st.sa += out[3];
+            st.sb += out[4];
+            st.x += out[5];
+            st.d += out[6];
+            st.s1 += out[7];
         }
     }
 

@@ -12,16 +12,16 @@ import java.lang.foreign.MemorySegment;
  */
 interface PairKernels {
 
-    /** out[0] = max of the teacher, out[1] = max of the student (raw logits, NaN skipped). */
-    void tileMax(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float[] out);
-
     /**
-     * Sums over the tile (read again), as fp32: out[0] += sum e^{a - ra}; out[1] += sum e^{b - rb}; out[2] +=
-     * sum e^{a - ra} ((a - ra) - (b - rb)); out[3] += sum e^{a - ra} (a - ra) (terms with
-     * e^{a - ra} = 0 counting 0); with {@code hard}, out[4] += sum e^{s - r1}.
+     * One pass over the tile: out[0], out[1], out[2] = the maxima so far {@code ma}, {@code mb},
+     * {@code m1} moved up to the tile's own (max of a, of b, and, with {@code hard}, of the raw
+     * student; NaN skipped), and, as fp32 sums against the references ra, rb, r1 those new maxima
+     * give (0 for a maximum that is -inf): out[3] = sum e^{a - ra}; out[4] = sum e^{b - rb};
+     * out[5] = sum e^{a - ra} ((a - ra) - (b - rb)); out[6] = sum e^{a - ra} (a - ra) (terms with
+     * e^{a - ra} = 0 counting 0); out[7] = sum e^{s - r1} with {@code hard}, else 0.
      */
-    void tileSums(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float it,
-            float ra, float rb, float r1, boolean hard, float[] out);
+    void tileStats(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float it,
+            float ma, float mb, float m1, boolean hard, float[] out);
 
     /** g = ib e^{b - rb} - ia e^{a - ra} (+ i1 e^{s - r1} when i1 != 0), stored in dt. g may be s. */
     void tileGrad(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, MemorySegment g, long gOff, int n,

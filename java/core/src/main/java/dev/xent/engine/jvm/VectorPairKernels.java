@@ -80,22 +80,23 @@ final class VectorPairKernels implements PairKernels {
         return m;
     }
 
-    @Override
-    public void tileMax(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float[] out) {
-        Tiles w = TILES.get();
-        load(dt, t, tOff, n, w.t, w.h);
-        load(dt, s, sOff, n, w.s, w.h);
-        out[0] = max(w.t, n);
-        out[1] = max(w.s, n);
+    private static float ref(float m) {
+        return m == Float.NEGATIVE_INFINITY ? 0f : m;
     }
 
     @Override
-    public void tileSums(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float it,
-            float ra, float rb, float r1, boolean hard, float[] out) {
+    public void tileStats(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float it,
+            float ma, float mb, float m1, boolean hard, float[] out) {
         Tiles w = TILES.get();
         load(dt, t, tOff, n, w.t, w.h);
         load(dt, s, sOff, n, w.s, w.h);
         float[] ta = w.t, sa = w.s;
+        // a = z * it is monotone in z (it > 0), so the maxima of a and b are the raw maxima times it
+        float mt = max(ta, n), ms = max(sa, n);
+        ma = Math.max(ma, mt * it);
+        mb = Math.max(mb, ms * it);
+        if (hard) m1 = Math.max(m1, ms);
+        float ra = ref(ma), rb = ref(mb), r1 = ref(m1);
         FloatVector vsa = ZERO, vsb = ZERO, vx = ZERO, vd = ZERO, vs1 = ZERO;
         int i = 0;
         for (int b = F.loopBound(n); i < b; i += L) {
@@ -123,11 +124,14 @@ final class VectorPairKernels implements PairKernels {
             fsb += (float) Math.exp(db);
             if (hard) fs1 += (float) Math.exp(sa[i] - r1);
         }
-        out[0] += fsa;
-        out[1] += fsb;
-        out[2] += fx;
-        out[3] += fd;
-        out[4] += fs1;
+        out[0] = ma;
+        out[1] = mb;
+        out[2] = m1;
+        out[3] = fsa;
+        out[4] = fsb;
+        out[5] = fx;
+        out[6] = fd;
+        out[7] = fs1;
     }
 
     @Override
