@@ -189,6 +189,101 @@ XENT_API int32_t xent_logsumexp(
     int32_t dtype, const void* in, float* out,
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void* stream);
 
+/* ---- NLL loss on log-probabilities ------------------------------------------------------------ */
+/*
+ * PyTorch's F.nll_loss: input holds log-probabilities x (any layout above), labels one class index
+ * per row. loss_i = -w[y_i] x[i, y_i]; rows labelled ignore_index give 0; MEAN divides by the sum
+ * of w[y_i] over rows not ignored (all ignored: NaN). The forward reads one element per row.
+ * Arguments as for cross-entropy; workspace: xent_workspace_floats(rows, classes) floats, [0] the
+ * reduced loss (NONE: the sum), [1] the denominator. row_loss may be NULL. error_info as above.
+ */
+XENT_API int32_t xent_nll_forward(
+    int32_t dtype, const void* input,
+    int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
+    int32_t label_type, const void* labels,
+    const float* weight, int64_t ignore_index,
+    int32_t reduction, float* row_loss, float* workspace,
+    int64_t* error_info, void* stream);
+
+/*
+ * Forward and gradient: grad (input's dtype and layout, may be the input itself) gets
+ * -s_i w[y_i] at y_i and 0 everywhere else (every element written; ignored and bad rows all 0),
+ * s_i = upstream[0] (SUM), upstream[0] / denominator (MEAN), upstream[i] (NONE); NULL means 1.
+ */
+XENT_API int32_t xent_nll_forward_backward(
+    int32_t dtype, const void* input, void* grad,
+    int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
+    int32_t label_type, const void* labels,
+    const float* weight, int64_t ignore_index,
+    int32_t reduction, const float* upstream, float* row_loss, float* workspace,
+    int64_t* error_info, void* stream);
+
+/* ---- distillation, KL, entropy, Jensen-Shannon --------------------------------------------- */
+/*
+ * Two logit tensors of the same dtype and layout: teacher z_t and student z_s, temperature tau > 0.
+ * p = softmax(z_t / tau), q = softmax(z_s / tau) per row; KL_i = sum_k p_k (log p_k - log q_k),
+ * soft cross-entropy H(p, q)_i = KL_i + H(p)_i, H(p)_i the teacher's entropy (all in nats, at
+ * temperature tau, not scaled). Optional hard labels of the student (alpha < 1) add PyTorch's
+ * cross-entropy of z_s (temperature 1, ignore_index, no weights): CE_i.
+ *   loss = alpha tau^2 R_kl(KL) + (1 - alpha) R_ce(CE)
+ * with R_kl = sum / rows under MEAN (KLDivLoss 'batchmean'), R_ce = sum / rows not ignored under
+ * MEAN; SUM: plain sums; NONE: row_loss_i = alpha tau^2 KL_i + (1 - alpha) CE_i, workspace[0] their
+ * sum. A term with coefficient 0 is left out. The teacher's softmax is never stored.
+ *  temperature              tau, finite and > 0
+ *  alpha                    in [0, 1]; 1: no hard term, labels may be NULL
+ *  label_type, labels       one class index per row (needed when alpha < 1), ignore_index as for
+ *                           cross-entropy; error_info records a label outside [0, C)
+ *  row_loss, row_kl, row_soft_ce, row_teacher_entropy   fp32 per row, each may be NULL
+ *  workspace                xent_distill_workspace_floats(rows) floats: [0] the reduced loss,
+ *                           [1] the KL denominator, [2] the hard-label denominator
+ * A class masked (-inf) in the teacher has p = 0 and contributes 0; one masked in the student only
+ * gives KL = +inf.
+ */
+XENT_API int64_t xent_distill_workspace_floats(int64_t rows);
+
+XENT_API int32_t xent_distill_forward(
+    int32_t dtype, const void* teacher, const void* student,
+    int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
+    float temperature, float alpha,
+    int32_t label_type, const void* labels, int64_t ignore_index,
+    int32_t reduction,
+    float* row_loss, float* row_kl, float* row_soft_ce, float* row_teacher_entropy,
+    float* workspace, int64_t* error_info, void* stream);
+
+/*
+ * Forward and the gradient w.r.t. the student's logits, written once per element into grad
+ * (student's dtype and layout, may be the student itself):
+ *   grad_k = alpha tau s_kl (q_k - p_k) + (1 - alpha) s_ce (softmax(z_s)_k - [k = y])
+ * with s = the upstream value (NONE: upstream[i]; NULL: 1) divided by the term's MEAN denominator.
+ */
+XENT_API int32_t xent_distill_forward_backward(
+    int32_t dtype, const void* teacher, const void* student, void* grad,
+    int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
+    float temperature, float alpha,
+    int32_t label_type, const void* labels, int64_t ignore_index,
+    int32_t reduction, const float* upstream,
+    float* row_loss, float* row_kl, float* row_soft_ce, float* row_teacher_entropy,
+    float* workspace, int64_t* error_info, void* stream);
+
+/*
+ * out[r] = H(softmax(z_r)) = lse_r - sum_k p_rk z_rk (fp32, one per row; 0 log 0 = 0). With grad
+ * non-NULL also grad_k = -u_r p_k (z_k - sum_j p_j z_j) in the logits' dtype and layout (may be the
+ * logits), u_r = upstream[r] (NULL: 1); masked classes get 0.
+ */
+XENT_API int32_t xent_entropy(
+    int32_t dtype, const void* logits, void* grad,
+    int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
+    const float* upstream, float* out, void* stream);
+
+/*
+ * out[r] = JS(p_r, q_r) = (KL(p || m) + KL(q || m)) / 2 with m = (p + q) / 2, p = softmax(p_logits),
+ * q = softmax(q_logits) (same dtype and layout); fp32, one per row. Forward only.
+ */
+XENT_API int32_t xent_js(
+    int32_t dtype, const void* p_logits, const void* q_logits,
+    int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
+    float* out, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -189,14 +189,7 @@ public final class CrossEntropy {
 
     private void checkTargets(Targets targets, Logits logits) {
         switch (targets) {
-            case Targets.ClassIndices idx -> {
-                checkAlive(idx.data(), "targets");
-                if (idx.count() != logits.rows()) {
-                    throw new IllegalArgumentException("targets hold " + idx.count() + " class indices but logits "
-                            + logits + " have " + logits.rows() + " rows of shape " + Arrays.toString(logits.rowShape()));
-                }
-                checkLabels(idx, logits);
-            }
+            case Targets.ClassIndices idx -> checkClassIndices(idx, logits, ignoreIndex);
             case Targets.Probabilities prob -> {
                 checkAlive(prob.data(), "targets");
                 if (prob.dtype() != logits.dtype()) {
@@ -211,7 +204,17 @@ public final class CrossEntropy {
         }
     }
 
-    private void checkLabels(Targets.ClassIndices idx, Logits logits) {
+    /** One index per row of the logits, each in [0, C) or equal to {@code ignoreIndex}; throws naming the position. */
+    static void checkClassIndices(Targets.ClassIndices idx, Logits logits, long ignoreIndex) {
+        checkAlive(idx.data(), "targets");
+        if (idx.count() != logits.rows()) {
+            throw new IllegalArgumentException("targets hold " + idx.count() + " class indices but logits "
+                    + logits + " have " + logits.rows() + " rows of shape " + Arrays.toString(logits.rowShape()));
+        }
+        checkLabels(idx, logits, ignoreIndex);
+    }
+
+    private static void checkLabels(Targets.ClassIndices idx, Logits logits, long ignoreIndex) {
         long classes = logits.classes();
         MemorySegment data = idx.data();
         long count = idx.count();
@@ -238,7 +241,7 @@ public final class CrossEntropy {
         return "position " + Arrays.toString(index);
     }
 
-    private static void checkGrad(Logits grad, Logits logits) {
+    static void checkGrad(Logits grad, Logits logits) {
         checkAlive(grad.data(), "gradient");
         if (grad.dtype() != logits.dtype() || !Arrays.equals(grad.shape(), logits.shape()) || !grad.layout().equals(logits.layout())) {
             throw new IllegalArgumentException("gradient buffer " + grad + " must match the logits " + logits
@@ -247,7 +250,7 @@ public final class CrossEntropy {
         if (grad.data().isReadOnly()) throw new IllegalArgumentException("gradient buffer is read-only");
     }
 
-    private static Logits requireGrad(Logits grad) {
+    static Logits requireGrad(Logits grad) {
         return Objects.requireNonNull(grad, "grad");
     }
 
@@ -259,11 +262,11 @@ public final class CrossEntropy {
         return lse;
     }
 
-    private static float[] scalarUpstream(float upstream) {
+    static float[] scalarUpstream(float upstream) {
         return new float[] {upstream};
     }
 
-    private static float[] rowUpstream(float[] upstream, Logits logits) {
+    static float[] rowUpstream(float[] upstream, Logits logits) {
         Objects.requireNonNull(upstream, "upstreamPerRow");
         if (upstream.length != logits.rows()) {
             throw new IllegalArgumentException("upstream has " + upstream.length + " values but logits have " + logits.rows() + " rows");

@@ -79,6 +79,67 @@ public final class Xent {
         return out;
     }
 
+    /** NLL loss on log-probabilities with PyTorch's defaults on this engine. */
+    public NllLoss nllLoss() {
+        return NllLoss.on(engine);
+    }
+
+    /** Distillation with T = 1, alpha = 1 (pure KL), MEAN on this engine. */
+    public Distillation distillation() {
+        return Distillation.on(engine);
+    }
+
+    /** Per-row entropy {@code H(softmax(z)) = lse - sum_k p_k z_k} in nats, fp32, shape (N) or (N, d1..dk). */
+    public float[] entropy(Logits logits) {
+        return entropy(logits, null);
+    }
+
+    /**
+     * Per-row entropy, and into {@code grad} (may be {@code logits} itself) the gradient of their sum:
+     * {@code -p_k (z_k - sum_j p_j z_j)}; 0 for masked (-inf) classes.
+     */
+    public float[] entropy(Logits logits, Logits grad) {
+        float[] out = perRowOut(logits, "logits");
+        if (grad != null) CrossEntropy.checkGrad(grad, logits);
+        engine.entropy(logits.layout(), logits.dtype(), logits.data(), null, grad == null ? null : grad.data(),
+                MemorySegment.ofArray(out));
+        return out;
+    }
+
+    /** Per-row {@code KL(softmax(p) || softmax(q))} in nats (the distillation kernel at T = 1, without T^2). */
+    public float[] kl(Logits p, Logits q) {
+        return distillation().withReduction(Reduction.NONE).forward(p, q).kl();
+    }
+
+    /** Per-row KL(p || q), and into {@code gradQ} (may be {@code q} itself) the gradient of their sum w.r.t. q's logits: {@code q - p}. */
+    public float[] kl(Logits p, Logits q, Logits gradQ) {
+        return distillation().withReduction(Reduction.NONE).forwardBackward(p, q, gradQ).kl();
+    }
+
+    /**
+     * Per-row Jensen-Shannon divergence {@code (KL(p || m) + KL(q || m)) / 2}, {@code m = (p + q) / 2},
+     * of {@code softmax(p)} and {@code softmax(q)}, in nats. Forward only.
+     */
+    public float[] jensenShannon(Logits p, Logits q) {
+        float[] out = perRowOut(p, "p");
+        Objects.requireNonNull(q, "q");
+        CrossEntropy.checkAlive(q.data(), "q");
+        if (p.dtype() != q.dtype() || !Arrays.equals(p.shape(), q.shape()) || !p.layout().equals(q.layout())) {
+            throw new IllegalArgumentException("logits p " + p + " and q " + q + " must match in shape, dtype and row stride");
+        }
+        engine.jensenShannon(p.layout(), p.dtype(), p.data(), q.data(), MemorySegment.ofArray(out));
+        return out;
+    }
+
+    private static float[] perRowOut(Logits in, String what) {
+        Objects.requireNonNull(in, what);
+        CrossEntropy.checkAlive(in.data(), what);
+        if (in.rows() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("more rows (" + in.rows() + ") than a Java array can hold");
+        }
+        return new float[(int) in.rows()];
+    }
+
     private static void checkSameLayout(Logits in, Logits out) {
         Objects.requireNonNull(in, "in");
         Objects.requireNonNull(out, "out");

@@ -76,15 +76,9 @@ final class CrossEntropyOp implements LossOp {
 
     private static Targets targets(InputFile file, LogitsInput in) {
         NpyArray t = file.array();
-        long[] rowShape = in.logits().rowShape();
         switch (t.dtype()) {
             case INT64, INT32 -> {
-                if (!Arrays.equals(t.shape(), rowShape)) {
-                    throw new UserError(file.name() + ": class-index targets of shape " + t.shapeString()
-                            + " do not match logits of shape " + in.shapeString() + ": expected "
-                            + NpyArray.shapeString(rowShape));
-                }
-                return Targets.classes(t.data(), t.dtype() == NpyDType.INT64 ? IndexType.I64 : IndexType.I32);
+                return classIndices(file, in);
             }
             default -> {
                 if (t.dtype().isFloat() || t.dtype() == NpyDType.UINT16 && in.storage() == LogitsInput.Storage.BF16_BITS) {
@@ -96,7 +90,23 @@ final class CrossEntropyOp implements LossOp {
         }
     }
 
-    private static float[] weights(LossRequest r, long classes) {
+    /** Class-index targets, int64 or int32 of the logits' row shape (N) or (N, d1..dk). */
+    static Targets.ClassIndices classIndices(InputFile file, LogitsInput in) {
+        NpyArray t = file.array();
+        long[] rowShape = in.logits().rowShape();
+        if (t.dtype() != NpyDType.INT64 && t.dtype() != NpyDType.INT32) {
+            throw new UserError(file.name() + ": class-index targets must be int64 or int32, got " + t.dtype().numpyName());
+        }
+        if (!Arrays.equals(t.shape(), rowShape)) {
+            throw new UserError(file.name() + ": class-index targets of shape " + t.shapeString()
+                    + " do not match logits of shape " + in.shapeString() + ": expected "
+                    + NpyArray.shapeString(rowShape));
+        }
+        return Targets.classes(t.data(), t.dtype() == NpyDType.INT64 ? IndexType.I64 : IndexType.I32);
+    }
+
+    /** {@code --weight} as C per-class weights, or null. */
+    static float[] weights(LossRequest r, long classes) {
         if (r.weight() == null) return null;
         NpyArray w = r.weight().array();
         String weightName = r.weight().name();

@@ -28,4 +28,19 @@ public interface Engine {
 
     /** {@code out[r] = log sum_k exp z[r, k]} as fp32, one per row. */
     void logSumExp(Layout layout, DType dtype, MemorySegment in, MemorySegment out);
+
+    /** NLL loss on log-probabilities, forward or forward + gradient. See {@link NllCall}. */
+    void nll(NllCall call);
+
+    /** Distillation (KL and soft cross-entropy between two logit tensors, optional hard term). See {@link DistillCall}. */
+    void distill(DistillCall call);
+
+    /**
+     * {@code out[r] = H(softmax(z_r))} as fp32; with {@code grad} non-null also its gradient
+     * {@code -u_r p_k (z_k - sum_j p_j z_j)} (u = {@code upstream}, one fp32 per row, null for 1).
+     */
+    void entropy(Layout layout, DType dtype, MemorySegment logits, MemorySegment upstream, MemorySegment grad, MemorySegment out);
+
+    /** {@code out[r] = JS(softmax(p_r), softmax(q_r))} as fp32, one per row. */
+    void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment out);
 }

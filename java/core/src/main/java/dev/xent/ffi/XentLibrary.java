@@ -71,6 +71,20 @@ public final class XentLibrary {
     private final MethodHandle xent_softmax$MH;
     private final MemorySegment xent_logsumexp$ADDR;
     private final MethodHandle xent_logsumexp$MH;
+    private final MemorySegment xent_nll_forward$ADDR;
+    private final MethodHandle xent_nll_forward$MH;
+    private final MemorySegment xent_nll_forward_backward$ADDR;
+    private final MethodHandle xent_nll_forward_backward$MH;
+    private final MemorySegment xent_distill_workspace_floats$ADDR;
+    private final MethodHandle xent_distill_workspace_floats$MH;
+    private final MemorySegment xent_distill_forward$ADDR;
+    private final MethodHandle xent_distill_forward$MH;
+    private final MemorySegment xent_distill_forward_backward$ADDR;
+    private final MethodHandle xent_distill_forward_backward$MH;
+    private final MemorySegment xent_entropy$ADDR;
+    private final MethodHandle xent_entropy$MH;
+    private final MemorySegment xent_js$ADDR;
+    private final MethodHandle xent_js$MH;
 
     /**
      * Binds every function of the header in {@code lookup}.
@@ -123,6 +137,20 @@ public final class XentLibrary {
         xent_softmax$MH = LINKER.downcallHandle(xent_softmax$ADDR, xent_h.xent_softmax$descriptor());
         xent_logsumexp$ADDR = find(lookup, "xent_logsumexp");
         xent_logsumexp$MH = LINKER.downcallHandle(xent_logsumexp$ADDR, xent_h.xent_logsumexp$descriptor());
+        xent_nll_forward$ADDR = find(lookup, "xent_nll_forward");
+        xent_nll_forward$MH = LINKER.downcallHandle(xent_nll_forward$ADDR, xent_h.xent_nll_forward$descriptor());
+        xent_nll_forward_backward$ADDR = find(lookup, "xent_nll_forward_backward");
+        xent_nll_forward_backward$MH = LINKER.downcallHandle(xent_nll_forward_backward$ADDR, xent_h.xent_nll_forward_backward$descriptor());
+        xent_distill_workspace_floats$ADDR = find(lookup, "xent_distill_workspace_floats");
+        xent_distill_workspace_floats$MH = LINKER.downcallHandle(xent_distill_workspace_floats$ADDR, xent_h.xent_distill_workspace_floats$descriptor());
+        xent_distill_forward$ADDR = find(lookup, "xent_distill_forward");
+        xent_distill_forward$MH = LINKER.downcallHandle(xent_distill_forward$ADDR, xent_h.xent_distill_forward$descriptor());
+        xent_distill_forward_backward$ADDR = find(lookup, "xent_distill_forward_backward");
+        xent_distill_forward_backward$MH = LINKER.downcallHandle(xent_distill_forward_backward$ADDR, xent_h.xent_distill_forward_backward$descriptor());
+        xent_entropy$ADDR = find(lookup, "xent_entropy");
+        xent_entropy$MH = LINKER.downcallHandle(xent_entropy$ADDR, xent_h.xent_entropy$descriptor());
+        xent_js$ADDR = find(lookup, "xent_js");
+        xent_js$MH = LINKER.downcallHandle(xent_js$ADDR, xent_h.xent_js$descriptor());
     }
 
     private static MemorySegment find(SymbolLookup lookup, String symbol) {
@@ -877,6 +905,244 @@ public final class XentLibrary {
         var mh$ = xent_logsumexp$MH;
         try {
             return (int) mh$.invokeExact(dtype, in, out, outer, classes, inner, outer_stride, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_nll_forward$address() {
+        return xent_nll_forward$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_nll_forward$handle() {
+        return xent_nll_forward$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_nll_forward(int dtype, MemorySegment input, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, int reduction, MemorySegment row_loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_nll_forward$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, input, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, reduction, row_loss, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_nll_forward_backward$address() {
+        return xent_nll_forward_backward$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_nll_forward_backward$handle() {
+        return xent_nll_forward_backward$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_nll_forward_backward(int dtype, MemorySegment input, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_nll_forward_backward$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, input, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, reduction, upstream, row_loss, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int64_t xent_distill_workspace_floats(int64_t rows)
+     * }
+     */
+    public MemorySegment xent_distill_workspace_floats$address() {
+        return xent_distill_workspace_floats$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int64_t xent_distill_workspace_floats(int64_t rows)
+     * }
+     */
+    public MethodHandle xent_distill_workspace_floats$handle() {
+        return xent_distill_workspace_floats$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t xent_distill_workspace_floats(int64_t rows)
+     * }
+     */
+    public long xent_distill_workspace_floats(long rows) {
+        var mh$ = xent_distill_workspace_floats$MH;
+        try {
+            return (long) mh$.invokeExact(rows);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_distill_forward$address() {
+        return xent_distill_forward$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_distill_forward$handle() {
+        return xent_distill_forward$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_distill_forward(int dtype, MemorySegment teacher, MemorySegment student, long outer, long classes, long inner, long outer_stride, float temperature, float alpha, int label_type, MemorySegment labels, long ignore_index, int reduction, MemorySegment row_loss, MemorySegment row_kl, MemorySegment row_soft_ce, MemorySegment row_teacher_entropy, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_distill_forward$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, teacher, student, outer, classes, inner, outer_stride, temperature, alpha, label_type, labels, ignore_index, reduction, row_loss, row_kl, row_soft_ce, row_teacher_entropy, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_distill_forward_backward$address() {
+        return xent_distill_forward_backward$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_distill_forward_backward$handle() {
+        return xent_distill_forward_backward$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_distill_forward_backward(int dtype, MemorySegment teacher, MemorySegment student, MemorySegment grad, long outer, long classes, long inner, long outer_stride, float temperature, float alpha, int label_type, MemorySegment labels, long ignore_index, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment row_kl, MemorySegment row_soft_ce, MemorySegment row_teacher_entropy, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_distill_forward_backward$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, teacher, student, grad, outer, classes, inner, outer_stride, temperature, alpha, label_type, labels, ignore_index, reduction, upstream, row_loss, row_kl, row_soft_ce, row_teacher_entropy, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * }
+     */
+    public MemorySegment xent_entropy$address() {
+        return xent_entropy$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * }
+     */
+    public MethodHandle xent_entropy$handle() {
+        return xent_entropy$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * }
+     */
+    public int xent_entropy(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment upstream, MemorySegment out, MemorySegment stream) {
+        var mh$ = xent_entropy$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, upstream, out, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * }
+     */
+    public MemorySegment xent_js$address() {
+        return xent_js$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * }
+     */
+    public MethodHandle xent_js$handle() {
+        return xent_js$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * }
+     */
+    public int xent_js(int dtype, MemorySegment p_logits, MemorySegment q_logits, long outer, long classes, long inner, long outer_stride, MemorySegment out, MemorySegment stream) {
+        var mh$ = xent_js$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, p_logits, q_logits, outer, classes, inner, outer_stride, out, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

@@ -452,4 +452,102 @@ public final class xent_h {
     public static FunctionDescriptor xent_logsumexp$descriptor() {
         return xent_logsumexp.DESC;
     }
+
+    private static final class xent_nll_forward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_nll_forward$descriptor() {
+        return xent_nll_forward.DESC;
+    }
+
+    private static final class xent_nll_forward_backward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_nll_forward_backward$descriptor() {
+        return xent_nll_forward_backward.DESC;
+    }
+
+    private static final class xent_distill_workspace_floats {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_LONG, xent_h.C_LONG);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t xent_distill_workspace_floats(int64_t rows)
+     * }
+     */
+    public static FunctionDescriptor xent_distill_workspace_floats$descriptor() {
+        return xent_distill_workspace_floats.DESC;
+    }
+
+    private static final class xent_distill_forward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_distill_forward$descriptor() {
+        return xent_distill_forward.DESC;
+    }
+
+    private static final class xent_distill_forward_backward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_distill_forward_backward$descriptor() {
+        return xent_distill_forward_backward.DESC;
+    }
+
+    private static final class xent_entropy {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_entropy$descriptor() {
+        return xent_entropy.DESC;
+    }
+
+    private static final class xent_js {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_js$descriptor() {
+        return xent_js.DESC;
+    }
 }

@@ -4,7 +4,9 @@ import dev.xent.DType;
 import dev.xent.Layout;
 import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
+import dev.xent.engine.DistillCall;
 import dev.xent.engine.Engine;
+import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
 import dev.xent.ffi.XentLibrary;
 import java.lang.foreign.Arena;
@@ -105,11 +107,7 @@ public final class CudaEngine implements Engine {
             DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
             DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
             MemorySegment stage = arena.allocate(stagedEnd, ALIGN);
-            if (indices != null) {
-                stage.set(ValueLayout.JAVA_LONG, oError, -1L);
-                stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
-                MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
-            }
+            if (indices != null) stageLabels(stage, oError, indices, oLabels, labelBytes);
             if (pass == Pass.BACKWARD) MemorySegment.copy(call.lse(), 0, stage, oLse, rowBytes);
             if (oWeight >= 0) MemorySegment.copy(call.weight(), 0, stage, oWeight, classes * Float.BYTES);
             if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
@@ -152,10 +150,7 @@ public final class CudaEngine implements Engine {
             // Back to the host: the copy waits for the kernel. Check the error word before any output is written.
             MemorySegment head = stage.asSlice(0, headEnd);
             scratch.copyTo(0, head);
-            if (indices != null) {
-                Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
-                if (bad.isPresent()) throw bad.get().toException(classes, call.ignoreIndex());
-            }
+            if (indices != null) checkLabels(head, oError, classes, call.ignoreIndex());
             if (forward) {
                 if (call.lse() != null) MemorySegment.copy(head, oLse, call.lse(), 0, rowBytes);
                 if (call.rowLoss() != null) MemorySegment.copy(head, oLoss, call.rowLoss(), 0, rowBytes);
@@ -205,6 +200,142 @@ public final class CudaEngine implements Engine {
         }
     }
 
+    // ---- NLL loss, distillation, entropy, Jensen-Shannon ----------------------------------------
+
+    @Override
+    public void nll(NllCall call) {
+        Layout layout = call.layout();
+        DType dtype = call.dtype();
+        long rows = layout.rows();
+        long classes = layout.classes();
+        boolean backward = call.pass() != Pass.FORWARD;
+        if (backward && call.grad() == null) throw new IllegalArgumentException(call.pass() + " needs a gradient buffer");
+        Targets.ClassIndices indices = call.targets();
+        long inputBytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long rowBytes = Math.multiplyExact(rows, (long) Float.BYTES);
+        long labelBytes = Math.multiplyExact(rows, (long) indices.type().byteSize());
+        // the head [0, headEnd) comes back: error word, row losses, reduced loss and denominator
+        Slots s = new Slots();
+        long oError = s.add(2 * Long.BYTES);
+        long oLoss = s.add(rowBytes);
+        long oWorkspace = s.add(Math.multiplyExact(ops.workspaceFloats(rows, classes), (long) Float.BYTES));
+        long headEnd = oWorkspace + 2 * Float.BYTES;
+        long oWeight = call.weight() != null ? s.add(classes * Float.BYTES) : -1;
+        long oUpstream = backward && call.upstream() != null ? s.add(call.upstream().byteSize()) : -1;
+        long oLabels = s.add(labelBytes);
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer input = DeviceBuffer.allocate(lib, inputBytes, arena);
+            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
+            MemorySegment stage = arena.allocate(s.size(), ALIGN);
+            stageLabels(stage, oError, indices, oLabels, labelBytes);
+            if (oWeight >= 0) MemorySegment.copy(call.weight(), 0, stage, oWeight, classes * Float.BYTES);
+            if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
+            scratch.copyFrom(stage, 0);
+            input.copyFrom(call.input().asSlice(0, inputBytes));
+            long base = scratch.address();
+            long x = input.address();
+            if (backward) {
+                ops.nllForwardBackward(dtype, x, x, layout, indices.type(), base + oLabels, at(base, oWeight),
+                        call.ignoreIndex(), call.reduction(), at(base, oUpstream), base + oLoss, base + oWorkspace,
+                        base + oError, 0);
+            } else {
+                ops.nllForward(dtype, x, layout, indices.type(), base + oLabels, at(base, oWeight), call.ignoreIndex(),
+                        call.reduction(), base + oLoss, base + oWorkspace, base + oError, 0);
+            }
+            MemorySegment head = stage.asSlice(0, headEnd);
+            scratch.copyTo(0, head);
+            checkLabels(head, oError, classes, call.ignoreIndex());
+            if (call.rowLoss() != null) MemorySegment.copy(head, oLoss, call.rowLoss(), 0, rowBytes);
+            if (call.reduced() != null) MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
+            if (backward) copyBack(input, call.grad(), layout, dtype, call.grad().equals(call.input()), arena);
+        }
+    }
+
+    @Override
+    public void distill(DistillCall call) {
+        Layout layout = call.layout();
+        DType dtype = call.dtype();
+        long rows = layout.rows();
+        long classes = layout.classes();
+        boolean backward = call.pass() != Pass.FORWARD;
+        if (backward && call.grad() == null) throw new IllegalArgumentException(call.pass() + " needs a gradient buffer");
+        Targets.ClassIndices indices = call.alpha() < 1 ? call.targets() : null;
+        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long rowBytes = Math.multiplyExact(rows, (long) Float.BYTES);
+        long labelBytes = indices != null ? Math.multiplyExact(rows, (long) indices.type().byteSize()) : 0;
+        MemorySegment[] rowOuts = {call.rowLoss(), call.rowKl(), call.rowSoftCe(), call.rowEntropy()};
+        Slots s = new Slots();
+        long oError = s.add(2 * Long.BYTES);
+        long[] oRows = new long[rowOuts.length];
+        for (int i = 0; i < rowOuts.length; i++) oRows[i] = rowOuts[i] != null ? s.add(rowBytes) : -1;
+        long oWorkspace = s.add(Math.multiplyExact(ops.distillWorkspaceFloats(rows), (long) Float.BYTES));
+        long headEnd = oWorkspace + 3 * Float.BYTES;
+        long oUpstream = backward && call.upstream() != null ? s.add(call.upstream().byteSize()) : -1;
+        long oLabels = indices != null ? s.add(labelBytes) : -1;
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer teacher = DeviceBuffer.allocate(lib, bytes, arena);
+            DeviceBuffer student = DeviceBuffer.allocate(lib, bytes, arena);
+            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
+            MemorySegment stage = arena.allocate(s.size(), ALIGN);
+            if (indices != null) {
+                stageLabels(stage, oError, indices, oLabels, labelBytes);
+            } else {
+                stage.asSlice(oError, 2 * Long.BYTES).fill((byte) 0xFF);
+            }
+            if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
+            scratch.copyFrom(stage, 0);
+            teacher.copyFrom(call.teacher().asSlice(0, bytes));
+            student.copyFrom(call.student().asSlice(0, bytes));
+            long base = scratch.address();
+            long zs = student.address();
+            ops.distill(dtype, teacher.address(), zs, backward ? zs : 0, layout, call.temperature(), call.alpha(),
+                    indices == null ? null : indices.type(), at(base, oLabels), call.ignoreIndex(), call.reduction(),
+                    at(base, oUpstream), at(base, oRows[0]), at(base, oRows[1]), at(base, oRows[2]), at(base, oRows[3]),
+                    base + oWorkspace, base + oError, 0);
+            MemorySegment head = stage.asSlice(0, headEnd);
+            scratch.copyTo(0, head);
+            checkLabels(head, oError, classes, call.ignoreIndex());
+            for (int i = 0; i < rowOuts.length; i++) {
+                if (rowOuts[i] != null) MemorySegment.copy(head, oRows[i], rowOuts[i], 0, rowBytes);
+            }
+            if (call.reduced() != null) MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 3 * Float.BYTES);
+            if (backward) copyBack(student, call.grad(), layout, dtype, call.grad().equals(call.student()), arena);
+        }
+    }
+
+    @Override
+    public void entropy(Layout layout, DType dtype, MemorySegment logits, MemorySegment upstream, MemorySegment grad,
+            MemorySegment out) {
+        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long outBytes = Math.multiplyExact(layout.rows(), (long) Float.BYTES);
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer data = DeviceBuffer.allocate(lib, bytes, arena);
+            DeviceBuffer result = DeviceBuffer.allocate(lib, 2 * outBytes, arena);
+            data.copyFrom(logits.asSlice(0, bytes));
+            if (upstream != null) result.copyFrom(upstream.asSlice(0, outBytes), outBytes);
+            long z = data.address();
+            ops.entropy(dtype, z, grad != null ? z : 0, layout, upstream != null ? result.address() + outBytes : 0,
+                    result.address(), 0);
+            result.copyTo(0, out.asSlice(0, outBytes));
+            if (grad != null) copyBack(data, grad, layout, dtype, grad.equals(logits), arena);
+        }
+    }
+
+    @Override
+    public void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment out) {
+        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long outBytes = Math.multiplyExact(layout.rows(), (long) Float.BYTES);
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer dp = DeviceBuffer.allocate(lib, bytes, arena);
+            DeviceBuffer dq = DeviceBuffer.allocate(lib, bytes, arena);
+            DeviceBuffer result = DeviceBuffer.allocate(lib, outBytes, arena);
+            dp.copyFrom(p.asSlice(0, bytes));
+            dq.copyFrom(q.asSlice(0, bytes));
+            ops.jensenShannon(dtype, dp.address(), dq.address(), layout, result.address(), 0);
+            result.copyTo(0, out.asSlice(0, outBytes));
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     /**
@@ -229,6 +360,19 @@ public final class CudaEngine implements Engine {
         for (long o = 0; o < layout.outer(); o++) {
             MemorySegment.copy(stage, o * stride, host, o * stride, block);
         }
+    }
+
+    /** Stages the error word (-1, -1) and the class indices at their offsets. */
+    private static void stageLabels(MemorySegment stage, long oError, Targets.ClassIndices indices, long oLabels, long labelBytes) {
+        stage.set(ValueLayout.JAVA_LONG, oError, -1L);
+        stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
+        MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
+    }
+
+    /** Throws naming the row and value when the kernel recorded a bad label in the error word copied back. */
+    private static void checkLabels(MemorySegment head, long oError, long classes, long ignoreIndex) {
+        Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
+        if (bad.isPresent()) throw bad.get().toException(classes, ignoreIndex);
     }
 
     private static long at(long base, long offset) {

@@ -233,6 +233,72 @@ public final class DeviceOps {
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(stream)), "xent_logsumexp");
     }
 
+    // ---- NLL loss on log-probabilities ---------------------------------------------------------
+
+    /** {@code xent_nll_forward}: per-row losses ({@code rowLoss} may be 0) and the reduction in {@code workspace[0..1]}. */
+    public void nllForward(DType dtype, long input, Layout layout, IndexType labelType, long labels, long weight,
+            long ignoreIndex, Reduction reduction, long rowLoss, long workspace, long errorInfo, long stream) {
+        XentStatus.check(lib, lib.xent_nll_forward(dtype(dtype), ptr(input),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, reduction(reduction),
+                ptr(rowLoss), ptr(workspace), ptr(errorInfo), ptr(stream)), "xent_nll_forward");
+    }
+
+    /** {@code xent_nll_forward_backward}: also the gradient; {@code grad} may equal {@code input}. */
+    public void nllForwardBackward(DType dtype, long input, long grad, Layout layout, IndexType labelType, long labels,
+            long weight, long ignoreIndex, Reduction reduction, long upstream, long rowLoss, long workspace,
+            long errorInfo, long stream) {
+        XentStatus.check(lib, lib.xent_nll_forward_backward(dtype(dtype), ptr(input), ptr(grad),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, reduction(reduction),
+                ptr(upstream), ptr(rowLoss), ptr(workspace), ptr(errorInfo), ptr(stream)), "xent_nll_forward_backward");
+    }
+
+    // ---- distillation, entropy, Jensen-Shannon ---------------------------------------------------
+
+    /** fp32 elements of workspace a distillation call over {@code rows} rows needs. */
+    public long distillWorkspaceFloats(long rows) {
+        return lib.xent_distill_workspace_floats(rows);
+    }
+
+    /**
+     * {@code xent_distill_forward} ({@code grad} 0) or {@code xent_distill_forward_backward}: the
+     * per-row outputs may each be 0; labels 0 when alpha is 1; {@code workspace[0..2]} the reduced
+     * loss and both denominators.
+     */
+    public void distill(DType dtype, long teacher, long student, long grad, Layout layout, float temperature,
+            float alpha, IndexType labelType, long labels, long ignoreIndex, Reduction reduction, long upstream,
+            long rowLoss, long rowKl, long rowSoftCe, long rowTeacherEntropy, long workspace, long errorInfo,
+            long stream) {
+        int type = labelType == null ? xent_h.XENT_I32() : indexType(labelType);
+        if (grad == 0) {
+            XentStatus.check(lib, lib.xent_distill_forward(dtype(dtype), ptr(teacher), ptr(student),
+                    layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), temperature, alpha,
+                    type, ptr(labels), ignoreIndex, reduction(reduction), ptr(rowLoss), ptr(rowKl),
+                    ptr(rowSoftCe), ptr(rowTeacherEntropy), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                    "xent_distill_forward");
+        } else {
+            XentStatus.check(lib, lib.xent_distill_forward_backward(dtype(dtype), ptr(teacher), ptr(student), ptr(grad),
+                    layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), temperature, alpha,
+                    type, ptr(labels), ignoreIndex, reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(rowKl),
+                    ptr(rowSoftCe), ptr(rowTeacherEntropy), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                    "xent_distill_forward_backward");
+        }
+    }
+
+    /** {@code xent_entropy}: per-row entropy; with {@code grad} non-zero also its gradient ({@code upstream} per row or 0). */
+    public void entropy(DType dtype, long logits, long grad, Layout layout, long upstream, long out, long stream) {
+        XentStatus.check(lib, lib.xent_entropy(dtype(dtype), ptr(logits), ptr(grad),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(upstream), ptr(out),
+                ptr(stream)), "xent_entropy");
+    }
+
+    /** {@code xent_js}: per-row Jensen-Shannon divergence of softmax(p) and softmax(q). */
+    public void jensenShannon(DType dtype, long p, long q, Layout layout, long out, long stream) {
+        XentStatus.check(lib, lib.xent_js(dtype(dtype), ptr(p), ptr(q),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(out), ptr(stream)), "xent_js");
+    }
+
     // ---- codes ---------------------------------------------------------------------------------
 
     static int dtype(DType dtype) {

@@ -6,7 +6,9 @@ import dev.xent.Layout;
 import dev.xent.Reduction;
 import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
+import dev.xent.engine.DistillCall;
 import dev.xent.engine.Engine;
+import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -148,7 +150,7 @@ public final class JavaEngine implements Engine {
     // ------------------------------------------------------------------------------------------
     // Per-thread scratch, one per range of rows.
 
-    private static final class Work {
+    static final class Work {
         float[] tileMax = new float[0];
         float[] scratch = new float[0];
         MemorySegment scratchSeg = MemorySegment.ofArray(scratch);
@@ -184,7 +186,7 @@ public final class JavaEngine implements Engine {
     }
 
     @FunctionalInterface
-    private interface RowRange {
+    interface RowRange {
         void run(long from, long to, Work work);
     }
 
@@ -192,14 +194,14 @@ public final class JavaEngine implements Engine {
         return layout.isRowContiguous() ? kernels : ScalarKernels.INSTANCE;
     }
 
-    private static boolean shareable(MemorySegment... segments) {
+    static boolean shareable(MemorySegment... segments) {
         for (MemorySegment s : segments) {
             if (s != null && !s.isAccessibleBy(OTHER_THREAD)) return false;
         }
         return true;
     }
 
-    private void forRows(long rows, long classes, boolean shareable, RowRange body) {
+    void forRows(long rows, long classes, boolean shareable, RowRange body) {
         long work = rows * classes;
         int tasks = 1;
         if (threads > 1 && shareable && rows > 1 && work >= PARALLEL_THRESHOLD) {
@@ -301,7 +303,7 @@ public final class JavaEngine implements Engine {
         }
     }
 
-    private static void zeroRow(DType dt, MemorySegment g, long gb, long cs, long classes) {
+    static void zeroRow(DType dt, MemorySegment g, long gb, long cs, long classes) {
         long es = dt.byteSize();
         if (cs == 1) {
             g.asSlice(gb, classes * es).fill((byte) 0);
@@ -377,7 +379,7 @@ public final class JavaEngine implements Engine {
         }
     }
 
-    private static long label(Targets.ClassIndices idx, long r) {
+    static long label(Targets.ClassIndices idx, long r) {
         return idx.type() == IndexType.I32
                 ? idx.data().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, r)
                 : idx.data().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, r);
@@ -394,7 +396,7 @@ public final class JavaEngine implements Engine {
         return d;
     }
 
-    private static void checkLabel(long y, long r, long classes, long ignoreIndex) {
+    static void checkLabel(long y, long r, long classes, long ignoreIndex) {
         if (y < 0 || y >= classes) {
             throw new IllegalArgumentException("target " + y + " at row " + r + " is out of range [0, " + classes
                     + ") and is not ignoreIndex (" + ignoreIndex + ")");
@@ -610,5 +612,28 @@ public final class JavaEngine implements Engine {
                 Elem.setF32(out, r, (float) (w.m + Math.log(w.s)));
             }
         });
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // NLL loss, distillation, entropy, Jensen-Shannon (NllRows, DistillRows)
+
+    @Override
+    public void nll(NllCall call) {
+        NllRows.run(this, Objects.requireNonNull(call, "call"));
+    }
+
+    @Override
+    public void distill(DistillCall call) {
+        DistillRows.distill(this, Objects.requireNonNull(call, "call"));
+    }
+
+    @Override
+    public void entropy(Layout layout, DType dt, MemorySegment logits, MemorySegment upstream, MemorySegment grad, MemorySegment out) {
+        DistillRows.entropy(this, layout, dt, logits, upstream, grad, out);
+    }
+
+    @Override
+    public void jensenShannon(Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment out) {
+        DistillRows.jensenShannon(this, layout, dt, p, q, out);
     }
 }

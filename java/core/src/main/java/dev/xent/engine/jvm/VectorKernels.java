@@ -130,7 +130,7 @@ final class VectorKernels implements Kernels {
     }
 
     /** bf16 or fp16 lanes widened to fp32. */
-    private static FloatVector widen(DType dt, ShortVector v) {
+    static FloatVector widen(DType dt, ShortVector v) {
         IntVector h = (IntVector) v.convertShape(VectorOperators.S2I, I, 0);
         if (dt == DType.BF16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         IntVector em = h.and(0x7fff);
@@ -158,7 +158,7 @@ final class VectorKernels implements Kernels {
     }
 
     /** fp32 lanes rounded to bf16, nearest even, NaN kept NaN. */
-    private static ShortVector toBf16(FloatVector v) {
+    static ShortVector toBf16(FloatVector v) {
         IntVector b = v.reinterpretAsInts();
         IntVector hi = b.lanewise(VectorOperators.LSHR, 16);
         IntVector r = b.add(hi.and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16);

@@ -1,0 +1,156 @@
+package dev.xent;
+
+import dev.xent.engine.DistillCall;
+import dev.xent.engine.Engine;
+import dev.xent.engine.Pass;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Knowledge distillation (Hinton et al.) from teacher and student logits of the same shape, dtype
+ * and layout, on one engine. Immutable: the {@code withX} methods return a copy.
+ *
+ * <p>With temperature T, {@code p = softmax(z_t / T)} and {@code q = softmax(z_s / T)} per row:
+ *
+ * <pre>  loss = alpha T^2 R(KL(p || q)) + (1 - alpha) R'(CE(z_s, y))</pre>
+ *
+ * where {@code KL_i = sum_k p_k (log p_k - log q_k)}, CE is the student's cross-entropy at
+ * temperature 1 against hard labels y (PyTorch's {@code F.cross_entropy}: ignoreIndex, no weights),
+ * and R, R' the reduction: MEAN is {@code sum / rows} for the KL term (PyTorch's
+ * {@code KLDivLoss(reduction="batchmean")}) and {@code sum / (rows not ignored)} for the hard term,
+ * SUM the plain sums, NONE one value per row. A term whose coefficient is 0 is left out entirely.
+ * Gradient w.r.t. the student's logits: {@code alpha T s (q - p) + (1 - alpha) s' (softmax(z_s) -
+ * onehot(y))}, s and s' the upstream gradient over each term's denominator.
+ *
+ * <p>The teacher's softmax is never stored: one pass reads both rows. Masked teacher classes (-inf)
+ * have p = 0 and contribute 0; a class masked in the student only gives KL = +inf, as in PyTorch.
+ * Defaults: T = 1, alpha = 1 (pure KL, no hard labels), ignoreIndex -100, MEAN. Deliberate
+ * difference from PyTorch: for (N, C, d1..dk) logits MEAN divides by the number of rows N * d1 * ..
+ * * dk (the KL of each position's distribution averaged), not by N.
+ */
+public final class Distillation {
+    private final Engine engine;
+    private final float temperature;
+    private final float alpha;
+    private final long ignoreIndex;
+    private final Reduction reduction;
+
+    private Distillation(Engine engine, float temperature, float alpha, long ignoreIndex, Reduction reduction) {
+        this.engine = engine;
+        this.temperature = temperature;
+        this.alpha = alpha;
+        this.ignoreIndex = ignoreIndex;
+        this.reduction = reduction;
+    }
+
+    /** Defaults (T = 1, alpha = 1, ignoreIndex -100, MEAN) on the given engine. */
+    public static Distillation on(Engine engine) {
+        return new Distillation(Objects.requireNonNull(engine, "engine"), 1f, 1f, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+    }
+
+    /** Temperature T: finite and > 0. */
+    public Distillation withTemperature(double temperature) {
+        if (!(temperature > 0) || !Double.isFinite(temperature) || !((float) temperature > 0)) {
+            throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
+        }
+        return new Distillation(engine, (float) temperature, alpha, ignoreIndex, reduction);
+    }
+
+    /** Weight of the KL term in [0, 1]; below 1 the forward calls need hard targets. */
+    public Distillation withAlpha(double alpha) {
+        if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
+        return new Distillation(engine, temperature, (float) alpha, ignoreIndex, reduction);
+    }
+
+    /** Hard label whose rows have no hard term (default -100). */
+    public Distillation withIgnoreIndex(long ignoreIndex) {
+        return new Distillation(engine, temperature, alpha, ignoreIndex, reduction);
+    }
+
+    public Distillation withReduction(Reduction reduction) {
+        return new Distillation(engine, temperature, alpha, ignoreIndex, Objects.requireNonNull(reduction, "reduction"));
+    }
+
+    public Distillation withEngine(Engine engine) {
+        return new Distillation(Objects.requireNonNull(engine, "engine"), temperature, alpha, ignoreIndex, reduction);
+    }
+
+    public float temperature() {
+        return temperature;
+    }
+
+    public float alpha() {
+        return alpha;
+    }
+
+    public long ignoreIndex() {
+        return ignoreIndex;
+    }
+
+    public Reduction reduction() {
+        return reduction;
+    }
+
+    /** The loss with alpha = 1 (no hard term). */
+    public DistillLoss forward(Logits teacher, Logits student) {
+        return run(teacher, student, null, null, null);
+    }
+
+    /** The loss mixed with the student's hard-label cross-entropy. */
+    public DistillLoss forward(Logits teacher, Logits student, Targets.ClassIndices targets) {
+        return run(teacher, student, Objects.requireNonNull(targets, "targets"), null, null);
+    }
+
+    /** Loss and the gradient w.r.t. the student's logits (upstream 1), alpha = 1. {@code grad} may be the student. */
+    public DistillLoss forwardBackward(Logits teacher, Logits student, Logits grad) {
+        return run(teacher, student, null, CrossEntropy.requireGrad(grad), null);
+    }
+
+    /** Loss and gradient with hard targets. {@code grad} may be the student. */
+    public DistillLoss forwardBackward(Logits teacher, Logits student, Targets.ClassIndices targets, Logits grad) {
+        return run(teacher, student, Objects.requireNonNull(targets, "targets"), CrossEntropy.requireGrad(grad), null);
+    }
+
+    /** As {@link #forwardBackward(Logits, Logits, Targets.ClassIndices, Logits)} with a scalar upstream gradient (SUM or MEAN). */
+    public DistillLoss forwardBackward(Logits teacher, Logits student, Targets.ClassIndices targets, Logits grad, float upstream) {
+        return run(teacher, student, targets, CrossEntropy.requireGrad(grad), CrossEntropy.scalarUpstream(upstream));
+    }
+
+    private DistillLoss run(Logits teacher, Logits student, Targets.ClassIndices targets, Logits grad, float[] upstream) {
+        Objects.requireNonNull(teacher, "teacher");
+        Objects.requireNonNull(student, "student");
+        CrossEntropy.checkAlive(teacher.data(), "teacher logits");
+        CrossEntropy.checkAlive(student.data(), "student logits");
+        if (teacher.dtype() != student.dtype() || !Arrays.equals(teacher.shape(), student.shape())
+                || !teacher.layout().equals(student.layout())) {
+            throw new IllegalArgumentException("teacher logits " + teacher + " and student logits " + student
+                    + " must match in shape, dtype and row stride");
+        }
+        long rows = student.rows();
+        if (rows > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("more rows (" + rows + ") than a Java array of per-row losses can hold");
+        }
+        if (alpha < 1 && targets == null) {
+            throw new IllegalArgumentException("alpha = " + alpha + " < 1 mixes in the hard-label loss: pass the targets");
+        }
+        if (upstream != null && reduction == Reduction.NONE) {
+            throw new IllegalArgumentException("reduction NONE takes no scalar upstream gradient");
+        }
+        Targets.ClassIndices hard = alpha < 1 ? targets : null;
+        if (hard != null) CrossEntropy.checkClassIndices(hard, student, ignoreIndex);
+        if (grad != null) CrossEntropy.checkGrad(grad, student);
+        int n = (int) rows;
+        float[] perRow = new float[n];
+        float[] kl = new float[n];
+        float[] softCe = new float[n];
+        float[] entropy = new float[n];
+        float[] reduced = new float[3];
+        engine.distill(new DistillCall(grad == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD, student.layout(),
+                student.dtype(), teacher.data(), student.data(), temperature, alpha, hard, ignoreIndex, reduction,
+                upstream == null ? null : MemorySegment.ofArray(upstream), grad == null ? null : grad.data(),
+                MemorySegment.ofArray(perRow), MemorySegment.ofArray(kl), MemorySegment.ofArray(softCe),
+                MemorySegment.ofArray(entropy), MemorySegment.ofArray(reduced)));
+        return new DistillLoss(reduction, reduced[0], perRow, kl, softCe, entropy, student.rowShape());
+    }
+}

@@ -1,0 +1,159 @@
+package dev.xent.engine.jvm;
+
+import static dev.xent.engine.jvm.VectorKernels.F;
+import static dev.xent.engine.jvm.VectorKernels.L;
+import static dev.xent.engine.jvm.VectorKernels.S;
+
+import dev.xent.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * {@link PairKernels} on the Vector API. Each tile is first copied into per-thread fp32 arrays
+ * (16-bit types widened in vectors): the math then runs on arrays, whose vector loads and stores
+ * C2 always intrinsifies, whatever kind of segment holds the tensors (see VectorKernels on heap
+ * segments); the copy stays in L1. Exponentials use {@link VectorKernels#expNonPositive}: every
+ * argument is at most 0 (the references are maxima).
+ */
+final class VectorPairKernels implements PairKernels {
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final FloatVector ZERO = FloatVector.zero(F);
+
+    /** Per-thread tiles: teacher, student, gradient as fp32, and 16-bit staging. */
+    private static final class Tiles {
+        final float[] t = new float[JavaEngine.TILE];
+        final float[] s = new float[JavaEngine.TILE];
+        final float[] g = new float[JavaEngine.TILE];
+        final short[] h = new short[JavaEngine.TILE];
+    }
+
+    private static final ThreadLocal<Tiles> TILES = ThreadLocal.withInitial(Tiles::new);
+
+    VectorPairKernels() {
+        if (S.length() != L) throw new UnsupportedOperationException("float and short species differ in lanes");
+    }
+
+    private static void load(DType dt, MemorySegment src, long off, int n, float[] dst, short[] h) {
+        if (dt == DType.F32) {
+            MemorySegment.copy(src, FLOAT, off, dst, 0, n);
+            return;
+        }
+        MemorySegment.copy(src, SHORT, off, h, 0, n);
+        int i = 0;
+        for (int b = S.loopBound(n); i < b; i += L) {
+            VectorKernels.widen(dt, ShortVector.fromArray(S, h, i)).intoArray(dst, i);
+        }
+        for (; i < n; i++) dst[i] = dt == DType.BF16 ? Float.intBitsToFloat(h[i] << 16) : Float.float16ToFloat(h[i]);
+    }
+
+    private static void store(DType dt, float[] src, int n, MemorySegment dst, long off, short[] h) {
+        switch (dt) {
+            case F32 -> MemorySegment.copy(src, 0, dst, FLOAT, off, n);
+            case BF16 -> {
+                int i = 0;
+                for (int b = F.loopBound(n); i < b; i += L) VectorKernels.toBf16(FloatVector.fromArray(F, src, i)).intoArray(h, i);
+                for (; i < n; i++) h[i] = Elem.toBf16(src[i]);
+                MemorySegment.copy(h, 0, dst, SHORT, off, n);
+            }
+            case F16 -> {
+                for (int i = 0; i < n; i++) h[i] = Float.floatToFloat16(src[i]);
+                MemorySegment.copy(h, 0, dst, SHORT, off, n);
+            }
+        }
+    }
+
+    private static float max(float[] a, int n) {
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0;
+        int i = 0;
+        for (int b = n & -(2 * L); i < b; i += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, a, i), x1 = FloatVector.fromArray(F, a, i + L);
+            m0 = m0.blend(x0, x0.compare(VectorOperators.GT, m0));
+            m1 = m1.blend(x1, x1.compare(VectorOperators.GT, m1));
+        }
+        float m = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) if (a[i] > m) m = a[i];
+        return m;
+    }
+
+    private static float ref(float m) {
+        return m == Float.NEGATIVE_INFINITY ? 0f : m;
+    }
+
+    @Override
+    public void tileStats(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float it,
+            float ma, float mb, float m1, boolean hard, float[] out) {
+        Tiles w = TILES.get();
+        load(dt, t, tOff, n, w.t, w.h);
+        load(dt, s, sOff, n, w.s, w.h);
+        float[] ta = w.t, sa = w.s;
+        // a = z * it is monotone in z (it > 0), so the maxima of a and b are the raw maxima times it
+        float mt = max(ta, n), ms = max(sa, n);
+        ma = Math.max(ma, mt * it);
+        mb = Math.max(mb, ms * it);
+        if (hard) m1 = Math.max(m1, ms);
+        float ra = ref(ma), rb = ref(mb), r1 = ref(m1);
+        FloatVector vsa = ZERO, vsb = ZERO, vx = ZERO, vd = ZERO, vs1 = ZERO;
+        int i = 0;
+        for (int b = F.loopBound(n); i < b; i += L) {
+            FloatVector zt = FloatVector.fromArray(F, ta, i), zs = FloatVector.fromArray(F, sa, i);
+            FloatVector da = zt.mul(it).sub(ra), db = zs.mul(it).sub(rb);
+            FloatVector ea = VectorKernels.expNonPositive(da);
+            VectorMask<Float> none = ea.compare(VectorOperators.EQ, 0f);  // p = 0: the term is 0, not 0 * inf
+            vsa = vsa.add(ea);
+            vd = ea.fma(da.blend(ZERO, none), vd);
+            vx = ea.fma(da.sub(db).blend(ZERO, none), vx);
+            vsb = vsb.add(VectorKernels.expNonPositive(db));
+            if (hard) vs1 = vs1.add(VectorKernels.expNonPositive(zs.sub(r1)));
+        }
+        float fsa = vsa.reduceLanes(VectorOperators.ADD), fsb = vsb.reduceLanes(VectorOperators.ADD);
+        float fx = vx.reduceLanes(VectorOperators.ADD), fd = vd.reduceLanes(VectorOperators.ADD);
+        float fs1 = hard ? vs1.reduceLanes(VectorOperators.ADD) : 0f;
+        for (; i < n; i++) {
+            float da = ta[i] * it - ra, db = sa[i] * it - rb;
+            float ea = (float) Math.exp(da);
+            fsa += ea;
+            if (ea != 0f) {
+                fd += ea * da;
+                fx += ea * (da - db);
+            }
+            fsb += (float) Math.exp(db);
+            if (hard) fs1 += (float) Math.exp(sa[i] - r1);
+        }
+        out[0] = ma;
+        out[1] = mb;
+        out[2] = m1;
+        out[3] = fsa;
+        out[4] = fsb;
+        out[5] = fx;
+        out[6] = fd;
+        out[7] = fs1;
+    }
+
+    @Override
+    public void tileGrad(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, MemorySegment g, long gOff,
+            int n, float it, float ra, float rb, float r1, float ia, float ib, float i1) {
+        Tiles w = TILES.get();
+        load(dt, t, tOff, n, w.t, w.h);
+        load(dt, s, sOff, n, w.s, w.h);
+        float[] ta = w.t, sa = w.s, ga = w.g;
+        int i = 0;
+        for (int b = F.loopBound(n); i < b; i += L) {
+            FloatVector zt = FloatVector.fromArray(F, ta, i), zs = FloatVector.fromArray(F, sa, i);
+            FloatVector v = VectorKernels.expNonPositive(zs.mul(it).sub(rb)).mul(ib)
+                    .sub(VectorKernels.expNonPositive(zt.mul(it).sub(ra)).mul(ia));
+            if (i1 != 0f) v = VectorKernels.expNonPositive(zs.sub(r1)).fma(FloatVector.broadcast(F, i1), v);
+            v.intoArray(ga, i);
+        }
+        for (; i < n; i++) {
+            float v = ib * (float) Math.exp(sa[i] * it - rb) - ia * (float) Math.exp(ta[i] * it - ra);
+            if (i1 != 0f) v += i1 * (float) Math.exp(sa[i] - r1);
+            ga[i] = v;
+        }
+        store(dt, ga, n, g, gOff, w.h);
+    }
+}

@@ -1,0 +1,284 @@
+package dev.xent;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.xent.EngineSource.EngineCase;
+import dev.xent.engine.DistillCall;
+import dev.xent.engine.Engine;
+import dev.xent.engine.Pass;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.ArgumentsSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Distillation, KL, entropy and Jensen-Shannon on every engine against {@link PairReference}:
+ * per-row KL, soft cross-entropy, teacher entropy, the reduced loss and the student's gradient.
+ */
+class DistillationTest {
+    private static final float PAD = -7.5f;
+
+    record Shape(long[] shape, long rowStride, Tensor.Memory memory) {
+        @Override
+        public String toString() {
+            return Arrays.toString(shape) + (rowStride > 0 ? " stride=" + rowStride : "") + " " + memory;
+        }
+    }
+
+    /** How the logits are drawn: z_t = offset + scale N(0,1), z_s = z_t + noise N(0,1), masks. */
+    record Values(double scale, double offset, double noise, double teacherMask, double studentMask) {
+        static final Values PLAIN = new Values(3, 0, 1, 0, 0);
+
+        @Override
+        public String toString() {
+            return "z=" + offset + "+" + scale + "N noise " + noise + (teacherMask > 0 ? " teacher-mask " + teacherMask : "")
+                    + (studentMask > 0 ? " student-mask " + studentMask : "");
+        }
+    }
+
+    record Options(double tau, double alpha, Reduction reduction, boolean inPlace, int ignoredRows) {
+        @Override
+        public String toString() {
+            return "tau " + tau + " alpha " + alpha + " " + reduction + (inPlace ? " in-place" : "") + (ignoredRows > 0 ? " ignored " + ignoredRows : "");
+        }
+    }
+
+    private static final List<Shape> SHAPES = List.of(
+            new Shape(new long[] {9, 1}, 0, Tensor.Memory.HEAP),
+            new Shape(new long[] {9, 7}, 0, Tensor.Memory.HEAP),
+            new Shape(new long[] {5, 41}, 60, Tensor.Memory.HEAP),
+            new Shape(new long[] {3, 4098}, 0, Tensor.Memory.NATIVE_SHARED),
+            new Shape(new long[] {2, 8003}, 8010, Tensor.Memory.HEAP),
+            new Shape(new long[] {3, 13, 2, 3}, 0, Tensor.Memory.HEAP),
+            new Shape(new long[] {2, 33, 5}, 0, Tensor.Memory.NATIVE_CONFINED),
+            new Shape(new long[] {0, 5}, 0, Tensor.Memory.HEAP),
+            new Shape(new long[] {64, 300}, 0, Tensor.Memory.HEAP));
+
+    private static final List<Options> OPTIONS = List.of(
+            new Options(1, 1, Reduction.MEAN, false, 0),
+            new Options(2.5, 0.3, Reduction.MEAN, true, 1),
+            new Options(0.7, 0, Reduction.SUM, false, 2),
+            new Options(4, 0.5, Reduction.NONE, false, 0));
+
+    static Stream<Arguments> cases() {
+        return EngineSource.crossed(List.of(DType.values()), SHAPES, OPTIONS);
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @MethodSource("cases")
+    void matchesReference(EngineCase e, DType dt, Shape s, Options o) {
+        check(e, dt, s, o, Values.PLAIN, 11);
+    }
+
+    static Stream<Arguments> valueCases() {
+        List<Values> values = List.of(
+                new Values(3, 1000, 1, 0, 0),
+                new Values(3, -1000, 1, 0, 0),
+                new Values(20, 0, 5, 0, 0),
+                new Values(3, 0, 0.001, 0, 0),
+                new Values(3, 0, 1, 0.3, 0),
+                new Values(3, 0, 1, 0.2, 0.05));
+        return EngineSource.crossed(List.of(DType.F32, DType.BF16), values,
+                List.of(new Options(1, 1, Reduction.NONE, false, 0), new Options(2, 0.5, Reduction.MEAN, false, 1)));
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @MethodSource("valueCases")
+    void offsetScaledCloseAndMasked(EngineCase e, DType dt, Values v, Options o) {
+        check(e, dt, new Shape(new long[] {6, 3001}, 0, Tensor.Memory.HEAP), o, v, 5);
+        check(e, dt, new Shape(new long[] {7, 45}, 0, Tensor.Memory.HEAP), o, v, 6);
+    }
+
+    private static void check(EngineCase e, DType dt, Shape s, Options o, Values v, long seed) {
+        String context = e + " " + dt + " " + s + " " + o + " " + v + " seed " + seed;
+        Random rnd = new Random(seed);
+        try (Arena arena = s.memory() == Tensor.Memory.NATIVE_CONFINED ? Arena.ofConfined() : Arena.ofShared()) {
+            Tensor teacher = Tensor.allocate(dt, s.shape(), s.rowStride(), s.memory(), arena);
+            Tensor student = Tensor.allocate(dt, s.shape(), s.rowStride(), s.memory(), arena);
+            int n = (int) teacher.rows, c = (int) teacher.classes;
+            double[][] zt = new double[n][c], zs = new double[n][c];
+            long ignore = -100;
+            long[] y = new long[n];
+            for (int r = 0; r < n; r++) y[r] = r < o.ignoredRows() ? ignore : rnd.nextInt(c);
+            for (int r = 0; r < n; r++) {
+                for (int k = 0; k < c; k++) {
+                    double t = v.offset() + v.scale() * rnd.nextGaussian();
+                    double sv = t + v.noise() * rnd.nextGaussian();
+                    if (k != 0 && rnd.nextDouble() < v.teacherMask()) {
+                        t = Double.NEGATIVE_INFINITY;
+                        if (rnd.nextBoolean() && k != y[r]) sv = Double.NEGATIVE_INFINITY;  // masked in both
+                    } else if (k != y[r] && rnd.nextDouble() < v.studentMask()) {
+                        sv = Double.NEGATIVE_INFINITY;  // masked in the student only: KL = +inf
+                    }
+                    zt[r][k] = Reference.round(dt, (float) t);
+                    zs[r][k] = Reference.round(dt, (float) sv);
+                }
+            }
+            teacher.fillAll(PAD);
+            teacher.write(zt);
+            student.fillAll(PAD);
+            student.write(zs);
+            Tensor grad = o.inPlace() ? student : Tensor.allocate(dt, s.shape(), s.rowStride(), s.memory(), arena);
+            if (!o.inPlace()) {
+                grad.fillAll(PAD);
+                grad.fill(Float.NaN);
+            }
+            Distillation d = e.xent().distillation().withTemperature(o.tau()).withAlpha(o.alpha()).withIgnoreIndex(ignore)
+                    .withReduction(o.reduction());
+            Targets.ClassIndices targets = Targets.classes(y);
+            DistillLoss fwd = d.forward(teacher.logits, student.logits, targets);
+            DistillLoss fb = d.forwardBackward(teacher.logits, student.logits, targets, grad.logits);
+            PairReference.Distill ref = PairReference.distill(zt, zs, o.tau(), o.alpha(), y, ignore, o.reduction(), 1);
+            // fp32 arithmetic on terms of the size of the entropies and of z / tau (scaling rounds z / tau)
+            double zsize = (Math.abs(v.offset()) + 6 * v.scale()) / o.tau();
+            double atol = 1e-5 * (1 + Check.maxAbs(ref.softCe())) + 4 * Math.ulp((float) zsize);
+            for (DistillLoss l : List.of(fwd, fb)) {
+                Check.vector("kl", Check.toDouble(l.kl()), ref.kl(), atol, 1e-5, context);
+                Check.vector("soft ce", Check.toDouble(l.softCrossEntropy()), ref.softCe(), atol, 1e-5, context);
+                Check.vector("teacher entropy", Check.toDouble(l.teacherEntropy()), ref.entropy(), atol, 1e-5, context);
+                double lossAtol = atol * (o.tau() * o.tau() + 1) + 1e-5 * Check.maxAbs(ref.rowLoss());
+                Check.vector("row loss", Check.toDouble(l.perRow()), ref.rowLoss(), lossAtol, 1e-5, context);
+                if (o.reduction() != Reduction.NONE) Check.scalar("loss", l.value(), ref.reduced(), lossAtol, 1e-5, context);
+            }
+            double[][] g = grad.read();
+            for (int r = 0; r < n; r++) {
+                double gatol = Check.atol(dt, ref.gradScale()[r]) + 8 * Math.ulp((float) zsize) * ref.gradScale()[r];
+                Check.vector("grad row " + r, g[r], ref.grad()[r], gatol, Check.rtol(dt), context);
+            }
+            for (long p : grad.padding()) {
+                if (grad.get(p) != PAD) throw new AssertionError("padding written at " + p + " in " + context);
+            }
+        }
+    }
+
+    // ---- entropy, KL, Jensen-Shannon, and H(p, q) = H(p) + KL(p || q) --------------------------
+
+    static Stream<Arguments> dtypes() {
+        return EngineSource.crossed(List.of(DType.values()), List.of(
+                new Shape(new long[] {6, 1}, 0, Tensor.Memory.HEAP),
+                new Shape(new long[] {6, 45}, 50, Tensor.Memory.HEAP),
+                new Shape(new long[] {3, 5000}, 0, Tensor.Memory.NATIVE_SHARED),
+                new Shape(new long[] {2, 11, 3}, 0, Tensor.Memory.HEAP)));
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("dtypes")
+    void entropyKlJsAndTheIdentity(EngineCase e, DType dt, Shape s) {
+        Xent xent = e.xent();
+        String context = e + " " + dt + " " + s;
+        Random rnd = new Random(3);
+        try (Arena arena = Arena.ofShared()) {
+            Tensor p = Tensor.allocate(dt, s.shape(), s.rowStride(), s.memory(), arena);
+            Tensor q = Tensor.allocate(dt, s.shape(), s.rowStride(), s.memory(), arena);
+            int n = (int) p.rows, c = (int) p.classes;
+            double[][] zp = new double[n][c], zq = new double[n][c];
+            for (int r = 0; r < n; r++) {
+                for (int k = 0; k < c; k++) {
+                    zp[r][k] = Reference.round(dt, (float) (2 * rnd.nextGaussian() + (k == 3 ? Double.NEGATIVE_INFINITY : 0)));
+                    zq[r][k] = Reference.round(dt, (float) (2 * rnd.nextGaussian()));
+                }
+            }
+            p.fillAll(PAD);
+            p.write(zp);
+            q.fillAll(PAD);
+            q.write(zq);
+            Tensor grad = Tensor.allocate(dt, s.shape(), s.rowStride(), s.memory(), arena);
+            grad.fill(Float.NaN);
+            float[] h = xent.entropy(p.logits, grad.logits);
+            float[] kl = xent.kl(p.logits, q.logits);
+            float[] js = xent.jensenShannon(p.logits, q.logits);
+            double[] hRef = new double[n], klRef = new double[n], jsRef = new double[n];
+            double[][] gRef = new double[n][];
+            for (int r = 0; r < n; r++) {
+                hRef[r] = PairReference.entropy(zp[r]);
+                klRef[r] = Reference.kl(Reference.softmax(zp[r]), Reference.softmax(zq[r]));
+                jsRef[r] = PairReference.jensenShannon(zp[r], zq[r]);
+                gRef[r] = PairReference.entropyGrad(zp[r]);
+            }
+            Check.vector("entropy", Check.toDouble(h), hRef, 2e-5, 1e-5, context);
+            Check.vector("kl", Check.toDouble(kl), klRef, 2e-5, 1e-5, context);
+            Check.vector("js", Check.toDouble(js), jsRef, 2e-5, 1e-5, context);
+            Check.matrix("entropy grad", grad.read(), gRef, Check.atol(dt, 1) + 1e-6, Check.rtol(dt), context);
+
+            // H(p, q) from cross-entropy with probability targets softmax(p) (stored in dt, so 16-bit
+            // targets are rounded probabilities: the identity holds to their precision)
+            Tensor probs = Tensor.allocate(dt, s.shape(), 0, Tensor.Memory.HEAP, arena);
+            Tensor pd = Tensor.allocate(dt, s.shape(), 0, Tensor.Memory.HEAP, arena);
+            pd.write(zp);
+            xent.softmax(pd.logits, probs.logits);
+            Tensor qd = Tensor.allocate(dt, s.shape(), 0, Tensor.Memory.HEAP, arena);
+            qd.write(zq);
+            Loss cross = xent.crossEntropy().withReduction(Reduction.NONE)
+                    .forward(qd.logits, Targets.probabilities(probs.seg, dt));
+            DistillLoss dl = xent.distillation().withReduction(Reduction.NONE).forward(p.logits, q.logits);
+            double tol = dt == DType.F32 ? 3e-5 : 4 * Reference.ulp(dt);
+            for (int r = 0; r < n; r++) {
+                double sum = (double) h[r] + kl[r];
+                Check.scalar("H(p, q) = H(p) + KL row " + r, cross.perRow()[r], sum, tol * (1 + Math.abs(sum)), 0, context);
+                Check.scalar("soft ce = H(p) + KL row " + r, dl.softCrossEntropy()[r], (double) dl.teacherEntropy()[r] + dl.kl()[r],
+                        1e-5 * (1 + Math.abs(sum)), 0, context);
+                Check.scalar("teacher entropy = entropy row " + r, dl.teacherEntropy()[r], h[r], 2e-5 * (1 + Math.abs(h[r])), 0, context);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void klGradientIsQMinusP(EngineCase e) {
+        float[] zp = {1f, -2f, 0.5f, 3f, 0f, 0f, Float.NEGATIVE_INFINITY, 1f};
+        float[] zq = {0.3f, 0.1f, -1f, 2f, 1f, -1f, 0f, 2f};
+        float[] g = new float[8];
+        Arrays.fill(g, Float.NaN);
+        e.xent().kl(Logits.of(zp, 2, 4), Logits.of(zq, 2, 4), Logits.of(g, 2, 4));
+        for (int r = 0; r < 2; r++) {
+            double[] p = Reference.softmax(Check.toDouble(Arrays.copyOfRange(zp, 4 * r, 4 * r + 4)));
+            double[] q = Reference.softmax(Check.toDouble(Arrays.copyOfRange(zq, 4 * r, 4 * r + 4)));
+            for (int k = 0; k < 4; k++) Check.scalar("grad[" + r + "," + k + "]", g[4 * r + k], q[k] - p[k], 1e-6, 1e-5, e);
+        }
+    }
+
+    // ---- errors ------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void badArgumentsAreRefusedWithTheirValue(EngineCase e) {
+        Distillation d = e.xent().distillation();
+        for (double tau : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> d.withTemperature(tau));
+            assertTrue(t.getMessage().contains("temperature") && t.getMessage().contains(String.valueOf(tau)), t.getMessage());
+        }
+        for (double alpha : new double[] {-0.1, 1.5, Double.NaN}) {
+            IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> d.withAlpha(alpha));
+            assertTrue(t.getMessage().contains("alpha") && t.getMessage().contains(String.valueOf(alpha)), t.getMessage());
+        }
+        Logits t43 = Logits.of(new float[12], 4, 3);
+        assertThrows(IllegalArgumentException.class, () -> d.forward(t43, Logits.of(new float[12], 3, 4)), "shape mismatch");
+        assertThrows(IllegalArgumentException.class, () -> d.forward(t43, Logits.ofBf16(new short[12], 4, 3)), "dtype mismatch");
+        assertThrows(IllegalArgumentException.class, () -> d.forward(Logits.of(new float[16], 4, 3).withRowStride(4), t43), "stride mismatch");
+        assertThrows(IllegalArgumentException.class, () -> d.withAlpha(0.5).forward(t43, t43), "alpha < 1 needs targets");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> d.withAlpha(0.5).forward(t43, t43, Targets.classes(new int[] {0, 1, 3, 2})));
+        assertTrue(bad.getMessage().contains("row 2") && bad.getMessage().contains("3"), bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> e.xent().jensenShannon(t43, Logits.of(new float[12], 2, 6)));
+    }
+
+    /** The engine's own check of the hard labels (the device error word for the native engines). */
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void engineReportsBadLabelByRow(EngineCase e) {
+        Engine engine = e.engine();
+        MemorySegment z = MemorySegment.ofArray(new float[12]);
+        DistillCall call = new DistillCall(Pass.FORWARD_BACKWARD, Layout.rows(4, 3), DType.F32, z, z, 1f, 0.5f,
+                Targets.classes(new long[] {0, 1, 2, -7}), -100, Reduction.MEAN, null, MemorySegment.ofArray(new float[12]),
+                null, null, null, null, MemorySegment.ofArray(new float[3]));
+        IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> engine.distill(call));
+        assertTrue(t.getMessage().contains("row 3") && t.getMessage().contains("-7"), t.getMessage());
+    }
+}
