@@ -99,11 +99,15 @@ XENT_DEV EwOut ew_element(const EwArgs& A, int64_t e, float x, float t) {
         const float w = A.weight ? ew_aux(A.weight, A.weight_mode, e, A.last) : 1.0f;
         const float pw = A.aux ? ew_aux(A.aux, A.aux_mode, e, A.last) : 1.0f;
         const float c = 1.0f + (pw - 1.0f) * t;
-        const float ex = expf(-fabsf(x));                            // in (0, 1]: never overflows
-        const float softplus_neg = log1pf(ex) + fmaxf(-x, 0.0f);    // log(1 + exp(-x))
-        const float sig = x >= 0.0f ? 1.0f / (1.0f + ex) : ex / (1.0f + ex);
-        o.loss = w * ((1.0f - t) * x + c * softplus_neg);
-        o.dx = w * (sig * c - pw * t);
+        const float ex = expf(-fabsf(x));  // in (0, 1]: never overflows
+        // sigmoid(x) c - pw t rewritten as (1-t) sigmoid(x) - pw t sigmoid(-x): no cancellation at t = 0 or 1
+        const float r = 1.0f / (1.0f + ex);
+        const float sig_pos = x >= 0.0f ? r : ex * r, sig_neg = x >= 0.0f ? ex * r : r;
+        // (1-t) x + c (log1p(exp(-|x|)) + max(-x, 0)) regrouped into non-negative terms (no
+        // cancellation); a term whose coefficient is 0 is 0 even at x = +-inf (the limit)
+        const float a = 1.0f - t, b = pw * t;
+        o.loss = w * ((a != 0.0f ? a * fmaxf(x, 0.0f) : 0.0f) + (b != 0.0f ? b * fmaxf(-x, 0.0f) : 0.0f) + c * log1pf(ex));
+        o.dx = w * ((1.0f - t) * sig_pos - pw * t * sig_neg);
     } else if (OP == EW_GAUSSIAN || OP == EW_LAPLACE) {
         const float raw = ew_aux(A.aux, A.aux_mode, e, A.last);
         if (raw < 0.0f) return EwOut{0.0f, 0.0f, 0.0f, EW_BAD_AUX + 1, raw};

@@ -6,6 +6,7 @@ import dev.xent.Layout;
 import dev.xent.Reduction;
 import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
+import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
 import java.lang.foreign.MemorySegment;
@@ -557,6 +558,13 @@ public final class JavaEngine implements Engine {
 
     // ------------------------------------------------------------------------------------------
     // Softmax family
+
+    @Override
+    public void elementwiseLoss(ElementwiseLossCall call) {
+        boolean parallel = threads > 1 && call.count() >= PARALLEL_THRESHOLD
+                && shareable(call.input(), call.target(), call.grad(), call.loss(), call.auxGrad());
+        ElementwiseKernels.run(call, parallel);
+    }
 
     @Override
     public void logSoftmax(Layout layout, DType dt, MemorySegment in, MemorySegment out) {
