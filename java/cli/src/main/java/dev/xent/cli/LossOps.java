@@ -5,7 +5,8 @@ import java.util.stream.Collectors;
 
 /** The ops {@code xent loss --op} knows. */
 final class LossOps {
-    private static final List<LossOp> ALL = List.of(new CrossEntropyOp());
+    private static final List<LossOp> ALL = List.of(new CrossEntropyOp(),
+            new BceOp(), new GaussianNllOp(), new LaplaceNllOp(), new PoissonNllOp());
 
     private LossOps() {}
 
