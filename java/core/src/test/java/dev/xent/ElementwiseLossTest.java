@@ -89,17 +89,29 @@ class ElementwiseLossTest {
     void bceInfiniteLogitsGiveLimits(EngineCase ec) {
         Engine e = ec.engine();
         float inf = Float.POSITIVE_INFINITY;
-        float[] x = {inf, -inf, inf, -inf, inf, -inf, Float.NaN};
-        float[] y = {0, 0, 1, 1, 0.5f, 0.5f, 0.5f};
-        double[] loss = {inf, 0, 0, inf, inf, inf, Double.NaN};
-        double[] dx = {1, 0, 0, -1, 0.5, -0.5, Double.NaN};
-        long[] shape = {x.length};
-        float[] grad = new float[x.length];
-        ElementwiseLoss l = BinaryCrossEntropy.on(e).withReduction(Reduction.NONE)
-                .forwardBackward(DenseTensor.of(x.clone(), shape), DenseTensor.of(y, shape), DenseTensor.of(grad, shape));
-        for (int i = 0; i < x.length; i++) {
-            Check.scalar("loss at x = " + x[i] + ", y = " + y[i], l.perElement()[i], loss[i], 0, 0, e.name());
-            Check.scalar("grad at x = " + x[i] + ", y = " + y[i], grad[i], dx[i], 0, 0, e.name());
+        float[] x0 = {inf, -inf, inf, -inf, inf, -inf, Float.NaN, 1};
+        float[] y0 = {0, 0, 1, 1, 0.5f, 0.5f, 0.5f, 1};
+        double[] loss0 = {inf, 0, 0, inf, inf, inf, Double.NaN, Math.log1p(Math.exp(-1))};
+        double[] dx0 = {1, 0, 0, -1, 0.5, -0.5, Double.NaN, -1 / (1 + Math.E)};
+        // repeated to fill whole vectors of any width (the Java engine's vector loop takes SUM and MEAN)
+        int n = 8 * x0.length;
+        float[] x = new float[n], y = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = x0[i % x0.length];
+            y[i] = y0[i % y0.length];
+        }
+        long[] shape = {n};
+        for (Reduction red : new Reduction[] {Reduction.NONE, Reduction.SUM}) {
+            float[] grad = new float[n];
+            ElementwiseLoss l = BinaryCrossEntropy.on(e).withReduction(red)
+                    .forwardBackward(DenseTensor.of(x.clone(), shape), DenseTensor.of(y, shape), DenseTensor.of(grad, shape));
+            for (int i = 0; i < n; i++) {
+                int k = i % x0.length;
+                String at = red + " at x = " + x[i] + ", y = " + y[i];
+                if (red == Reduction.NONE) Check.scalar("loss " + at, l.perElement()[i], loss0[k], 0, 1e-6, e.name());
+                Check.scalar("grad " + at, grad[i], dx0[k], 0, 1e-6, e.name());
+            }
+            if (red == Reduction.SUM) assertTrue(Float.isNaN(l.value()), "a NaN logit makes the sum NaN");
         }
     }
 

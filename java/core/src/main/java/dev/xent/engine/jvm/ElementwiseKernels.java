@@ -14,6 +14,7 @@ import java.util.stream.IntStream;
  * added in chunk order, so results do not depend on the thread count. The formulas are those of
  * {@link ElementwiseLossCall} and cuda/elementwise.cuh; a bad element (see
  * {@link ElementwiseLossCall#badValue}) stops the call with an exception naming the first one.
+ * Plain BCE over heap arrays takes {@link VectorBce}'s Vector API loop in the vector mode.
  */
 final class ElementwiseKernels {
     /** Elements per chunk: a task's work, and the unit of the fixed summation order. */
@@ -32,14 +33,16 @@ final class ElementwiseKernels {
         float badValue;
     }
 
-    static void run(ElementwiseLossCall c, boolean parallel) {
+    /** With {@code vector}, calls that {@link VectorBce} takes run its Vector API loop. */
+    static void run(ElementwiseLossCall c, boolean parallel, boolean vector) {
         long n = c.count();
+        boolean vectorBce = vector && VectorBce.fits(c);
         int chunks = Math.toIntExact((n + CHUNK - 1) / CHUNK);
         ChunkResult[] results = new ChunkResult[chunks];
         IntStream range = IntStream.range(0, chunks);
         (parallel && chunks > 1 ? range.parallel() : range).forEach(k -> {
             long from = (long) k * CHUNK;
-            results[k] = chunk(c, from, Math.min(n, from + CHUNK));
+            results[k] = chunk(c, from, Math.min(n, from + CHUNK), vectorBce);
         });
         double total = 0;
         for (ChunkResult r : results) {
@@ -51,7 +54,7 @@ final class ElementwiseKernels {
         Elem.setF32(reduced, 1, (float) n);
     }
 
-    private static ChunkResult chunk(ElementwiseLossCall c, long from, long to) {
+    private static ChunkResult chunk(ElementwiseLossCall c, long from, long to, boolean vectorBce) {
         ChunkResult r = new ChunkResult();
         DType dt = c.dtype();
         long es = dt.byteSize();
@@ -60,6 +63,13 @@ final class ElementwiseKernels {
         boolean perElementUpstream = c.reduction() == Reduction.NONE && up != null;
         float scale = up != null && !perElementUpstream ? Elem.getF32(up, 0) : 1f;
         if (c.reduction() == Reduction.MEAN) scale /= (float) c.count();
+        if (vectorBce) {
+            double[] sum = new double[1];
+            if (VectorBce.chunk(c, (int) from, (int) to, scale, sum)) {
+                r.sum = sum[0];
+                return r;
+            }
+        }
         float[] out = new float[3]; // loss, d/dx, d/daux
         double sum = 0;
         for (long e = from; e < to; e++) {

@@ -563,7 +563,7 @@ public final class JavaEngine implements Engine {
     public void elementwiseLoss(ElementwiseLossCall call) {
         boolean parallel = threads > 1 && call.count() >= PARALLEL_THRESHOLD
                 && shareable(call.input(), call.target(), call.grad(), call.loss(), call.auxGrad());
-        ElementwiseKernels.run(call, parallel);
+        ElementwiseKernels.run(call, parallel, mode == Mode.VECTOR);
     }
 
     @Override

@@ -118,7 +118,7 @@ final class VectorKernels implements Kernels {
     }
 
     /** bf16 or fp16 lanes widened to fp32. */
-    private static FloatVector widen(DType dt, ShortVector v) {
+    static FloatVector widen(DType dt, ShortVector v) {
         IntVector h = (IntVector) v.convertShape(VectorOperators.S2I, I, 0);
         if (dt == DType.BF16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         IntVector em = h.and(0x7fff);
@@ -146,7 +146,7 @@ final class VectorKernels implements Kernels {
     }
 
     /** fp32 lanes rounded to bf16, nearest even, NaN kept NaN. */
-    private static ShortVector toBf16(FloatVector v) {
+    static ShortVector toBf16(FloatVector v) {
         IntVector b = v.reinterpretAsInts();
         IntVector hi = b.lanewise(VectorOperators.LSHR, 16);
         IntVector r = b.add(hi.and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16);
@@ -164,19 +164,19 @@ final class VectorKernels implements Kernels {
     // intrinsified); native segments and everything else the segment loops.
 
     /** The float[] behind a writable heap segment when byte offset off is element-aligned, else null. */
-    private static float[] floats(MemorySegment s, long off) {
+    static float[] floats(MemorySegment s, long off) {
         if (s == null || s.isNative() || ((s.address() + off) & 3) != 0) return null;
         return s.heapBase().orElse(null) instanceof float[] a ? a : null;
     }
 
     /** The short[] behind a writable heap segment when byte offset off is element-aligned, else null. */
-    private static short[] shorts(MemorySegment s, long off) {
+    static short[] shorts(MemorySegment s, long off) {
         if (s == null || s.isNative() || ((s.address() + off) & 1) != 0) return null;
         return s.heapBase().orElse(null) instanceof short[] a ? a : null;
     }
 
     /** Array index of byte offset off in a heap segment of es-byte elements. */
-    private static int index(MemorySegment s, long off, int es) {
+    static int index(MemorySegment s, long off, int es) {
         return (int) ((s.address() + off) / es);
     }
 
