@@ -41,64 +41,107 @@ final class VectorBce {
      */
     static boolean chunk(ElementwiseLossCall c, int from, int to, float scale, double[] sum) {
         DType dt = c.dtype();
-        boolean f32 = dt == DType.F32;
         int es = dt.byteSize();
-        float[] xf = f32 ? VectorKernels.floats(c.input(), 0) : null, tf = f32 ? VectorKernels.floats(c.target(), 0) : null;
-        short[] xs = f32 ? null : VectorKernels.shorts(c.input(), 0), ts = f32 ? null : VectorKernels.shorts(c.target(), 0);
-        float[] gf = f32 && c.grad() != null ? VectorKernels.floats(c.grad(), 0) : null;
-        short[] gs = !f32 && c.grad() != null ? VectorKernels.shorts(c.grad(), 0) : null;
-        boolean grad = c.grad() != null;
-        int x0 = VectorKernels.index(c.input(), 0, es), t0 = VectorKernels.index(c.target(), 0, es);
-        int g0 = grad ? VectorKernels.index(c.grad(), 0, es) : 0;
-        // targets first: a bad one must leave the gradient untouched when it is the input itself
         int bound = from + VectorKernels.F.loopBound(to - from);
-        for (int i = from; i < bound; i += L) {
-            FloatVector t = f32 ? FloatVector.fromArray(VectorKernels.F, tf, t0 + i)
-                    : VectorKernels.widen(dt, ShortVector.fromArray(VectorKernels.S, ts, t0 + i));
-            VectorMask<Float> ok = t.compare(VectorOperators.GE, 0f).and(t.compare(VectorOperators.LE, 1f));
-            if (!ok.allTrue()) return false;
-        }
+        // targets first: a bad one must leave an in-place gradient untouched
+        if (!(dt == DType.F32 ? targetsOkF32(c, from, bound) : targetsOkBf16(c, from, bound))) return false;
         for (int i = bound; i < to; i++) {
             float t = Elem.get(dt, c.target(), (long) i * es);
             if (!(t >= 0f && t <= 1f)) return false;
         }
+        double total = dt == DType.F32 ? loopF32(c, from, bound, scale) : loopBf16(c, from, bound, scale);
+        float[] out = new float[3];
+        for (int i = bound; i < to; i++) {
+            ElementwiseKernels.element(c, i, Elem.get(dt, c.input(), (long) i * es), Elem.get(dt, c.target(), (long) i * es), out);
+            total += out[0];
+            if (c.grad() != null) Elem.set(dt, c.grad(), (long) i * es, scale * out[1]);
+        }
+        sum[0] = total;
+        return true;
+    }
+
+    // One loop per storage type, so that no vector value merges two loads (C2 keeps them in registers).
+
+    private static double loopF32(ElementwiseLossCall c, int from, int bound, float scale) {
+        float[] x = VectorKernels.floats(c.input(), 0), t = VectorKernels.floats(c.target(), 0);
+        float[] g = c.grad() == null ? null : VectorKernels.floats(c.grad(), 0);
+        int x0 = VectorKernels.index(c.input(), 0, 4), t0 = VectorKernels.index(c.target(), 0, 4);
+        int g0 = g == null ? 0 : VectorKernels.index(c.grad(), 0, 4);
         double total = 0;
         FloatVector acc = ZERO;
-        int pending = 0;
-        for (int i = from; i < bound; i += L) {
-            FloatVector x = f32 ? FloatVector.fromArray(VectorKernels.F, xf, x0 + i)
-                    : VectorKernels.widen(dt, ShortVector.fromArray(VectorKernels.S, xs, x0 + i));
-            FloatVector t = f32 ? FloatVector.fromArray(VectorKernels.F, tf, t0 + i)
-                    : VectorKernels.widen(dt, ShortVector.fromArray(VectorKernels.S, ts, t0 + i));
-            FloatVector ex = VectorKernels.expNonPositive(x.abs().neg());
-            FloatVector a = ONE.sub(t);
-            FloatVector pos = a.mul(x.max(0f)).blend(ZERO, a.compare(VectorOperators.EQ, 0f));
-            FloatVector neg = t.mul(x.neg().max(0f)).blend(ZERO, t.compare(VectorOperators.EQ, 0f));
-            acc = acc.add(pos.add(neg).add(ex.lanewise(VectorOperators.LOG1P)));
+        for (int i = from, pending = 0; i < bound; i += L) {
+            FloatVector xv = FloatVector.fromArray(VectorKernels.F, x, x0 + i);
+            FloatVector tv = FloatVector.fromArray(VectorKernels.F, t, t0 + i);
+            FloatVector ex = VectorKernels.expNonPositive(xv.abs().neg());
+            acc = acc.add(loss(xv, tv, ex));
             if (++pending == FLUSH) {
                 total += acc.reduceLanes(VectorOperators.ADD);
                 acc = ZERO;
                 pending = 0;
             }
-            if (grad) {
-                FloatVector r = ONE.div(ONE.add(ex));
-                FloatVector er = ex.mul(r);
-                VectorMask<Float> nonNeg = x.compare(VectorOperators.GE, 0f);
-                FloatVector d = a.mul(er.blend(r, nonNeg)).sub(t.mul(r.blend(er, nonNeg))).mul(scale);
-                if (f32) d.intoArray(gf, g0 + i);
-                else ((ShortVector) VectorKernels.toBf16(d)).intoArray(gs, g0 + i);
+            if (g != null) grad(xv, tv, ex, scale).intoArray(g, g0 + i);
+        }
+        return total + acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static double loopBf16(ElementwiseLossCall c, int from, int bound, float scale) {
+        short[] x = VectorKernels.shorts(c.input(), 0), t = VectorKernels.shorts(c.target(), 0);
+        short[] g = c.grad() == null ? null : VectorKernels.shorts(c.grad(), 0);
+        int x0 = VectorKernels.index(c.input(), 0, 2), t0 = VectorKernels.index(c.target(), 0, 2);
+        int g0 = g == null ? 0 : VectorKernels.index(c.grad(), 0, 2);
+        double total = 0;
+        FloatVector acc = ZERO;
+        for (int i = from, pending = 0; i < bound; i += L) {
+            FloatVector xv = VectorKernels.widen(DType.BF16, ShortVector.fromArray(VectorKernels.S, x, x0 + i));
+            FloatVector tv = VectorKernels.widen(DType.BF16, ShortVector.fromArray(VectorKernels.S, t, t0 + i));
+            FloatVector ex = VectorKernels.expNonPositive(xv.abs().neg());
+            acc = acc.add(loss(xv, tv, ex));
+            if (++pending == FLUSH) {
+                total += acc.reduceLanes(VectorOperators.ADD);
+                acc = ZERO;
+                pending = 0;
             }
+            if (g != null) VectorKernels.toBf16(grad(xv, tv, ex, scale)).intoArray(g, g0 + i);
         }
-        total += acc.reduceLanes(VectorOperators.ADD);
-        float[] out = new float[3];
-        for (int i = bound; i < to; i++) {
-            float x = Elem.get(dt, c.input(), (long) i * es);
-            float t = Elem.get(dt, c.target(), (long) i * es);
-            ElementwiseKernels.element(c, i, x, t, out);
-            total += out[0];
-            if (grad) Elem.set(dt, c.grad(), (long) i * es, scale * out[1]);
+        return total + acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static boolean targetsOkF32(ElementwiseLossCall c, int from, int bound) {
+        float[] t = VectorKernels.floats(c.target(), 0);
+        int t0 = VectorKernels.index(c.target(), 0, 4);
+        for (int i = from; i < bound; i += L) {
+            if (!inUnitInterval(FloatVector.fromArray(VectorKernels.F, t, t0 + i))) return false;
         }
-        sum[0] = total;
         return true;
+    }
+
+    private static boolean targetsOkBf16(ElementwiseLossCall c, int from, int bound) {
+        short[] t = VectorKernels.shorts(c.target(), 0);
+        int t0 = VectorKernels.index(c.target(), 0, 2);
+        for (int i = from; i < bound; i += L) {
+            if (!inUnitInterval(VectorKernels.widen(DType.BF16, ShortVector.fromArray(VectorKernels.S, t, t0 + i)))) return false;
+        }
+        return true;
+    }
+
+    /** Every lane in [0, 1] (NaN is not). */
+    private static boolean inUnitInterval(FloatVector t) {
+        return t.compare(VectorOperators.GE, 0f).and(t.compare(VectorOperators.LE, 1f)).allTrue();
+    }
+
+    /** (1-t) max(x, 0) + t max(-x, 0) + log1p(ex), a term with coefficient 0 being 0; ex = exp(-|x|). */
+    private static FloatVector loss(FloatVector x, FloatVector t, FloatVector ex) {
+        FloatVector a = ONE.sub(t);
+        FloatVector pos = a.mul(x.max(0f)).blend(ZERO, a.compare(VectorOperators.EQ, 0f));
+        FloatVector neg = t.mul(x.neg().max(0f)).blend(ZERO, t.compare(VectorOperators.EQ, 0f));
+        return pos.add(neg).add(ex.lanewise(VectorOperators.LOG1P));
+    }
+
+    /** scale ((1-t) sigmoid(x) - t sigmoid(-x)), both sigmoids from ex = exp(-|x|). */
+    private static FloatVector grad(FloatVector x, FloatVector t, FloatVector ex, float scale) {
+        FloatVector r = ONE.div(ONE.add(ex));
+        FloatVector er = ex.mul(r);
+        VectorMask<Float> nonNeg = x.compare(VectorOperators.GE, 0f);
+        return ONE.sub(t).mul(er.blend(r, nonNeg)).sub(t.mul(r.blend(er, nonNeg))).mul(scale);
     }
 }
