@@ -33,16 +33,22 @@ final class ElementwiseKernels {
         float badValue;
     }
 
-    /** With {@code vector}, calls that {@link VectorBce} takes run its Vector API loop. */
-    static void run(ElementwiseLossCall c, boolean parallel, boolean vector) {
+    /**
+     * Runs the call as at most {@code tasks} tasks on the common pool (1: the calling thread); with
+     * {@code vector}, calls that {@link VectorBce} takes run its Vector API loop.
+     */
+    static void run(ElementwiseLossCall c, int tasks, boolean vector) {
         long n = c.count();
         boolean vectorBce = vector && VectorBce.fits(c);
         int chunks = Math.toIntExact((n + CHUNK - 1) / CHUNK);
         ChunkResult[] results = new ChunkResult[chunks];
-        IntStream range = IntStream.range(0, chunks);
-        (parallel && chunks > 1 ? range.parallel() : range).forEach(k -> {
-            long from = (long) k * CHUNK;
-            results[k] = chunk(c, from, Math.min(n, from + CHUNK), vectorBce);
+        int t = Math.max(1, Math.min(tasks, chunks));
+        IntStream range = IntStream.range(0, t);
+        (t > 1 ? range.parallel() : range).forEach(task -> {
+            for (int k = (int) ((long) chunks * task / t); k < (long) chunks * (task + 1) / t; k++) {
+                long from = (long) k * CHUNK;
+                results[k] = chunk(c, from, Math.min(n, from + CHUNK), vectorBce);
+            }
         });
         double total = 0;
         for (ChunkResult r : results) {

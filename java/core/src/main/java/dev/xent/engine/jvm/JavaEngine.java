@@ -557,14 +557,17 @@ public final class JavaEngine implements Engine {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Softmax family
+    // Element-wise losses
 
     @Override
     public void elementwiseLoss(ElementwiseLossCall call) {
         boolean parallel = threads > 1 && call.count() >= PARALLEL_THRESHOLD
                 && shareable(call.input(), call.target(), call.grad(), call.loss(), call.auxGrad());
-        ElementwiseKernels.run(call, parallel, mode == Mode.VECTOR);
+        ElementwiseKernels.run(call, parallel ? 4 * threads : 1, mode == Mode.VECTOR);
     }
+
+    // ------------------------------------------------------------------------------------------
+    // Softmax family
 
     @Override
     public void logSoftmax(Layout layout, DType dt, MemorySegment in, MemorySegment out) {
