@@ -205,6 +205,9 @@ template <> struct Storage<f16> {
     }
 };
 
+// Reductions, numbered as xent_reduction in xent.h.
+enum : int { RED_NONE = 0, RED_SUM = 1, RED_MEAN = 2 };
+
 // ---- loads and stores --------------------------------------------------------------------------
 
 XENT_DEV bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }

@@ -51,8 +51,6 @@ enum CeOp : int {
     SOFT_BWD = 5    // probability targets, backward from lse
 };
 
-enum : int { RED_NONE = 0, RED_SUM = 1, RED_MEAN = 2 };
-
 // Everything a CE kernel needs, passed by value.
 struct CeArgs {
     const void* x;        // logits

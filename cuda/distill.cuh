@@ -38,8 +38,6 @@ enum DistOp : int {
     JS_FWD = 4       // Jensen-Shannon of softmax(t), softmax(s), forward
 };
 
-enum : int { DIST_RED_NONE = 0, DIST_RED_SUM = 1, DIST_RED_MEAN = 2 };
-
 struct DistArgs {
     const void* t;       // teacher logits (p); entropy: the logits
     const void* s;       // student logits (q); null for entropy
@@ -267,7 +265,7 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     }
 
     float u = 1.0f;
-    if (GRAD && A.upstream) u = A.upstream[A.reduction == DIST_RED_NONE ? r : 0];
+    if (GRAD && A.upstream) u = A.upstream[A.reduction == RED_NONE ? r : 0];
     if (OP == ENT_FWD || OP == ENT_FUSED) {
         if (lane == 0) A.row_entropy[r] = ent;
         if (OP == ENT_FUSED) {
@@ -353,7 +351,7 @@ cudaError_t launch_dist(int op, const DistArgs& A, cudaStream_t st) {
     if (dist) {
         auto k = denominators_kernel<LOSS_REDUCE_BLOCK>;
         XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.C, A.ignore_index,
-                    (const float*)nullptr, A.reduction == DIST_RED_MEAN ? 1 : 0, A.ws + 2, A.ws + 1);
+                    (const float*)nullptr, A.reduction == RED_MEAN ? 1 : 0, A.ws + 2, A.ws + 1);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {

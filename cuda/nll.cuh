@@ -32,7 +32,6 @@ struct NllArgs {
     int64_t* err;
 };
 
-enum : int { NLL_RED_NONE = 0, NLL_RED_SUM = 1, NLL_RED_MEAN = 2 };
 constexpr int NLL_WS_ROWS = 4;  // per-row loss scratch in the workspace starts here
 constexpr int NLL_THREADS = 256;
 
@@ -70,8 +69,8 @@ __global__ void XENT_BOUNDS(NLL_THREADS, 4) nll_grad_kernel(NllArgs A) {
         const int64_t y = load_label(A.labels, A.lab64, r);
         float v = 0.0f;
         if (k == y && nll_active(A, y)) {
-            float u = A.upstream ? A.upstream[A.reduction == NLL_RED_NONE ? r : 0] : 1.0f;
-            if (A.reduction == NLL_RED_MEAN) u = u / A.ws[1];
+            float u = A.upstream ? A.upstream[A.reduction == RED_NONE ? r : 0] : 1.0f;
+            if (A.reduction == RED_MEAN) u = u / A.ws[1];
             v = -u * (A.weight ? A.weight[y] : 1.0f);
         }
         Storage<T>::store(g + o * A.ostride + rem, v);
@@ -88,7 +87,7 @@ cudaError_t launch_nll(NllArgs A, cudaStream_t st) {
     {
         auto k = denominators_kernel<LOSS_REDUCE_BLOCK>;
         XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.C, A.ignore_index,
-                    A.weight, A.reduction == NLL_RED_MEAN ? 1 : 0, A.ws + 1, (float*)nullptr);
+                    A.weight, A.reduction == RED_MEAN ? 1 : 0, A.ws + 1, (float*)nullptr);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {

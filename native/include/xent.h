@@ -283,6 +283,81 @@ XENT_API int32_t xent_js(
     int32_t dtype, const void* p_logits, const void* q_logits,
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     float* out, void* stream);
+/* ---- element-wise losses ------------------------------------------------------------------ */
+/*
+ * BCE with logits, Gaussian, Laplace and Poisson negative log-likelihood: one loss per element of
+ * a dense input of any shape (count elements, last_dim the length of its last axis; count must be
+ * a multiple of last_dim). PyTorch's formulas (docs/ARCHITECTURE.md), fp32 arithmetic:
+ *  - BCE:      w [(1-y) x + (1 + (pw-1) y)(log1p(exp(-|x|)) + max(-x, 0))], y in [0, 1];
+ *              d/dx = w [sigmoid(x)(1 + (pw-1) y) - pw y]
+ *  - Gaussian: 0.5 (log v + (x-t)^2 / v) (+ 0.5 log(2 pi) if full), v = max(var, eps);
+ *              d/dx = (x-t)/v, d/dvar = 0.5 (1/v - (x-t)^2/v^2) (through the clamp, as PyTorch)
+ *  - Laplace:  log b + |x-t| / b (+ log 2 if full), b = max(scale, eps);
+ *              d/dx = sign(x-t)/b (0 at x = t), d/dscale = 1/b - |x-t|/b^2
+ *  - Poisson:  log_input: exp(x) - t x, d/dx = exp(x) - t; else x - t log(x + eps),
+ *              d/dx = 1 - t/(x + eps); full adds t log t - t + 0.5 log(2 pi t) where t > 1.
+ * Common arguments:
+ *  dtype, input, target     storage type of input, target and grad; target has the input's shape
+ *  grad                     d loss / d input in dtype, or NULL for the forward alone; may equal input
+ *  reduction                NONE, SUM or MEAN (MEAN divides the sum by count; count 0: NaN)
+ *  upstream                 NULL for 1; SUM and MEAN: 1 fp32; NONE: count fp32 (one per element)
+ *  loss                     count fp32 per-element losses out, or NULL
+ *  workspace                xent_elementwise_workspace_floats(count) fp32 of device memory; on return
+ *                           [0] holds the reduced loss (NONE: the sum) and [1] count
+ *  error_info               2 int64, or NULL. A bad element (BCE target outside [0, 1] or NaN;
+ *                           negative var or scale; negative Poisson target; negative Poisson input
+ *                           when log_input is 0) gives loss 0 and gradient 0 and, if error_info[0]
+ *                           is still -1, stores error_info[0] = its flat index and error_info[1] =
+ *                           (tensor << 32) | (IEEE bits of its fp32 value), tensor 0 = target,
+ *                           1 = var / scale, 2 = input. The caller sets both to -1 beforehand and
+ *                           reads them at its own synchronisation. Only this device-side check
+ *                           exists in the C ABI; the Java API checks host inputs before the call.
+ * The fp32 aux tensors (weight, pos_weight, var, scale) are indexed per xent_broadcast.
+ */
+
+typedef enum xent_broadcast {
+    XENT_PER_ELEMENT = 0, /* count values, the input's shape */
+    XENT_PER_LAST = 1,    /* last_dim values, one per entry of the last axis (one per class) */
+    XENT_PER_ROW = 2,     /* count / last_dim values: the input's shape with last axis 1 */
+    XENT_SCALAR = 3       /* one value */
+} xent_broadcast;
+
+/* fp32 elements of the workspace an element-wise call over count elements needs (always >= 5). */
+XENT_API int64_t xent_elementwise_workspace_floats(int64_t count);
+
+/* BCE with logits. weight: NULL or PER_ELEMENT / PER_LAST; pos_weight: NULL or last_dim values. */
+XENT_API int32_t xent_bce_with_logits(
+    int32_t dtype, const void* input, const void* target, void* grad,
+    int64_t count, int64_t last_dim,
+    const float* weight, int32_t weight_broadcast, const float* pos_weight,
+    int32_t reduction, const float* upstream, float* loss, float* workspace,
+    int64_t* error_info, void* stream);
+
+/*
+ * Gaussian NLL. var: PER_ELEMENT, PER_ROW or SCALAR, never NULL when count > 0. var_grad: NULL,
+ * or (with grad, and a PER_ELEMENT var) count fp32 out: d loss / d var, upstream applied. eps > 0.
+ */
+XENT_API int32_t xent_gaussian_nll(
+    int32_t dtype, const void* input, const void* target, void* grad,
+    int64_t count, int64_t last_dim,
+    const float* var, int32_t var_broadcast, float* var_grad, int32_t full, float eps,
+    int32_t reduction, const float* upstream, float* loss, float* workspace,
+    int64_t* error_info, void* stream);
+
+/* Laplace NLL: as xent_gaussian_nll with the scale b in place of the variance. */
+XENT_API int32_t xent_laplace_nll(
+    int32_t dtype, const void* input, const void* target, void* grad,
+    int64_t count, int64_t last_dim,
+    const float* scale, int32_t scale_broadcast, float* scale_grad, int32_t full, float eps,
+    int32_t reduction, const float* upstream, float* loss, float* workspace,
+    int64_t* error_info, void* stream);
+
+/* Poisson NLL. log_input: 1 if input is log(rate), 0 if it is the rate; eps >= 0. */
+XENT_API int32_t xent_poisson_nll(
+    int32_t dtype, const void* input, const void* target, void* grad,
+    int64_t count, int32_t log_input, int32_t full, float eps,
+    int32_t reduction, const float* upstream, float* loss, float* workspace,
+    int64_t* error_info, void* stream);
 
 #ifdef __cplusplus
 }

@@ -1007,6 +1007,173 @@ TEST_CASE(gpu_int64_indexing) {
     xent_free(x);
 }
 
+// ---- element-wise losses ----------------------------------------------------------------------
+
+// {loss, d loss / d x, d loss / d aux} of one element from the distributions' definitions.
+struct EwRef {
+    double loss, dx, daux;
+};
+double log_sigmoid(double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }
+double sigmoid(double x) { return std::exp(log_sigmoid(x)); }
+
+struct EwCase {
+    int op;  // 0 BCE (per-class weight, pos_weight), 1 Gaussian (learned per-element var, full),
+             // 2 Laplace (per-row scale), 3 Poisson (rate, full)
+    int dt;
+    int reduction;
+    int64_t rows, last;
+    uint64_t seed;
+};
+
+void run_elementwise(const EwCase& c) {
+    const int64_t n = c.rows * c.last;
+    std::mt19937_64 rng(c.seed);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    std::vector<float> xf(n), tf(n), aux, w, pw, up;
+    for (int64_t i = 0; i < n; ++i) {
+        switch (c.op) {
+            case 0: xf[i] = (float)(3 * normal(rng)); tf[i] = (float)(i % 3 == 0 ? uni(rng) : i % 2); break;
+            case 1: case 2: xf[i] = (float)normal(rng); tf[i] = i % 7 == 3 ? xf[i] : (float)(xf[i] + normal(rng)); break;
+            default: xf[i] = (float)(3 * uni(rng)); tf[i] = (float)(int)(6 * uni(rng)); break;
+        }
+    }
+    if (c.op == 0) {
+        for (int64_t k = 0; k < c.last; ++k) w.push_back((float)(0.2 + uni(rng)));
+        for (int64_t k = 0; k < c.last; ++k) pw.push_back((float)(0.5 + 2 * uni(rng)));
+    }
+    if (c.op == 1) for (int64_t i = 0; i < n; ++i) aux.push_back((float)(0.05 + 2 * uni(rng)));
+    if (c.op == 2) for (int64_t r = 0; r < c.rows; ++r) aux.push_back((float)(0.05 + 2 * uni(rng)));
+    const bool none = c.reduction == XENT_REDUCTION_NONE;
+    for (int64_t i = 0; i < (none ? n : 1); ++i) up.push_back((float)(0.5 + uni(rng)));
+    std::vector<double> x, t;
+    const std::vector<uint8_t> xb = encode(c.dt, xf, &x), tb = encode(c.dt, tf, &t);
+    Dev dx(n * esize(c.dt)), dt_(n * esize(c.dt)), dg(n * esize(c.dt)), dloss(n * 4), dup((int64_t)up.size() * 4),
+        daux((int64_t)std::max<size_t>(aux.size(), 1) * 4), dw(c.last * 4), dpw(c.last * 4), dauxg(n * 4),
+        ws(xent_elementwise_workspace_floats(n) * 4), err(16);
+    dx.put(xb);
+    dt_.put(tb);
+    dup.put(up);
+    daux.put(aux);
+    dw.put(w);
+    dpw.put(pw);
+    int32_t st;
+    switch (c.op) {
+        case 0: st = xent_bce_with_logits(c.dt, dx.p, dt_.p, dg.p, n, c.last, dw.f(), XENT_PER_LAST, dpw.f(), c.reduction,
+                                          dup.f(), dloss.f(), ws.f(), (int64_t*)err.p, nullptr); break;
+        case 1: st = xent_gaussian_nll(c.dt, dx.p, dt_.p, dg.p, n, c.last, daux.f(), XENT_PER_ELEMENT, dauxg.f(), 1, 1e-6f,
+                                       c.reduction, dup.f(), dloss.f(), ws.f(), (int64_t*)err.p, nullptr); break;
+        case 2: st = xent_laplace_nll(c.dt, dx.p, dt_.p, dg.p, n, c.last, daux.f(), XENT_PER_ROW, nullptr, 0, 1e-6f,
+                                      c.reduction, dup.f(), dloss.f(), ws.f(), (int64_t*)err.p, nullptr); break;
+        default: st = xent_poisson_nll(c.dt, dx.p, dt_.p, dg.p, n, 0, 1, 1e-8f, c.reduction, dup.f(), dloss.f(), ws.f(),
+                                       (int64_t*)err.p, nullptr); break;
+    }
+    CHECK_EQ(st, 0);
+    std::vector<EwRef> ref(n);
+    double sum = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        EwRef r{};
+        const double d = x[i] - t[i];
+        switch (c.op) {
+            case 0: {
+                const double wi = w[i % c.last], p = pw[i % c.last];
+                r.loss = -wi * (p * t[i] * log_sigmoid(x[i]) + (1 - t[i]) * log_sigmoid(-x[i]));
+                r.dx = -wi * (p * t[i] * sigmoid(-x[i]) - (1 - t[i]) * sigmoid(x[i]));
+                break;
+            }
+            case 1: {
+                const double v = std::max((double)aux[i], 1e-6);
+                r.loss = 0.5 * std::log(2 * M_PI * v) + d * d / (2 * v);
+                r.dx = d / v;
+                r.daux = 0.5 / v - d * d / (2 * v * v);
+                break;
+            }
+            case 2: {
+                const double b = aux[i / c.last];
+                r.loss = std::log(b) + std::fabs(d) / b;
+                r.dx = ((d > 0) - (d < 0)) / b;
+                break;
+            }
+            default: {
+                r.loss = x[i] - t[i] * std::log(x[i] + 1e-8);
+                if (t[i] > 1) r.loss += t[i] * std::log(t[i]) - t[i] + 0.5 * std::log(2 * M_PI * t[i]);
+                r.dx = 1 - t[i] / (x[i] + 1e-8);
+                break;
+            }
+        }
+        ref[i] = r;
+        sum += r.loss;
+        mag += std::fabs(r.loss);
+    }
+    const std::string what = "elementwise op " + std::to_string(c.op) + " " + dname(c.dt) + " reduction " +
+                             std::to_string(c.reduction) + " n=" + std::to_string(n);
+    const std::vector<float> l = dloss.get<float>(n);
+    EXPECT_ALL(what + " loss", n, [&](int64_t i) { return l[i]; }, [&](int64_t i) { return ref[i].loss; }, 1e-5, 2e-5);
+    const std::vector<float> wsv = ws.get<float>(2);
+    const double want = c.reduction == XENT_REDUCTION_MEAN ? sum / n : sum;
+    EXPECT_VALUE(what + " reduced", wsv[0], want, 1e-5 * (c.reduction == XENT_REDUCTION_MEAN ? mag / n : mag), 1e-6);
+    EXPECT_VALUE(what + " count", wsv[1], (double)n, 0, 0);
+    const std::vector<uint8_t> g = dg.get_bytes();
+    const double rt = c.dt == XENT_F32 ? 2e-5 : c.dt == XENT_BF16 ? 8e-3 : 1e-3;
+    auto scale = [&](int64_t i) {
+        return none ? (double)up[i] : c.reduction == XENT_REDUCTION_MEAN ? up[0] / (double)n : (double)up[0];
+    };
+    EXPECT_ALL(what + " grad", n, [&](int64_t i) { return decode(c.dt, g, i); },
+               [&](int64_t i) { return scale(i) * ref[i].dx; }, 1e-6 * std::max(1.0, 1.0 / n), rt);
+    if (c.op == 1) {
+        const std::vector<float> ag = dauxg.get<float>(n);
+        EXPECT_ALL(what + " var grad", n, [&](int64_t i) { return ag[i]; }, [&](int64_t i) { return scale(i) * ref[i].daux; },
+                   1e-6, 1e-4);
+    }
+    const std::vector<int64_t> e = err.get<int64_t>(2);
+    CHECK_EQ(e[0], int64_t(-1));
+}
+
+TEST_CASE(elementwise_losses) {
+    uint64_t seed = 900;
+    for (int op = 0; op < 4; ++op)
+        for (int dt : {XENT_F32, XENT_BF16, XENT_F16})
+            for (int red : {XENT_REDUCTION_NONE, XENT_REDUCTION_SUM, XENT_REDUCTION_MEAN})
+                for (int64_t last : {int64_t(59), int64_t(1)}) run_elementwise(EwCase{op, dt, red, 17, last, seed++});
+}
+
+TEST_CASE(elementwise_bad_values_and_arguments) {
+    // a BCE target of 1.5 at element 5: error_info = (5, target << 32 | bits of 1.5), loss 0 there
+    std::vector<float> x(9, 0.5f), y(9, 1.0f);
+    y[5] = 1.5f;
+    Dev dx(36), dy(36), ws(xent_elementwise_workspace_floats(9) * 4), err(16), loss(36);
+    dx.put(x);
+    dy.put(y);
+    CHECK_EQ(xent_bce_with_logits(XENT_F32, dx.p, dy.p, nullptr, 9, 3, nullptr, XENT_PER_ELEMENT, nullptr,
+                                  XENT_REDUCTION_NONE, nullptr, loss.f(), ws.f(), (int64_t*)err.p, nullptr), 0);
+    const std::vector<int64_t> e = err.get<int64_t>(2);
+    CHECK_EQ(e[0], int64_t(5));
+    CHECK_EQ(e[1], (int64_t)f2u(1.5f));
+    CHECK_EQ(loss.get<float>(9)[5], 0.0f);
+    // a negative variance: tensor 1
+    std::vector<float> var = {1, 1, -2};
+    Dev dv(12), err2(16);
+    dv.put(var);
+    CHECK_EQ(xent_gaussian_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 3, dv.f(), XENT_PER_ROW, nullptr, 0, 1e-6f,
+                               XENT_REDUCTION_SUM, nullptr, nullptr, ws.f(), (int64_t*)err2.p, nullptr), 0);
+    const std::vector<int64_t> e2 = err2.get<int64_t>(2);
+    CHECK(e2[0] >= 6 && e2[0] <= 8);
+    CHECK_EQ(e2[1], ((int64_t)1 << 32) | (int64_t)f2u(-2.0f));
+    // argument errors name the function and the argument
+    CHECK_EQ(xent_bce_with_logits(XENT_F32, dx.p, dy.p, nullptr, 9, 2, nullptr, 0, nullptr, XENT_REDUCTION_SUM, nullptr,
+                                  nullptr, ws.f(), nullptr, nullptr), XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("last_dim") != std::string::npos);
+    CHECK_EQ(xent_gaussian_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 3, dv.f(), XENT_PER_ROW, dv.f(), 0, 1e-6f,
+                               XENT_REDUCTION_SUM, nullptr, nullptr, ws.f(), nullptr, nullptr), XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("var_grad") != std::string::npos);
+    CHECK_EQ(xent_poisson_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 1, 0, 1e-8f, 7, nullptr, nullptr, ws.f(), nullptr, nullptr),
+             XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("reduction") != std::string::npos);
+    CHECK_EQ(xent_laplace_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 3, nullptr, XENT_SCALAR, nullptr, 0, 1e-6f,
+                              XENT_REDUCTION_SUM, nullptr, nullptr, ws.f(), nullptr, nullptr), XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("scale is null") != std::string::npos);
+}
+
 }  // namespace
 
 CHECK_MAIN()

@@ -55,6 +55,26 @@ public final class Xent {
         return CrossEntropy.on(engine);
     }
 
+    /** Binary cross-entropy with logits (PyTorch's defaults) on this engine. */
+    public BinaryCrossEntropy binaryCrossEntropy() {
+        return BinaryCrossEntropy.on(engine);
+    }
+
+    /** Gaussian negative log-likelihood (PyTorch's defaults) on this engine. */
+    public GaussianNll gaussianNll() {
+        return GaussianNll.on(engine);
+    }
+
+    /** Laplace negative log-likelihood on this engine. */
+    public LaplaceNll laplaceNll() {
+        return LaplaceNll.on(engine);
+    }
+
+    /** Poisson negative log-likelihood (PyTorch's defaults) on this engine. */
+    public PoissonNll poissonNll() {
+        return PoissonNll.on(engine);
+    }
+
     /** {@code out = z - logsumexp(z)} over the class axis. {@code out} may be {@code in} itself. */
     public void logSoftmax(Logits in, Logits out) {
         checkSameLayout(in, out);

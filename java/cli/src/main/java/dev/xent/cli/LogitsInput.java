@@ -64,7 +64,7 @@ final class LogitsInput {
         return new LogitsInput(name, storage, array.shape(), data);
     }
 
-    private static Storage storageOf(NpyDType type, boolean bf16, String name) {
+    static Storage storageOf(NpyDType type, boolean bf16, String name) {
         if (bf16) {
             return switch (type) {
                 case FLOAT32 -> Storage.BF16_ROUNDED_FROM_F32;
@@ -146,7 +146,7 @@ final class LogitsInput {
         return out;
     }
 
-    private static MemorySegment allocate(long count, int elementSize) {
+    static MemorySegment allocate(long count, int elementSize) {
         long bytes = Math.multiplyExact(count, (long) elementSize);
         return Arena.ofAuto().allocate(Math.max(bytes, 1), 8).asSlice(0, bytes);
     }

@@ -64,7 +64,7 @@ public final class LossCommand implements Callable<Integer> {
     @Option(names = "--teacher-logits", paramLabel = "F.npy", description = "kl, distill: the teacher's logits, the student's (--logits) shape.")
     Path teacherLogits;
 
-    @Option(names = "--var", paramLabel = "F.npy", description = "gaussian-nll: variances, the input's shape or broadcast.")
+    @Option(names = "--var", paramLabel = "F.npy", description = "gaussian-nll: variances; laplace-nll: the scale b (default 1). The input's shape, one per row (last axis 1, or dropped), or one value.")
     Path var;
 
     @Option(names = "--reduction", paramLabel = "none|sum|mean", defaultValue = "mean",
@@ -89,10 +89,10 @@ public final class LossCommand implements Callable<Integer> {
             description = "poisson-nll: the input is the log-rate (true, default) or the rate.")
     Boolean logInput;
 
-    @Option(names = "--full", description = "gaussian-nll, poisson-nll: include the constant terms.")
+    @Option(names = "--full", description = "gaussian-nll, laplace-nll, poisson-nll: include the constant terms.")
     boolean full;
 
-    @Option(names = "--eps", paramLabel = "E", description = "gaussian-nll: variance clamp (default 1e-6); poisson-nll: log(rate + eps) (default 1e-8).")
+    @Option(names = "--eps", paramLabel = "E", description = "gaussian-nll, laplace-nll: variance / scale clamp (default 1e-6); poisson-nll: log(rate + eps) (default 1e-8).")
     Double eps;
 
     @Option(names = "--z-loss", paramLabel = "L", defaultValue = "0", description = "ce: z-loss weight lambda (loss += lambda * lse^2).")

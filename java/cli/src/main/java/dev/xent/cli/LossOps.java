@@ -5,7 +5,8 @@ import java.util.stream.Collectors;
 
 /** The ops {@code xent loss --op} knows. */
 final class LossOps {
-    private static final List<LossOp> ALL = List.of(new CrossEntropyOp(), new NllOp(), new KlOp(), new DistillOp());
+    private static final List<LossOp> ALL = List.of(new CrossEntropyOp(), new NllOp(), new KlOp(), new DistillOp(),
+            new BceOp(), new GaussianNllOp(), new LaplaceNllOp(), new PoissonNllOp());
 
     private LossOps() {}
 

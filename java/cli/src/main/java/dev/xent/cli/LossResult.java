@@ -4,7 +4,7 @@ package dev.xent.cli;
  * What a {@link LossOp} computed, as arrays ready to be written.
  *
  * @param loss     float32: shape () for sum and mean, the per-row shape (N, d1..dk) for none
- * @param lse      float32 per-row log-sum-exp, shape (N, d1..dk)
+ * @param lse      float32 per-row log-sum-exp, shape (N, d1..dk); null for ops without one (element-wise losses)
  * @param grad     gradient of the reduced loss, logits' shape and file dtype, or null if not asked
  * @param logProbs log_softmax over the class axis, logits' shape and file dtype, or null if not asked
  * @param rows     number of rows (softmaxes) the op saw

@@ -20,6 +20,9 @@ public interface Engine {
     /** Cross-entropy forward, backward, or both fused. See {@link CrossEntropyCall}. */
     void crossEntropy(CrossEntropyCall call);
 
+    /** An element-wise loss (BCE with logits, Gaussian, Laplace, Poisson NLL), forward or fused. See {@link ElementwiseLossCall}. */
+    void elementwiseLoss(ElementwiseLossCall call);
+
     /** {@code out = z - lse(z)} row by row; {@code out} has the input's layout and dtype and may alias it. */
     void logSoftmax(Layout layout, DType dtype, MemorySegment in, MemorySegment out);
 

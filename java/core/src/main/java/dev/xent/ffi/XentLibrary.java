@@ -85,6 +85,16 @@ public final class XentLibrary {
     private final MethodHandle xent_entropy$MH;
     private final MemorySegment xent_js$ADDR;
     private final MethodHandle xent_js$MH;
+    private final MemorySegment xent_elementwise_workspace_floats$ADDR;
+    private final MethodHandle xent_elementwise_workspace_floats$MH;
+    private final MemorySegment xent_bce_with_logits$ADDR;
+    private final MethodHandle xent_bce_with_logits$MH;
+    private final MemorySegment xent_gaussian_nll$ADDR;
+    private final MethodHandle xent_gaussian_nll$MH;
+    private final MemorySegment xent_laplace_nll$ADDR;
+    private final MethodHandle xent_laplace_nll$MH;
+    private final MemorySegment xent_poisson_nll$ADDR;
+    private final MethodHandle xent_poisson_nll$MH;
 
     /**
      * Binds every function of the header in {@code lookup}.
@@ -151,6 +161,16 @@ public final class XentLibrary {
         xent_entropy$MH = LINKER.downcallHandle(xent_entropy$ADDR, xent_h.xent_entropy$descriptor());
         xent_js$ADDR = find(lookup, "xent_js");
         xent_js$MH = LINKER.downcallHandle(xent_js$ADDR, xent_h.xent_js$descriptor());
+        xent_elementwise_workspace_floats$ADDR = find(lookup, "xent_elementwise_workspace_floats");
+        xent_elementwise_workspace_floats$MH = LINKER.downcallHandle(xent_elementwise_workspace_floats$ADDR, xent_h.xent_elementwise_workspace_floats$descriptor());
+        xent_bce_with_logits$ADDR = find(lookup, "xent_bce_with_logits");
+        xent_bce_with_logits$MH = LINKER.downcallHandle(xent_bce_with_logits$ADDR, xent_h.xent_bce_with_logits$descriptor());
+        xent_gaussian_nll$ADDR = find(lookup, "xent_gaussian_nll");
+        xent_gaussian_nll$MH = LINKER.downcallHandle(xent_gaussian_nll$ADDR, xent_h.xent_gaussian_nll$descriptor());
+        xent_laplace_nll$ADDR = find(lookup, "xent_laplace_nll");
+        xent_laplace_nll$MH = LINKER.downcallHandle(xent_laplace_nll$ADDR, xent_h.xent_laplace_nll$descriptor());
+        xent_poisson_nll$ADDR = find(lookup, "xent_poisson_nll");
+        xent_poisson_nll$MH = LINKER.downcallHandle(xent_poisson_nll$ADDR, xent_h.xent_poisson_nll$descriptor());
     }
 
     private static MemorySegment find(SymbolLookup lookup, String symbol) {
@@ -1143,6 +1163,176 @@ public final class XentLibrary {
         var mh$ = xent_js$MH;
         try {
             return (int) mh$.invokeExact(dtype, p_logits, q_logits, outer, classes, inner, outer_stride, out, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int64_t xent_elementwise_workspace_floats(int64_t count)
+     * }
+     */
+    public MemorySegment xent_elementwise_workspace_floats$address() {
+        return xent_elementwise_workspace_floats$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int64_t xent_elementwise_workspace_floats(int64_t count)
+     * }
+     */
+    public MethodHandle xent_elementwise_workspace_floats$handle() {
+        return xent_elementwise_workspace_floats$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t xent_elementwise_workspace_floats(int64_t count)
+     * }
+     */
+    public long xent_elementwise_workspace_floats(long count) {
+        var mh$ = xent_elementwise_workspace_floats$MH;
+        try {
+            return (long) mh$.invokeExact(count);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_bce_with_logits$address() {
+        return xent_bce_with_logits$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_bce_with_logits$handle() {
+        return xent_bce_with_logits$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_bce_with_logits(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, long last_dim, MemorySegment weight, int weight_broadcast, MemorySegment pos_weight, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_bce_with_logits$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, input, target, grad, count, last_dim, weight, weight_broadcast, pos_weight, reduction, upstream, loss, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_gaussian_nll$address() {
+        return xent_gaussian_nll$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_gaussian_nll$handle() {
+        return xent_gaussian_nll$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_gaussian_nll(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, long last_dim, MemorySegment var$, int var_broadcast, MemorySegment var_grad, int full, float eps, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_gaussian_nll$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, input, target, grad, count, last_dim, var$, var_broadcast, var_grad, full, eps, reduction, upstream, loss, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_laplace_nll$address() {
+        return xent_laplace_nll$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_laplace_nll$handle() {
+        return xent_laplace_nll$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_laplace_nll(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, long last_dim, MemorySegment scale, int scale_broadcast, MemorySegment scale_grad, int full, float eps, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_laplace_nll$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, input, target, grad, count, last_dim, scale, scale_broadcast, scale_grad, full, eps, reduction, upstream, loss, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_poisson_nll$address() {
+        return xent_poisson_nll$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_poisson_nll$handle() {
+        return xent_poisson_nll$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_poisson_nll(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, int log_input, int full, float eps, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_poisson_nll$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, input, target, grad, count, log_input, full, eps, reduction, upstream, loss, workspace, error_info, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

@@ -135,6 +135,35 @@ public final class xent_h {
         return XENT_REDUCTION_MEAN;
     }
 
+    // enum xent_broadcast
+    private static final int XENT_PER_ELEMENT = (int)0L;
+
+    /** {@snippet lang=c : enum xent_broadcast.XENT_PER_ELEMENT = 0 } */
+    public static int XENT_PER_ELEMENT() {
+        return XENT_PER_ELEMENT;
+    }
+
+    private static final int XENT_PER_LAST = (int)1L;
+
+    /** {@snippet lang=c : enum xent_broadcast.XENT_PER_LAST = 1 } */
+    public static int XENT_PER_LAST() {
+        return XENT_PER_LAST;
+    }
+
+    private static final int XENT_PER_ROW = (int)2L;
+
+    /** {@snippet lang=c : enum xent_broadcast.XENT_PER_ROW = 2 } */
+    public static int XENT_PER_ROW() {
+        return XENT_PER_ROW;
+    }
+
+    private static final int XENT_SCALAR = (int)3L;
+
+    /** {@snippet lang=c : enum xent_broadcast.XENT_SCALAR = 3 } */
+    public static int XENT_SCALAR() {
+        return XENT_SCALAR;
+    }
+
     // macros
     private static final int XENT_ABI_VERSION = (int)1L;
 
@@ -549,5 +578,75 @@ public final class xent_h {
      */
     public static FunctionDescriptor xent_js$descriptor() {
         return xent_js.DESC;
+    }
+
+    private static final class xent_elementwise_workspace_floats {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_LONG, xent_h.C_LONG);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t xent_elementwise_workspace_floats(int64_t count)
+     * }
+     */
+    public static FunctionDescriptor xent_elementwise_workspace_floats$descriptor() {
+        return xent_elementwise_workspace_floats.DESC;
+    }
+
+    private static final class xent_bce_with_logits {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_bce_with_logits$descriptor() {
+        return xent_bce_with_logits.DESC;
+    }
+
+    private static final class xent_gaussian_nll {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_gaussian_nll$descriptor() {
+        return xent_gaussian_nll.DESC;
+    }
+
+    private static final class xent_laplace_nll {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_laplace_nll$descriptor() {
+        return xent_laplace_nll.DESC;
+    }
+
+    private static final class xent_poisson_nll {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_INT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_poisson_nll$descriptor() {
+        return xent_poisson_nll.DESC;
     }
 }

@@ -5,6 +5,7 @@ import dev.xent.Layout;
 import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.DistillCall;
+import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
@@ -158,6 +159,80 @@ public final class CudaEngine implements Engine {
             }
             if (backward) copyBack(logits, call.grad(), layout, dtype, call.grad().equals(call.logits()), arena);
         }
+    }
+
+    // ---- element-wise losses -------------------------------------------------------------------
+
+    /**
+     * Stages the call as {@link #crossEntropy} does: the input in a device buffer of its own (the
+     * gradient computed in place there), everything else in one scratch allocation whose head
+     * (error word, per-element losses and aux gradient, reduced loss and count) comes back in one copy.
+     */
+    @Override
+    public void elementwiseLoss(ElementwiseLossCall call) {
+        long n = call.count();
+        long bytes = Math.multiplyExact(n, (long) call.dtype().byteSize());
+        long floats = Math.multiplyExact(n, (long) Float.BYTES);
+        Slots s = new Slots();
+        long oError = s.add(2 * Long.BYTES);
+        long oLoss = call.loss() != null ? s.add(floats) : -1;
+        long oAuxGrad = call.auxGrad() != null ? s.add(floats) : -1;
+        long oWorkspace = s.add(Math.multiplyExact(ops.elementwiseWorkspaceFloats(n), (long) Float.BYTES));
+        long headEnd = oWorkspace + 2 * Float.BYTES;
+        long oWeight = stageSlot(s, call.weight());
+        long oPosWeight = stageSlot(s, call.posWeight());
+        long oAux = stageSlot(s, call.aux());
+        long oUpstream = stageSlot(s, call.grad() != null ? call.upstream() : null);
+        long stagedEnd = s.size();
+        long oTarget = s.add(bytes);
+
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer input = DeviceBuffer.allocate(lib, bytes, arena);
+            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
+            MemorySegment stage = arena.allocate(stagedEnd, ALIGN);
+            stage.set(ValueLayout.JAVA_LONG, oError, -1L);
+            stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
+            stageCopy(call.weight(), stage, oWeight);
+            stageCopy(call.posWeight(), stage, oPosWeight);
+            stageCopy(call.aux(), stage, oAux);
+            if (oUpstream >= 0) stageCopy(call.upstream(), stage, oUpstream);
+            scratch.copyFrom(stage, 0);
+            if (bytes > 0) {
+                scratch.copyFrom(call.target().asSlice(0, bytes), oTarget);
+                input.copyFrom(call.input().asSlice(0, bytes));
+            }
+
+            long base = scratch.address();
+            long x = input.address();
+            ElementwiseLossCall device = new ElementwiseLossCall(call.op(), call.dtype(), n, call.lastDim(),
+                    address(x), address(base + oTarget), address(at(base, oWeight)), call.weightBroadcast(),
+                    address(at(base, oPosWeight)), address(at(base, oAux)), call.auxBroadcast(), call.full(),
+                    call.logInput(), call.eps(), call.reduction(), address(at(base, oUpstream)),
+                    call.grad() != null ? address(x) : null, address(at(base, oAuxGrad)), address(at(base, oLoss)), null);
+            ops.elementwiseLoss(device, base + oWorkspace, base + oError, 0);
+
+            // Back to the host: the copy waits for the kernel. Check the error word before any output is written.
+            MemorySegment head = stage.asSlice(0, headEnd);
+            scratch.copyTo(0, head);
+            Optional<IllegalArgumentException> bad = DeviceOps.elementwiseError(call, head, oError);
+            if (bad.isPresent()) throw bad.get();
+            if (call.loss() != null) MemorySegment.copy(head, oLoss, call.loss(), 0, floats);
+            if (call.auxGrad() != null) MemorySegment.copy(head, oAuxGrad, call.auxGrad(), 0, floats);
+            MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
+            if (call.grad() != null && bytes > 0) input.copyTo(0, call.grad().asSlice(0, bytes));
+        }
+    }
+
+    private static long stageSlot(Slots s, MemorySegment host) {
+        return host == null ? -1 : s.add(host.byteSize());
+    }
+
+    private static void stageCopy(MemorySegment host, MemorySegment stage, long offset) {
+        if (host != null) MemorySegment.copy(host, 0, stage, offset, host.byteSize());
+    }
+
+    private static MemorySegment address(long address) {
+        return address == 0 ? null : MemorySegment.ofAddress(address);
     }
 
     // ---- softmax family ------------------------------------------------------------------------

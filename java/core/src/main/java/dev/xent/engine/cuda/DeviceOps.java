@@ -4,6 +4,7 @@ import dev.xent.DType;
 import dev.xent.IndexType;
 import dev.xent.Layout;
 import dev.xent.Reduction;
+import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.ffi.XentLibrary;
 import dev.xent.ffi.xent_h;
 import java.lang.foreign.Arena;
@@ -211,6 +212,53 @@ public final class DeviceOps {
                 ptr(targets), ptr(weight), labelSmoothing, reduction(reduction),
                 ptr(upstream), ptr(rowLoss), ptr(lse), ptr(workspace), ptr(stream)),
                 "xent_ce_soft_forward_backward");
+    }
+
+    // ---- element-wise losses ---------------------------------------------------------------------
+
+    /** fp32 elements of the workspace an element-wise loss over {@code count} elements needs. */
+    public long elementwiseWorkspaceFloats(long count) {
+        return lib.xent_elementwise_workspace_floats(count);
+    }
+
+    /**
+     * Enqueues an element-wise loss ({@code xent_bce_with_logits}, {@code xent_gaussian_nll},
+     * {@code xent_laplace_nll} or {@code xent_poisson_nll}). The call's segments are device
+     * addresses ({@code MemorySegment.ofAddress}, null for NULL) and its {@code reduced} is not
+     * used: the reduced loss and the count land in workspace[0] and [1]. {@code errorInfo} (2
+     * int64, or 0) records a bad element as xent.h describes; decode it with
+     * {@link #elementwiseError(ElementwiseLossCall, MemorySegment, long)}.
+     */
+    public void elementwiseLoss(ElementwiseLossCall c, long workspace, long errorInfo, long stream) {
+        int dt = dtype(c.dtype());
+        int red = reduction(c.reduction());
+        MemorySegment ws = ptr(workspace), err = ptr(errorInfo), st = ptr(stream);
+        int status = switch (c.op()) {
+            case BCE_WITH_LOGITS -> lib.xent_bce_with_logits(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
+                    c.lastDim(), seg(c.weight()), c.weightBroadcast().ordinal(), seg(c.posWeight()), red, seg(c.upstream()),
+                    seg(c.loss()), ws, err, st);
+            case GAUSSIAN_NLL -> lib.xent_gaussian_nll(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
+                    c.lastDim(), seg(c.aux()), c.auxBroadcast().ordinal(), seg(c.auxGrad()), c.full() ? 1 : 0, c.eps(), red,
+                    seg(c.upstream()), seg(c.loss()), ws, err, st);
+            case LAPLACE_NLL -> lib.xent_laplace_nll(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
+                    c.lastDim(), seg(c.aux()), c.auxBroadcast().ordinal(), seg(c.auxGrad()), c.full() ? 1 : 0, c.eps(), red,
+                    seg(c.upstream()), seg(c.loss()), ws, err, st);
+            case POISSON_NLL -> lib.xent_poisson_nll(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
+                    c.logInput() ? 1 : 0, c.full() ? 1 : 0, c.eps(), red, seg(c.upstream()), seg(c.loss()), ws, err, st);
+        };
+        XentStatus.check(lib, status, "element-wise loss " + c.op());
+    }
+
+    /** The exception for the bad element recorded in a host copy of error_info at {@code offset}, if any. */
+    public static Optional<IllegalArgumentException> elementwiseError(ElementwiseLossCall c, MemorySegment host, long offset) {
+        long element = host.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
+        if (element == -1) return Optional.empty();
+        long word = host.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + Long.BYTES);
+        return Optional.of(c.badValue(element, (int) (word >>> 32), Float.intBitsToFloat((int) word)));
+    }
+
+    private static MemorySegment seg(MemorySegment deviceAddress) {
+        return deviceAddress == null ? MemorySegment.NULL : deviceAddress;
     }
 
     // ---- softmax family ------------------------------------------------------------------------

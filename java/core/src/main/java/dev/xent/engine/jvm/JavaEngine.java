@@ -7,6 +7,7 @@ import dev.xent.Reduction;
 import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.DistillCall;
+import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
@@ -555,6 +556,16 @@ public final class JavaEngine implements Engine {
                         t, tb + j * step, weight, 4 * j, w.tmp);
             }
         }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Element-wise losses
+
+    @Override
+    public void elementwiseLoss(ElementwiseLossCall call) {
+        boolean parallel = threads > 1 && call.count() >= PARALLEL_THRESHOLD
+                && shareable(call.input(), call.target(), call.grad(), call.loss(), call.auxGrad());
+        ElementwiseKernels.run(call, parallel ? 4 * threads : 1, mode == Mode.VECTOR);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -176,19 +176,19 @@ final class VectorKernels implements Kernels {
     // intrinsified); native segments and everything else the segment loops.
 
     /** The float[] behind a writable heap segment when byte offset off is element-aligned, else null. */
-    private static float[] floats(MemorySegment s, long off) {
+    static float[] floats(MemorySegment s, long off) {
         if (s == null || s.isNative() || ((s.address() + off) & 3) != 0) return null;
         return s.heapBase().orElse(null) instanceof float[] a ? a : null;
     }
 
     /** The short[] behind a writable heap segment when byte offset off is element-aligned, else null. */
-    private static short[] shorts(MemorySegment s, long off) {
+    static short[] shorts(MemorySegment s, long off) {
         if (s == null || s.isNative() || ((s.address() + off) & 1) != 0) return null;
         return s.heapBase().orElse(null) instanceof short[] a ? a : null;
     }
 
     /** Array index of byte offset off in a heap segment of es-byte elements. */
-    private static int index(MemorySegment s, long off, int es) {
+    static int index(MemorySegment s, long off, int es) {
         return (int) ((s.address() + off) / es);
     }
 

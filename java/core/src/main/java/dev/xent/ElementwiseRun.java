@@ -1,0 +1,102 @@
+package dev.xent;
+
+import dev.xent.engine.ElementwiseLossCall;
+import dev.xent.engine.ElementwiseLossCall.Broadcast;
+import dev.xent.engine.ElementwiseLossCall.Op;
+import dev.xent.engine.Engine;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * What the element-wise loss classes share: checking a call, handing it to the engine, and
+ * packaging the result. The values themselves (target range, variance sign) are checked by the
+ * engines, which see every element anyway.
+ */
+final class ElementwiseRun {
+    private ElementwiseRun() {}
+
+    /** The optional, op-specific parts of a call. */
+    record Extras(float[] weight, Broadcast weightBroadcast, float[] posWeight, float[] aux, Broadcast auxBroadcast,
+            float[] auxGrad, boolean full, boolean logInput, float eps) {}
+
+    static ElementwiseLoss run(Engine engine, Op op, Reduction reduction, DenseTensor input, DenseTensor target,
+            DenseTensor grad, float[] upstream, Extras x) {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(target, "target");
+        CrossEntropy.checkAlive(input.data(), "input");
+        CrossEntropy.checkAlive(target.data(), "target");
+        if (target.dtype() != input.dtype() || !Arrays.equals(target.shape(), input.shape())) {
+            throw new IllegalArgumentException("target " + target + " must have the input's shape and dtype " + input);
+        }
+        long n = input.count();
+        if (grad != null) {
+            CrossEntropy.checkAlive(grad.data(), "gradient");
+            if (grad.dtype() != input.dtype() || !Arrays.equals(grad.shape(), input.shape())) {
+                throw new IllegalArgumentException("gradient buffer " + grad + " must have the input's shape and dtype " + input);
+            }
+            if (grad.data().isReadOnly()) throw new IllegalArgumentException("gradient buffer is read-only");
+        }
+        if (upstream != null) {
+            boolean scalar = upstream.length == 1 && reduction != Reduction.NONE;
+            if (!scalar && (reduction != Reduction.NONE || upstream.length != n)) {
+                throw new IllegalArgumentException(reduction == Reduction.NONE
+                        ? "reduction NONE needs one upstream gradient per element (" + n + "), got " + upstream.length
+                        : "reduction " + reduction + " needs a scalar upstream gradient, got " + upstream.length + " values");
+            }
+        }
+        if (x.auxGrad() != null && (x.auxGrad().length != n || x.auxBroadcast() != Broadcast.PER_ELEMENT)) {
+            throw new IllegalArgumentException("the gradient of a learned variance or scale needs a per-element one ("
+                    + n + " values) and room for as many gradients, got " + x.aux().length + " and " + x.auxGrad().length);
+        }
+        if (reduction == Reduction.NONE && n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("reduction NONE: more elements (" + n + ") than a Java array of losses can hold");
+        }
+        float[] perElement = reduction == Reduction.NONE ? new float[(int) n] : null;
+        float[] reduced = new float[2];
+        engine.elementwiseLoss(new ElementwiseLossCall(op, input.dtype(), n, input.lastDim(), input.data(), target.data(),
+                segment(x.weight()), x.weightBroadcast(), segment(x.posWeight()), segment(x.aux()), x.auxBroadcast(),
+                x.full(), x.logInput(), x.eps(), reduction, segment(upstream), grad == null ? null : grad.data(),
+                segment(x.auxGrad()), segment(perElement), MemorySegment.ofArray(reduced)));
+        return new ElementwiseLoss(reduction, reduced[0], n, perElement, input.shape());
+    }
+
+    private static MemorySegment segment(float[] a) {
+        return a == null ? null : MemorySegment.ofArray(a);
+    }
+
+    /** BCE's weight: per element or one per last-axis entry. */
+    static Broadcast weightBroadcast(float[] weight, DenseTensor input) {
+        if (weight.length == input.count()) return Broadcast.PER_ELEMENT;
+        if (weight.length == input.lastDim()) return Broadcast.PER_LAST;
+        throw new IllegalArgumentException("weight has " + weight.length + " values; it needs one per element ("
+                + input.count() + ") or one per entry of the last axis (" + input.lastDim() + ") of " + input);
+    }
+
+    static void checkPosWeight(float[] posWeight, DenseTensor input) {
+        if (posWeight.length != input.lastDim()) {
+            throw new IllegalArgumentException("pos_weight has " + posWeight.length + " values; it needs one per entry of the last axis ("
+                    + input.lastDim() + ") of " + input);
+        }
+    }
+
+    /** A variance or scale: per element, per row (the input's shape with last axis 1) or one scalar. */
+    static Broadcast auxBroadcast(String name, float[] aux, DenseTensor input) {
+        Objects.requireNonNull(aux, name);
+        if (aux.length == input.count()) return Broadcast.PER_ELEMENT;
+        if (aux.length == 1) return Broadcast.SCALAR;
+        if (aux.length == input.count() / Math.max(1, input.lastDim())) return Broadcast.PER_ROW;
+        throw new IllegalArgumentException(name + " has " + aux.length + " values; it needs one per element (" + input.count()
+                + "), one per row (" + input.count() / Math.max(1, input.lastDim()) + ", the input's shape with last axis 1) or one for all, for "
+                + input);
+    }
+
+    static float[] finite(String name, float[] values) {
+        if (values == null) return null;
+        float[] v = values.clone();
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) throw new IllegalArgumentException(name + "[" + i + "] is " + v[i] + "; it must be finite");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,199 @@
+package dev.xent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.xent.ElementwiseRunner.Config;
+import dev.xent.ElementwiseRunner.Inputs;
+import dev.xent.EngineSource.EngineCase;
+import dev.xent.engine.Engine;
+import dev.xent.engine.jvm.JavaEngine;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.ArgumentsSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** BCE with logits, Gaussian, Laplace and Poisson NLL on every engine against the float64 reference. */
+class ElementwiseLossTest {
+
+    /** Awkward shapes: multi-label, 3-D, one element, a scalar, 1-D not a multiple of any vector width. */
+    private static final List<long[]> SHAPES = List.of(
+            new long[] {3, 37}, new long[] {2, 5, 13}, new long[] {1}, new long[0], new long[] {4099}, new long[] {17, 1});
+
+    static Stream<Arguments> cases() {
+        return EngineSource.crossed(List.of(Config.values()), List.of(DType.values()), List.of(Reduction.values()));
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @MethodSource("cases")
+    void matchesReference(EngineCase ec, Config c, DType dt, Reduction red) {
+        Engine e = ec.engine();
+        long seed = 41L * c.ordinal() + 7L * dt.ordinal() + red.ordinal();
+        for (long[] shape : SHAPES) ElementwiseRunner.check(e, c, dt, red, shape, seed);
+    }
+
+    static Stream<Arguments> configs() {
+        return EngineSource.crossed(List.of(Config.values()));
+    }
+
+    /** Above the Java engine's parallel threshold and many GPU blocks: chunked sums stay accurate. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("configs")
+    void largeInput(EngineCase ec, Config c) {
+        ElementwiseRunner.check(ec.engine(), c, DType.F32, Reduction.MEAN, new long[] {300, 301}, 99);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("configs")
+    void noElements(EngineCase ec, Config c) {
+        Engine e = ec.engine();
+        long[] shape = {0, 7};
+        Inputs in = ElementwiseRunner.draw(c, DType.F32, shape, 1);
+        DenseTensor x = DenseTensor.of(new float[0], shape), t = DenseTensor.of(new float[0], shape);
+        DenseTensor g = DenseTensor.of(new float[0], shape);
+        assertEquals(0f, ElementwiseRunner.call(e, c, Reduction.SUM, in, x, t, g, null, null).value());
+        assertTrue(Float.isNaN(ElementwiseRunner.call(e, c, Reduction.MEAN, in, x, t, null, null, null).value()), "mean of nothing is NaN");
+        assertEquals(0, ElementwiseRunner.call(e, c, Reduction.NONE, in, x, t, g, null, null).perElement().length);
+    }
+
+    @ParameterizedTest
+    @ArgumentsSource(EngineSource.class)
+    void bceExtremeLogitsAreStable(EngineCase ec) {
+        Engine e = ec.engine();
+        float[] x = {100, -100, 100, -100, 100, -100, 30, -30, 88, -88};
+        float[] y = {1, 0, 0, 1, 0.25f, 0.75f, 1, 0, 0.5f, 0.5f};
+        long[] shape = {x.length};
+        float[] grad = new float[x.length];
+        Arrays.fill(grad, Float.NaN);
+        ElementwiseLoss l = BinaryCrossEntropy.on(e).withReduction(Reduction.NONE)
+                .forwardBackward(DenseTensor.of(x.clone(), shape), DenseTensor.of(y, shape), DenseTensor.of(grad, shape));
+        for (int i = 0; i < x.length; i++) {
+            double[] r = ElementwiseReference.bce(x[i], y[i], 1, 1);
+            assertTrue(Float.isFinite(l.perElement()[i]), "loss at x = " + x[i]);
+            Check.scalar("loss at x = " + x[i] + ", y = " + y[i], l.perElement()[i], r[0], 1e-38, 1e-6, e.name());
+            Check.scalar("grad at x = " + x[i] + ", y = " + y[i], grad[i], r[1], 1e-38, 1e-6, e.name());
+        }
+        assertEquals(100f, l.perElement()[2], "x = 100, y = 0: 100 (+ 3.7e-44, below fp32's resolution at 100)");
+        assertEquals(100f, l.perElement()[3], "x = -100, y = 1: 100");
+    }
+
+    /** Infinite logits give the limits: loss +inf, or 0 where the term's coefficient is 0; gradient sigmoid(x) - y. */
+    @ParameterizedTest
+    @ArgumentsSource(EngineSource.class)
+    void bceInfiniteLogitsGiveLimits(EngineCase ec) {
+        Engine e = ec.engine();
+        float inf = Float.POSITIVE_INFINITY;
+        float[] x0 = {inf, -inf, inf, -inf, inf, -inf, Float.NaN, 1};
+        float[] y0 = {0, 0, 1, 1, 0.5f, 0.5f, 0.5f, 1};
+        double[] loss0 = {inf, 0, 0, inf, inf, inf, Double.NaN, Math.log1p(Math.exp(-1))};
+        double[] dx0 = {1, 0, 0, -1, 0.5, -0.5, Double.NaN, -1 / (1 + Math.E)};
+        // repeated to fill whole vectors of any width (the Java engine's vector loop takes SUM and MEAN)
+        int n = 8 * x0.length;
+        float[] x = new float[n], y = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = x0[i % x0.length];
+            y[i] = y0[i % y0.length];
+        }
+        long[] shape = {n};
+        for (Reduction red : new Reduction[] {Reduction.NONE, Reduction.SUM}) {
+            float[] grad = new float[n];
+            ElementwiseLoss l = BinaryCrossEntropy.on(e).withReduction(red)
+                    .forwardBackward(DenseTensor.of(x.clone(), shape), DenseTensor.of(y, shape), DenseTensor.of(grad, shape));
+            for (int i = 0; i < n; i++) {
+                int k = i % x0.length;
+                String at = red + " at x = " + x[i] + ", y = " + y[i];
+                if (red == Reduction.NONE) Check.scalar("loss " + at, l.perElement()[i], loss0[k], 0, 1e-6, e.name());
+                Check.scalar("grad " + at, grad[i], dx0[k], 0, 1e-6, e.name());
+            }
+            if (red == Reduction.SUM) assertTrue(Float.isNaN(l.value()), "a NaN logit makes the sum NaN");
+        }
+    }
+
+    @ParameterizedTest
+    @ArgumentsSource(EngineSource.class)
+    void inPlaceGradientEqualsSeparateBuffer(EngineCase ec) {
+        Engine e = ec.engine();
+        long[] shape = {5, 33};
+        Inputs in = ElementwiseRunner.draw(Config.BCE_WEIGHT_PER_CLASS_POS_WEIGHT, DType.BF16, shape, 5);
+        DenseTensor t = ElementwiseRunner.tensor(DType.BF16, in.t(), shape);
+        DenseTensor x = ElementwiseRunner.tensor(DType.BF16, in.x(), shape);
+        DenseTensor g = ElementwiseRunner.poisoned(DType.BF16, shape, in.n());
+        BinaryCrossEntropy bce = BinaryCrossEntropy.on(e).withWeight(in.weight()).withPosWeight(in.posWeight());
+        float separate = bce.forwardBackward(x, t, g).value();
+        float inPlace = bce.forwardBackwardInPlace(x, t).value();
+        assertEquals(separate, inPlace);
+        assertArrayEquals(ElementwiseRunner.values(g), ElementwiseRunner.values(x));
+        DenseTensor p = ElementwiseRunner.tensor(DType.F16, new double[] {0.5, 1, 2}, new long[] {3});
+        DenseTensor c = ElementwiseRunner.tensor(DType.F16, new double[] {0, 1, 3}, new long[] {3});
+        PoissonNll poisson = PoissonNll.on(e).withLogInput(false);
+        DenseTensor pg = ElementwiseRunner.poisoned(DType.F16, new long[] {3}, 3);
+        poisson.forwardBackward(p, c, pg);
+        poisson.forwardBackwardInPlace(p, c);
+        assertArrayEquals(ElementwiseRunner.values(pg), ElementwiseRunner.values(p));
+    }
+
+    @Test
+    void javaEngineResultsDoNotDependOnThreads() {
+        long[] shape = {400, 333};
+        Inputs in = ElementwiseRunner.draw(Config.GAUSSIAN_PER_ROW_FULL, DType.F32, shape, 3);
+        DenseTensor x = ElementwiseRunner.tensor(DType.F32, in.x(), shape), t = ElementwiseRunner.tensor(DType.F32, in.t(), shape);
+        float one = GaussianNll.on(JavaEngine.create().withThreads(1)).forward(x, t, in.spread()).value();
+        float many = GaussianNll.on(JavaEngine.create().withThreads(8)).forward(x, t, in.spread()).value();
+        assertEquals(one, many);
+    }
+
+    // ---- bad input ---------------------------------------------------------------------------------
+
+    private static IllegalArgumentException rejects(Runnable r, String... parts) {
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, r::run);
+        for (String p : parts) assertTrue(ex.getMessage().contains(p), "message '" + ex.getMessage() + "' lacks '" + p + "'");
+        return ex;
+    }
+
+    @ParameterizedTest
+    @ArgumentsSource(EngineSource.class)
+    void badValuesNameElementAndValue(EngineCase ec) {
+        Engine e = ec.engine();
+        long[] s = {2, 3};
+        DenseTensor x = DenseTensor.of(new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, s);
+        DenseTensor grad = DenseTensor.of(new float[6], s);
+        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.of(new float[] {0, 1, 0, 1.5f, 0, 1}, s)), "target[3]", "1.5", "[0, 1]");
+        rejects(() -> BinaryCrossEntropy.on(e).forwardBackward(x, DenseTensor.of(new float[] {0, 1, 0, 1, Float.NaN, 1}, s), grad),
+                "target[4]", "NaN");
+        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.of(new float[] {0, -0.25f, 0, 1, 0, 1}, s)), "target[1]", "-0.25");
+        DenseTensor t = DenseTensor.of(new float[] {1, 2, 3, 4, 5, 6}, s);
+        rejects(() -> GaussianNll.on(e).forward(x, t, new float[] {1, 1, 1, 1, -0.5f, 1}), "var[4]", "-0.5", "negative");
+        rejects(() -> GaussianNll.on(e).forwardBackward(x, t, new float[] {1, -2}, grad), "var[1]", "-2.0", "negative");
+        rejects(() -> LaplaceNll.on(e).forward(x, t, new float[] {-1}), "scale[0]", "-1.0", "negative");
+        rejects(() -> PoissonNll.on(e).forward(x, DenseTensor.of(new float[] {1, 2, -3, 4, 5, 6}, s)), "target[2]", "-3.0", "counts");
+        rejects(() -> PoissonNll.on(e).withLogInput(false).forwardBackward(
+                DenseTensor.of(new float[] {1, 2, 3, 4, 5, -0.5f}, s), t, grad), "input[5]", "-0.5", "rate");
+    }
+
+    @Test
+    void badArgumentsAreNamed() {
+        Engine e = JavaEngine.create();
+        long[] s = {2, 3};
+        DenseTensor x = DenseTensor.of(new float[6], s);
+        DenseTensor t = DenseTensor.of(new float[6], s);
+        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.of(new float[6], 3, 2)), "target", "shape");
+        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.ofBf16(new short[6], s)), "target", "dtype");
+        rejects(() -> BinaryCrossEntropy.on(e).forwardBackward(x, t, DenseTensor.of(new float[6], 6)), "gradient");
+        rejects(() -> BinaryCrossEntropy.on(e).withWeight(new float[4]).forward(x, t), "weight has 4 values");
+        rejects(() -> BinaryCrossEntropy.on(e).withPosWeight(new float[2]).forward(x, t), "pos_weight has 2 values");
+        rejects(() -> BinaryCrossEntropy.on(e).withWeight(new float[] {1, Float.NaN, 1}), "weight[1]");
+        rejects(() -> BinaryCrossEntropy.on(e).withReduction(Reduction.NONE).forwardBackward(x, t, x, 1f), "NONE", "per element");
+        rejects(() -> BinaryCrossEntropy.on(e).forwardBackward(x, t, x, new float[6]), "MEAN", "scalar");
+        rejects(() -> GaussianNll.on(e).forward(x, t, new float[4]), "var has 4 values");
+        rejects(() -> GaussianNll.on(e).forwardBackward(x, t, new float[] {1, 1}, x, new float[6], 1f), "per-element");
+        rejects(() -> GaussianNll.on(e).withEps(0), "eps");
+        rejects(() -> PoissonNll.on(e).withEps(-1), "eps");
+        rejects(() -> DenseTensor.of(new float[5], 2, 3), "needs 24 bytes");
+    }
+}
