@@ -176,12 +176,12 @@ public final class JavaEngine implements Engine {
         }
 
         /** fp32 row {@code slot} (one of the ROW_* indices) of at least {@code classes} elements. */
-        MemorySegment row(int slot, long classes) {
+        float[] row(int slot, long classes) {
             if (rows[slot].length < classes || rowSegs[slot] == null) {
                 rows[slot] = new float[Math.toIntExact(Math.max(classes, rows[slot].length))];
                 rowSegs[slot] = MemorySegment.ofArray(rows[slot]);
             }
-            return rowSegs[slot];
+            return rows[slot];
         }
     }
 
@@ -508,10 +508,8 @@ public final class JavaEngine implements Engine {
         void transformedRow(Kernels k, long r, Work w) {
             long zb = layout.rowBase(r) * es;
             long step = cs * es;
-            MemorySegment zt = w.row(ROW_LOGITS, classes);
-            MemorySegment chain = w.row(ROW_CHAIN, classes);
-            float[] zta = w.rows[ROW_LOGITS];
-            float[] chaina = w.rows[ROW_CHAIN];
+            float[] zta = w.row(ROW_LOGITS, classes);
+            float[] chaina = w.row(ROW_CHAIN, classes);
             double s = scale;
             double c = cap;
             for (int j = 0; j < classes; j++) {
@@ -530,16 +528,17 @@ public final class JavaEngine implements Engine {
             }
             MemorySegment tt = null;
             if (targets instanceof Targets.Probabilities p) {
-                tt = w.row(ROW_TARGETS, classes);
-                float[] tta = w.rows[ROW_TARGETS];
+                float[] tta = w.row(ROW_TARGETS, classes);
+                tt = w.rowSegs[ROW_TARGETS];
                 long tb = targetLayout.rowBase(r) * es;
                 for (int j = 0; j < classes; j++) tta[j] = Elem.get(dt, p.data(), tb + j * step);
             }
-            MemorySegment gt = pass == Pass.FORWARD ? null : w.row(ROW_GRAD, classes);
+            MemorySegment zt = w.rowSegs[ROW_LOGITS];
+            float[] gta = pass == Pass.FORWARD ? null : w.row(ROW_GRAD, classes);
+            MemorySegment gt = gta == null ? null : w.rowSegs[ROW_GRAD];
             if (tt == null) hardRow(k, r, w, DType.F32, zt, 0, 1, gt);
             else softRow(k, r, w, DType.F32, zt, 0, 1, gt, tt, 0);
             if (gt == null) return;
-            float[] gta = w.rows[ROW_GRAD];
             for (int j = 0; j < classes; j++) {
                 float gj = gta[j];
                 // an exact zero stays zero (ignored rows), even where the chain factor is NaN
