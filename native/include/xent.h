@@ -108,7 +108,8 @@ XENT_API int64_t xent_workspace_floats(int64_t rows, int64_t classes);
  *                           with respect to z: dL/dz = dL/dz' * s (1 - tanh^2(s z / c)).
  *  z_loss                   lambda >= 0, finite (0: none): row i adds lambda w[y_i] lse_i^2 (lse of
  *                           z'; ignored rows none, so MEAN keeps its denominator); probability
- *                           targets add lambda lse_i^2.
+ *                           targets add lambda lse_i^2. The lse the forward calls write, and the
+ *                           backward calls take, is that of z'.
  *  row_z_loss               fp32 per-row z-loss out (the part of row_loss it is), or NULL; with
  *                           it workspace[3] holds the z-loss part of workspace[0], reduced the
  *                           same way (0 without it)
