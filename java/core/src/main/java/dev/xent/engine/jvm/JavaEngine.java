@@ -381,8 +381,9 @@ public final class JavaEngine implements Engine {
         boolean share = shareable(call.logits(), call.grad(), targetData, weight, call.upstream(), lossOut, zLossOut, call.lse());
         if (ctx.transformed) {
             // the transformed rows are fp32 and contiguous whatever the layout
+            Kernels k = kernelsFor(layout);
             forRows(rows, classes, share, (from, to, w) -> {
-                for (long r = from; r < to; r++) ctx.transformedRow(kernels, r, w);
+                for (long r = from; r < to; r++) ctx.transformedRow(k, kernels, r, w);
             });
         } else {
             Kernels k = kernelsFor(layout);
@@ -503,28 +504,17 @@ public final class JavaEngine implements Engine {
          * factor dz'/dz go into fp32 rows of the thread's scratch (probability targets too), the
          * plain row code runs on them with a contiguous fp32 gradient row, and the gradient is
          * multiplied by the chain factor as it is stored. A separate path, so that the plain one
-         * keeps its loops untouched.
+         * keeps its loops untouched. {@code k} reads and writes the layout's rows, {@code kf} the
+         * contiguous fp32 scratch rows.
          */
-        void transformedRow(Kernels k, long r, Work w) {
+        void transformedRow(Kernels k, Kernels kf, long r, Work w) {
             long zb = layout.rowBase(r) * es;
             long step = cs * es;
             float[] zta = w.row(ROW_LOGITS, classes);
             float[] chaina = w.row(ROW_CHAIN, classes);
-            double s = scale;
-            double c = cap;
-            for (int j = 0; j < classes; j++) {
-                double x = Elem.get(dt, z, zb + j * step);
-                if (c == 0) {
-                    zta[j] = (float) (s * x);
-                    chaina[j] = scale;
-                } else if (x == Double.NEGATIVE_INFINITY) {
-                    zta[j] = Float.NEGATIVE_INFINITY;  // masked stays masked
-                    chaina[j] = 0f;
-                } else {
-                    double th = Math.tanh(s * x / c);
-                    zta[j] = (float) (c * th);
-                    chaina[j] = (float) (s * (1 - th * th));
-                }
+            for (long j = 0; j < classes; j += TILE) {
+                int n = (int) Math.min(TILE, classes - j);
+                k.transform(dt, z, zb + j * step, cs, n, scale, cap, zta, chaina, (int) j);
             }
             MemorySegment tt = null;
             if (targets instanceof Targets.Probabilities p) {
@@ -536,13 +526,12 @@ public final class JavaEngine implements Engine {
             MemorySegment zt = w.rowSegs[ROW_LOGITS];
             float[] gta = pass == Pass.FORWARD ? null : w.row(ROW_GRAD, classes);
             MemorySegment gt = gta == null ? null : w.rowSegs[ROW_GRAD];
-            if (tt == null) hardRow(k, r, w, DType.F32, zt, 0, 1, gt);
-            else softRow(k, r, w, DType.F32, zt, 0, 1, gt, tt, 0);
+            if (tt == null) hardRow(kf, r, w, DType.F32, zt, 0, 1, gt);
+            else softRow(kf, r, w, DType.F32, zt, 0, 1, gt, tt, 0);
             if (gt == null) return;
-            for (int j = 0; j < classes; j++) {
-                float gj = gta[j];
-                // an exact zero stays zero (ignored rows), even where the chain factor is NaN
-                Elem.set(dt, g, zb + j * step, gj == 0f ? 0f : gj * chaina[j]);
+            for (long j = 0; j < classes; j += TILE) {
+                int n = (int) Math.min(TILE, classes - j);
+                k.chainInto(dt, gta, chaina, (int) j, g, zb + j * step, cs, n, w.tmp);
             }
         }
 
