@@ -33,7 +33,16 @@
 // Gradient: p_k = exp((z_k - m) - log s). A masked (-inf) logit has p = 0; a masked target gives
 // loss +inf; a row of all -inf gives NaN, as PyTorch does.
 //
-// Workspace (fp32): [0] reduced loss, [1] denominator, [2] sum of weights, [3] unused,
+// LLM-training extras: a logit scale s and soft-cap c (z' = c tanh(s z / c), -inf kept) are applied
+// to each logit as it is unpacked, and the gradient is multiplied by dz'/dz as it is stored; only
+// the streaming kernels have that variant (template parameter XF), so a transformed call takes
+// them even where the register-resident or split-row kernels would serve a plain one. The z-loss
+// lambda u lse^2 (u = w[y], 0 when ignored; 1 for probability targets) only adds 2 lambda u lse
+// to the coefficient of p, at no cost per element, behind a uniform per-row branch: the streaming
+// and split-row kernels have it; a call with a z-loss takes the streaming kernels rather than the
+// register-resident ones, whose register budget is exact (their code is unchanged).
+//
+// Workspace (fp32): [0] reduced loss, [1] denominator, [2] sum of weights, [3] reduced z-loss part,
 // [4, 4+rows) per-row losses when the caller passes row_loss = NULL,
 // then 5 floats per (row, chunk) for split rows. See ce_workspace_floats().
 #pragma once
@@ -68,6 +77,10 @@ struct CeArgs {
     const float* lse_in;  // backward
     float* row_loss;      // never null (the launcher substitutes workspace + 4)
     float* lse_out;       // may be null
+    float scale;          // logit scale (1: none)
+    float cap;            // soft-cap (0: none)
+    float zl;             // z-loss lambda (0: none)
+    float* row_z;         // per-row z-loss out, may be null
     float* ws;            // workspace
     int64_t* err;         // error_info or null
     int64_t chunk_len;    // elements per chunk (split rows / chunked backward)
@@ -98,6 +111,34 @@ inline int64_t ce_workspace_floats(int64_t rows, int64_t classes) {
 
 // ---- per-row helpers ---------------------------------------------------------------------------
 
+// z' = cap tanh(scale z / cap) (cap 0: scale z), -inf kept; dz = dz'/dz (0 at -inf under a cap).
+XENT_DEV float logit_xform(const CeArgs& A, float z, float& dz) {
+    if (A.cap == 0.0f) {
+        dz = A.scale;
+        return A.scale * z;
+    }
+    if (z == neg_inf()) {
+        dz = 0.0f;
+        return z;
+    }
+    const float t = tanhf(A.scale * z / A.cap);
+    dz = A.scale * (1.0f - t * t);
+    return A.cap * t;
+}
+
+template <int P>
+XENT_DEV void xform_pack(const CeArgs& A, float (&v)[P], float (&dz)[P]) {
+#pragma unroll
+    for (int i = 0; i < P; ++i) v[i] = logit_xform(A, v[i], dz[i]);
+}
+
+// The row's z-loss lambda u lse^2 (0 when u is 0), stored in row_z when given; callers test A.zl.
+XENT_DEV float row_zloss(const CeArgs& A, int64_t r, float u, float lse) {
+    const float z = u != 0.0f ? A.zl * u * lse * lse : 0.0f;
+    if (A.row_z) A.row_z[r] = z;
+    return z;
+}
+
 struct HardRow {
     int64_t y;
     int active;  // label in [0, C) and not ignore_index
@@ -121,6 +162,11 @@ XENT_DEV float row_scale(const CeArgs& A, int64_t r) {
     float u = A.upstream ? A.upstream[A.reduction == RED_NONE ? r : 0] : 1.0f;
     if (A.reduction == RED_MEAN) u = u / A.ws[1];
     return u;
+}
+
+// The z-loss's share of the coefficient of p: s 2 lambda u lse (callers test A.zl).
+XENT_DEV float zloss_coef(const CeArgs& A, float s, float u, float lse) {
+    return u != 0.0f ? s * 2.0f * A.zl * u * lse : 0.0f;
 }
 
 // grad_k = cp * p_k - cw * w_k - [k == y] cy   (hard labels)
@@ -184,17 +230,30 @@ template <typename T>
 constexpr int UNROLL = sizeof(T) == 4 ? 4 : 2;
 
 // Pass 1 over elements [c0, c1): online max / sum, plus d, w for smoothing (hard) or targets (soft).
-template <typename T, int GROUP, bool SOFT>
+// XF: the logits go through logit_xform first.
+template <typename T, int GROUP, bool SOFT, bool XF>
 XENT_DEV Acc row_pass1(const CeArgs& A, const T* x, const T* t, int64_t c0, int64_t c1, int64_t step, bool vec,
                        int lane) {
     constexpr int P = Storage<T>::PACK;
     Acc acc = acc_empty();
     if (!SOFT && !A.smooth) {
-        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane,
-                                        [&](int64_t, const float(&v)[P], bool) { acc_pack<P>(acc, v); });
+        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane, [&](int64_t, const float(&raw)[P], bool) {
+            if (XF) {
+                float v[P], dz[P];
+#pragma unroll
+                for (int i = 0; i < P; ++i) v[i] = raw[i];
+                xform_pack<P>(A, v, dz);
+                acc_pack<P>(acc, v);
+            } else {
+                acc_pack<P>(acc, raw);
+            }
+        });
     } else {
-        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane, [&](int64_t e0, const float(&v)[P], bool full) {
-            float u[P];
+        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane, [&](int64_t e0, const float(&raw)[P], bool full) {
+            float u[P], v[P], dz[P];
+#pragma unroll
+            for (int i = 0; i < P; ++i) v[i] = raw[i];
+            if (XF) xform_pack<P>(A, v, dz);
             if (SOFT) soft_weights<T>(A, t, e0, c1, step, vec, full, u);
             else smooth_weights<P>(A.weight, e0, c1, vec, full, u);
             acc_pack_weighted<P>(acc, v, u);
@@ -212,7 +271,8 @@ XENT_DEV HardCoef scaled_by_inverse_sum(HardCoef c, float s) {
 
 // Pass 2 over [c0, c1): grad_k = cp * exp(z_k - shift) - cw * u_k (u_k = w_k for hard smoothing,
 // w_k t'_k for soft), or 0 everywhere when !active.
-template <typename T, int GROUP, bool SOFT>
+// XF: p and the gradient are taken at the transformed logits, the gradient times dz'/dz.
+template <typename T, int GROUP, bool SOFT, bool XF>
 XENT_DEV void row_pass2(const CeArgs& A, const T* x, T* g, const T* t, int64_t c0, int64_t c1, int64_t step,
                         bool vec, int lane, float shift, float cp, float cw, bool active) {
     constexpr int P = Storage<T>::PACK;
@@ -227,19 +287,35 @@ XENT_DEV void row_pass2(const CeArgs& A, const T* x, T* g, const T* t, int64_t c
         return;
     }
     if (!SOFT && !(A.smooth && cw != 0.0f)) {
-        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane, [&](int64_t e0, const float(&v)[P], bool full) {
+        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane, [&](int64_t e0, const float(&raw)[P], bool full) {
             float o[P];
+            if (XF) {
+                float v[P], dz[P];
 #pragma unroll
-            for (int i = 0; i < P; ++i) o[i] = cp * xexp(v[i] - shift);
+                for (int i = 0; i < P; ++i) v[i] = raw[i];
+                xform_pack<P>(A, v, dz);
+#pragma unroll
+                for (int i = 0; i < P; ++i) o[i] = cp * xexp(v[i] - shift) * dz[i];
+            } else {
+#pragma unroll
+                for (int i = 0; i < P; ++i) o[i] = cp * xexp(raw[i] - shift);
+            }
             store_vals<T>(g, e0, c1, step, vec, full, o);
         });
     } else {
-        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane, [&](int64_t e0, const float(&v)[P], bool full) {
-            float u[P], o[P];
+        for_each_pack<T, GROUP, UNROLL<T>>(x, c0, c1, step, vec, lane, [&](int64_t e0, const float(&raw)[P], bool full) {
+            float u[P], o[P], v[P], dz[P];
+#pragma unroll
+            for (int i = 0; i < P; ++i) v[i] = raw[i];
+            if (XF) xform_pack<P>(A, v, dz);
             if (SOFT) soft_weights<T>(A, t, e0, c1, step, vec, full, u);
             else smooth_weights<P>(A.weight, e0, c1, vec, full, u);
 #pragma unroll
             for (int i = 0; i < P; ++i) o[i] = cp * xexp(v[i] - shift) - cw * u[i];
+            if (XF) {
+#pragma unroll
+                for (int i = 0; i < P; ++i) o[i] *= dz[i];
+            }
             store_vals<T>(g, e0, c1, step, vec, full, o);
         });
     }
@@ -260,10 +336,12 @@ XENT_DEV int64_t dense_base(const CeArgs& A, int64_t r) {
 }
 
 // The element y's gradient, written last by its owner (overwrites the value pass 2 wrote).
+// zy is the (transformed) logit of y, dzy its dz'/dz (1 without a transform).
 template <typename T>
-XENT_DEV void fix_target(const CeArgs& A, T* gy, const HardRow& h, const HardCoef& c, float zy, float shift) {
+XENT_DEV void fix_target(const CeArgs& A, T* gy, const HardRow& h, const HardCoef& c, float zy, float shift,
+                         float dzy) {
     const float wy = A.smooth && A.weight ? A.weight[h.y] : 1.0f;
-    Storage<T>::store(gy, c.cp * xexp(zy - shift) - c.cw * wy - c.cy);
+    Storage<T>::store(gy, (c.cp * xexp(zy - shift) - c.cw * wy - c.cy) * dzy);
 }
 
 // ---- kernels -----------------------------------------------------------------------------------
@@ -299,17 +377,26 @@ __global__ void XENT_BOUNDS(PREP_BLOCK, 1) ce_prep_kernel(CeArgs A, int soft) {
 
 // One block: workspace[0] = sum of row losses (MEAN: divided by workspace[1]), double, fixed order.
 constexpr int REDUCE_BLOCK = 512;
+// workspace[3] likewise from the per-row z-losses (0 when there are none).
 __global__ void XENT_BOUNDS(REDUCE_BLOCK, 1)
-    reduce_loss_kernel(const float* row_loss, int64_t rows, int reduction, float* ws) {
+    reduce_loss_kernel(const float* row_loss, const float* row_z, int64_t rows, int reduction, float* ws) {
     __shared__ double scratch[REDUCE_BLOCK / 32];
     double acc = 0.0;
     for (int64_t r = threadIdx.x; r < rows; r += REDUCE_BLOCK) acc += (double)row_loss[r];
     const double total = block_sum_d<REDUCE_BLOCK>(acc, scratch);
     if (threadIdx.x == 0) ws[0] = reduction == RED_MEAN ? (float)(total / (double)ws[1]) : (float)total;
+    if (row_z == nullptr) {
+        if (threadIdx.x == 0) ws[3] = 0.0f;
+        return;
+    }
+    double zacc = 0.0;  // block_sum_d ends on a barrier: scratch can be reused
+    for (int64_t r = threadIdx.x; r < rows; r += REDUCE_BLOCK) zacc += (double)row_z[r];
+    const double ztotal = block_sum_d<REDUCE_BLOCK>(zacc, scratch);
+    if (threadIdx.x == 0) ws[3] = reduction == RED_MEAN ? (float)(ztotal / (double)ws[1]) : (float)ztotal;
 }
 
 // One row (or, CE_BWD with gridDim.y > 1, one chunk of it) for a group of GROUP threads.
-template <typename T, int GROUP, int BLOCK, int OP>
+template <typename T, int GROUP, int BLOCK, int OP, bool XF>
 XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* fscratch) {
     constexpr bool SOFT = OP == SOFT_FWD || OP == SOFT_FUSED || OP == SOFT_BWD;
     constexpr bool WRITES = OP == CE_FUSED || OP == CE_BWD || OP == SOFT_FUSED || OP == SOFT_BWD;
@@ -328,28 +415,34 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         const HardRow h = hard_row(A, r);
         if (leader && h.bad) record_bad_label(A.err, r, h.y);
         const bool own_y = h.active && owns<T, GROUP>(h.y, c0, c1, lane);
-        const float zy = own_y ? Storage<T>::load(x + h.y * step) : 0.0f;  // before this thread writes
+        float dzy = 1.0f;
+        float zy = own_y ? Storage<T>::load(x + h.y * step) : 0.0f;  // before this thread writes
+        if (XF) zy = logit_xform(A, zy, dzy);
         // per-row scalars loaded up front, not after the reduction
-        const HardCoef c = (OP == CE_FWD) ? HardCoef{0.0f, 0.0f, 0.0f} : hard_coef(A, h, row_scale(A, r));
+        HardCoef c = (OP == CE_FWD) ? HardCoef{0.0f, 0.0f, 0.0f} : hard_coef(A, h, row_scale(A, r));
         if (OP == CE_BWD) {
             const float lse = A.lse_in[r];
-            row_pass2<T, GROUP, false>(A, x, g, t, c0, c1, step, vec, lane, lse, c.cp, c.cw, h.active);
-            if (own_y) fix_target<T>(A, g + h.y * step, h, c, zy, lse);
+            if (A.zl != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, lse);
+            row_pass2<T, GROUP, false, XF>(A, x, g, t, c0, c1, step, vec, lane, lse, c.cp, c.cw, h.active);
+            if (own_y) fix_target<T>(A, g + h.y * step, h, c, zy, lse, dzy);
             return;
         }
-        Acc acc = row_pass1<T, GROUP, false>(A, x, t, c0, c1, step, vec, lane);
+        Acc acc = row_pass1<T, GROUP, false, XF>(A, x, t, c0, c1, step, vec, lane);
         acc.t = zy;
         acc = group_acc<GROUP, BLOCK>(acc, scratch);
         const float logs = xlog(acc.s);
         if (leader) {
-            A.row_loss[r] = hard_loss(A, h, acc, logs);
+            float loss = hard_loss(A, h, acc, logs);
+            if (A.zl != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
+            A.row_loss[r] = loss;
             if (A.lse_out) A.lse_out[r] = acc.m + logs;
         }
         if (OP == CE_FUSED) {
+            if (A.zl != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, acc.m + logs);
             const HardCoef cs = scaled_by_inverse_sum(c, acc.s);
             const float shift = safe_max(acc.m);
-            row_pass2<T, GROUP, false>(A, x, g, t, c0, c1, step, vec, lane, shift, cs.cp, cs.cw, h.active);
-            if (own_y) fix_target<T>(A, g + h.y * step, h, cs, zy, shift);
+            row_pass2<T, GROUP, false, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cs.cp, cs.cw, h.active);
+            if (own_y) fix_target<T>(A, g + h.y * step, h, cs, zy, shift, dzy);
         }
     } else {
         const float s = row_scale(A, r);
@@ -366,19 +459,26 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
                 for (int i = 0; i < P; ++i) wt += u[i];
             }
             wt = group_sum<GROUP, BLOCK>(wt, fscratch);
-            row_pass2<T, GROUP, true>(A, x, g, t, c0, c1, step, vec, lane, A.lse_in[r], s * wt, s, true);
+            const float lse = A.lse_in[r];
+            float cp = s * wt;
+            if (A.zl != 0.0f) cp += zloss_coef(A, s, 1.0f, lse);
+            row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, lse, cp, s, true);
             return;
         }
-        Acc acc = row_pass1<T, GROUP, true>(A, x, t, c0, c1, step, vec, lane);
+        Acc acc = row_pass1<T, GROUP, true, XF>(A, x, t, c0, c1, step, vec, lane);
         acc = group_acc<GROUP, BLOCK>(acc, scratch);
         const float logs = xlog(acc.s);
         if (leader) {
-            A.row_loss[r] = acc.d + acc.w * logs;  // sum_k u_k (lse - z_k)
+            float loss = acc.d + acc.w * logs;  // sum_k u_k (lse - z_k)
+            if (A.zl != 0.0f) loss += row_zloss(A, r, 1.0f, acc.m + logs);
+            A.row_loss[r] = loss;
             if (A.lse_out) A.lse_out[r] = acc.m + logs;
         }
         if (OP == SOFT_FUSED) {
             const float shift = safe_max(acc.m);
-            row_pass2<T, GROUP, true>(A, x, g, t, c0, c1, step, vec, lane, shift, s * acc.w / acc.s, s, true);
+            float cp = s * acc.w;
+            if (A.zl != 0.0f) cp += zloss_coef(A, s, 1.0f, acc.m + logs);
+            row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cp / acc.s, s, true);
         }
     }
 }
@@ -386,21 +486,25 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
 // Streaming kernels: 64 registers (2 blocks of 512 or 4 of 256 per SM), except the 16-bit kernels
 // that read, reduce and write (fused, probability-target backward): they need a few more and get
 // up to 85 (256 threads) / 128 (512 threads) rather than spilling.
-template <typename T, int OP>
+// With the logit transform (XF) the kernels that write get the same allowance (fp32 fused spilled).
+template <typename T, int OP, bool XF>
 constexpr int stream_minb(int block) {
-    return (sizeof(T) == 2 && (OP == CE_FUSED || OP == SOFT_FUSED || OP == SOFT_BWD) ? 768 : 1024) / block;
+    return ((sizeof(T) == 2 || XF) && (OP == CE_FUSED || OP == SOFT_FUSED || OP == SOFT_BWD || (XF && OP == CE_BWD))
+                ? 768
+                : 1024) /
+           block;
 }
 
 // Streaming kernel for every op: a group of GROUP threads per row (1, 32 or BLOCK), BLOCK / GROUP
 // rows per block. gridDim.y > 1 splits rows into chunks (CE_BWD only: it has no row reduction).
-template <typename T, int GROUP, int BLOCK, int OP>
-__global__ void XENT_BOUNDS(BLOCK, (stream_minb<T, OP>(BLOCK))) ce_stream_kernel(CeArgs A) {
+template <typename T, int GROUP, int BLOCK, int OP, bool XF>
+__global__ void XENT_BOUNDS(BLOCK, (stream_minb<T, OP, XF>(BLOCK))) ce_stream_kernel(CeArgs A) {
     __shared__ Acc scratch[BLOCK / 32];
     __shared__ float fscratch[BLOCK / 32];
     const int lane = GROUP == 1 ? 0 : (GROUP == 32 ? (int)(threadIdx.x & 31) : (int)threadIdx.x);
     const int64_t r = (int64_t)blockIdx.x * (BLOCK / GROUP) + threadIdx.x / GROUP;
     if (r >= A.rows) return;  // uniform over the group
-    ce_row<T, GROUP, BLOCK, OP>(A, r, lane, scratch, fscratch);
+    ce_row<T, GROUP, BLOCK, OP, XF>(A, r, lane, scratch, fscratch);
 }
 
 // Register-resident fused kernel (hard labels), contiguous rows: a group of GROUP threads (32 or
@@ -548,7 +652,7 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_partial_kernel(CeArgs A) {
     const T* x = static_cast<const T*>(A.x) + r * A.ostride;
     const bool vec = aligned16(x) && (A.weight == nullptr || aligned16(A.weight));
     const HardRow h = hard_row(A, r);
-    Acc acc = row_pass1<T, SPLIT_BLOCK, false>(A, x, nullptr, c0, c1, 1, vec, lane);
+    Acc acc = row_pass1<T, SPLIT_BLOCK, false, false>(A, x, nullptr, c0, c1, 1, vec, lane);
     if (h.active && owns<T, SPLIT_BLOCK>(h.y, c0, c1, lane)) acc.t = Storage<T>::load(x + h.y);
     acc = group_acc<SPLIT_BLOCK, SPLIT_BLOCK>(acc, scratch);
     if (lane == 0) {
@@ -577,7 +681,9 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     const HardRow h = hard_row(A, r);
     if (c == 0 && lane == 0) {
         if (h.bad) record_bad_label(A.err, r, h.y);
-        A.row_loss[r] = hard_loss(A, h, acc, logs);
+        float loss = hard_loss(A, h, acc, logs);
+        if (A.zl != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
+        A.row_loss[r] = loss;
         if (A.lse_out) A.lse_out[r] = acc.m + logs;
     }
     if (!GRAD) return;
@@ -586,11 +692,14 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     const T* x = static_cast<const T*>(A.x) + r * A.ostride;
     T* g = static_cast<T*>(A.g) + r * A.ostride;
     const bool vec = aligned16(x) && aligned16(g) && (A.weight == nullptr || aligned16(A.weight));
-    const HardCoef co = scaled_by_inverse_sum(hard_coef(A, h, row_scale(A, r)), acc.s);
+    const float s = row_scale(A, r);
+    HardCoef co = hard_coef(A, h, s);
+    if (A.zl != 0.0f) co.cp += zloss_coef(A, s, h.wy, acc.m + logs);
+    co = scaled_by_inverse_sum(co, acc.s);
     const float shift = safe_max(acc.m);
-    row_pass2<T, SPLIT_BLOCK, false>(A, x, g, nullptr, c0, c1, 1, vec, lane, shift, co.cp, co.cw, h.active);
+    row_pass2<T, SPLIT_BLOCK, false, false>(A, x, g, nullptr, c0, c1, 1, vec, lane, shift, co.cp, co.cw, h.active);
     // z_y comes from the partials (kernel 1 read it before anything was written)
-    if (h.active && owns<T, SPLIT_BLOCK>(h.y, c0, c1, lane)) fix_target<T>(A, g + h.y, h, co, acc.t, shift);
+    if (h.active && owns<T, SPLIT_BLOCK>(h.y, c0, c1, lane)) fix_target<T>(A, g + h.y, h, co, acc.t, shift, 1.0f);
 }
 
 // ---- launchers ---------------------------------------------------------------------------------
@@ -618,20 +727,27 @@ constexpr int THREAD_BLOCK = 256;
 
 inline cudaError_t after_launch() { return cudaGetLastError(); }
 
-template <typename T, int OP>
-cudaError_t launch_ce_stream(const CeArgs& A, cudaStream_t st, bool warp_fits) {
+template <typename T, int OP, bool XF>
+cudaError_t launch_ce_stream_xf(const CeArgs& A, cudaStream_t st, bool warp_fits) {
     if (A.inner != 1) {
-        auto k = ce_stream_kernel<T, 1, THREAD_BLOCK, OP>;
+        auto k = ce_stream_kernel<T, 1, THREAD_BLOCK, OP, XF>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + THREAD_BLOCK - 1) / THREAD_BLOCK), (unsigned)A.chunks),
                     dim3(THREAD_BLOCK), st, A);
     } else if (warp_fits) {
-        auto k = ce_stream_kernel<T, 32, WARP_BLOCK, OP>;
+        auto k = ce_stream_kernel<T, 32, WARP_BLOCK, OP, XF>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + 7) / 8), (unsigned)A.chunks), dim3(WARP_BLOCK), st, A);
     } else {
-        auto k = ce_stream_kernel<T, ROW_BLOCK, ROW_BLOCK, OP>;
+        auto k = ce_stream_kernel<T, ROW_BLOCK, ROW_BLOCK, OP, XF>;
         XENT_LAUNCH(k, dim3((unsigned)A.rows, (unsigned)A.chunks), dim3(ROW_BLOCK), st, A);
     }
     return after_launch();
+}
+
+// The streaming kernels with the logit transform when the call has one (uniform per call).
+template <typename T, int OP>
+cudaError_t launch_ce_stream(const CeArgs& A, cudaStream_t st, bool warp_fits) {
+    return A.scale != 1.0f || A.cap != 0.0f ? launch_ce_stream_xf<T, OP, true>(A, st, warp_fits)
+                                            : launch_ce_stream_xf<T, OP, false>(A, st, warp_fits);
 }
 
 // Register budget of the resident kernels: the row takes NPACK * PACK fp32 registers once unpacked
@@ -692,7 +808,11 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
     if (A.rows > 0) {
         const bool warp_fits = A.C <= 32 * 8 * P;
         const int64_t chunks = A.inner == 1 ? ce_split_chunks(A.rows, A.C) : 1;
-        if (chunks > 1 && (op == CE_FWD || op == CE_FUSED || op == CE_BWD)) {
+        // a logit transform only in the streaming kernels (CE_BWD's chunks are streaming too); the
+        // z-loss not in the register-resident ones either, which keep their registers
+        const bool xf = A.scale != 1.0f || A.cap != 0.0f;
+        const bool resident = op == CE_FUSED && !xf && A.zl == 0.0f && resident_ok<T>(A);
+        if (chunks > 1 && (op == CE_BWD || (!xf && (op == CE_FWD || op == CE_FUSED)))) {
             A.chunk_len = ce_chunk_len(A.C, chunks);
             A.chunks = (int)((A.C + A.chunk_len - 1) / A.chunk_len);
             const dim3 grid((unsigned)A.chunks, (unsigned)A.rows);
@@ -711,16 +831,16 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
                 }
                 e = after_launch();
             }
-        } else if (op == CE_FUSED && resident_ok<T>(A) && A.C <= WARP_RESIDENT_MAX) {
+        } else if (resident && A.C <= WARP_RESIDENT_MAX) {
             if (A.C <= 32 * 1 * P) e = launch_resident_warp<T, 1>(A, st);
             else if (A.C <= 32 * 2 * P) e = launch_resident_warp<T, 2>(A, st);
             else if (P == 8 || A.C <= 32 * 4 * P) e = launch_resident_warp<T, 4>(A, st);
             else e = launch_resident_warp<T, (P == 4 ? 8 : 4)>(A, st);
-        } else if (op == CE_FUSED && resident_ok<T>(A) && A.C <= SMALL_ROW_BLOCK_MAX) {
+        } else if (resident && A.C <= SMALL_ROW_BLOCK_MAX) {
             // 1024 < C <= 4096: 128 threads per row, 8..16 rows in flight per SM
             if (A.C <= SMALL_ROW_BLOCK * (P == 4 ? 4 : 2) * P) e = launch_resident_block<T, SMALL_ROW_BLOCK, (P == 4 ? 4 : 2)>(A, st);
             else e = launch_resident_block<T, SMALL_ROW_BLOCK, (P == 4 ? 8 : 4)>(A, st);
-        } else if (op == CE_FUSED && resident_ok<T>(A) && A.C <= ROW_BLOCK * resident_max_npack<T>() * P) {
+        } else if (resident && A.C <= ROW_BLOCK * resident_max_npack<T>() * P) {
             if (A.C <= ROW_BLOCK * 1 * P) e = launch_resident_block<T, ROW_BLOCK, 1>(A, st);
             else if (A.C <= ROW_BLOCK * 2 * P) e = launch_resident_block<T, ROW_BLOCK, 2>(A, st);
             else if (P == 8 || A.C <= ROW_BLOCK * 4 * P) e = launch_resident_block<T, ROW_BLOCK, 4>(A, st);
@@ -739,7 +859,8 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
     }
     if (forward) {
         auto k = reduce_loss_kernel;
-        XENT_LAUNCH(k, dim3(1), dim3(REDUCE_BLOCK), st, (const float*)A.row_loss, A.rows, A.reduction, A.ws);
+        XENT_LAUNCH(k, dim3(1), dim3(REDUCE_BLOCK), st, (const float*)A.row_loss, (const float*)A.row_z, A.rows,
+                    A.reduction, A.ws);
         if ((e = after_launch()) != cudaSuccess) return e;
     }
     return cudaSuccess;

@@ -36,8 +36,9 @@ def load(path):
         c_int64, c_int64, c_int64, c_int64,
         c_int32, c_void_p,
         c_void_p, c_int64, c_float,
+        c_float, c_float, c_float,
         c_int32, c_void_p,
-        c_void_p, c_void_p, c_void_p,
+        c_void_p, c_void_p, c_void_p, c_void_p,
         c_void_p, c_void_p]
     return lib
 
@@ -61,8 +62,9 @@ class Xent:
             n, c, 1, self.logits.stride(0),
             XENT_I64, self.labels.data_ptr(),
             None, -100, 0.0,
+            1.0, 0.0, 0.0,  # no logit scale, soft-cap or z-loss
             XENT_MEAN, None,
-            self.row_loss.data_ptr(), self.lse.data_ptr(), self.workspace.data_ptr(),
+            self.row_loss.data_ptr(), None, self.lse.data_ptr(), self.workspace.data_ptr(),
             self.error_info.data_ptr(), ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
         if status != 0:
             raise RuntimeError("xent_ce_forward_backward: status %d: %s" % (status, self.lib.xent_last_error().decode()))

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or a meaning below changes. */
-#define XENT_ABI_VERSION 1
+#define XENT_ABI_VERSION 2
 
 typedef enum xent_status {
     XENT_OK = 0,
@@ -102,6 +102,17 @@ XENT_API int64_t xent_workspace_floats(int64_t rows, int64_t classes);
  *  weight                   C fp32 class weights, or NULL for all ones
  *  ignore_index             rows labelled so give loss 0 and gradient 0
  *  label_smoothing          eps in [0, 1]
+ *  logit_scale              s > 0, finite (1: none): the loss sees s * z
+ *  softcap                  c > 0, finite, or 0 for none: the loss sees z' = c tanh(s z / c); a -inf
+ *                           logit stays -inf (masked classes stay masked). The gradient is taken
+ *                           with respect to z: dL/dz = dL/dz' * s (1 - tanh^2(s z / c)).
+ *  z_loss                   lambda >= 0, finite (0: none): row i adds lambda w[y_i] lse_i^2 (lse of
+ *                           z'; ignored rows none, so MEAN keeps its denominator); probability
+ *                           targets add lambda lse_i^2. The lse the forward calls write, and the
+ *                           backward calls take, is that of z'.
+ *  row_z_loss               fp32 per-row z-loss out (the part of row_loss it is), or NULL; with
+ *                           it workspace[3] holds the z-loss part of workspace[0], reduced the
+ *                           same way (0 without it)
  *  reduction                NONE, SUM or MEAN
  *  workspace                xent_workspace_floats(rows, classes) fp32 of device memory the
  *                           call may use; on return [0] holds the reduced loss (NONE: the sum)
@@ -121,7 +132,8 @@ XENT_API int32_t xent_ce_forward(
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     int32_t label_type, const void* labels,
     const float* weight, int64_t ignore_index, float label_smoothing,
-    int32_t reduction, float* row_loss, float* lse, float* workspace,
+    float logit_scale, float softcap, float z_loss,
+    int32_t reduction, float* row_loss, float* row_z_loss, float* lse, float* workspace,
     int64_t* error_info, void* stream);
 
 /*
@@ -134,6 +146,7 @@ XENT_API int32_t xent_ce_backward(
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     int32_t label_type, const void* labels,
     const float* weight, int64_t ignore_index, float label_smoothing,
+    float logit_scale, float softcap, float z_loss,
     int32_t reduction, const float* upstream, const float* lse, float* workspace,
     int64_t* error_info, void* stream);
 
@@ -143,8 +156,9 @@ XENT_API int32_t xent_ce_forward_backward(
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     int32_t label_type, const void* labels,
     const float* weight, int64_t ignore_index, float label_smoothing,
+    float logit_scale, float softcap, float z_loss,
     int32_t reduction, const float* upstream,
-    float* row_loss, float* lse, float* workspace,
+    float* row_loss, float* row_z_loss, float* lse, float* workspace,
     int64_t* error_info, void* stream);
 
 /* ---- cross-entropy with probability targets ---------------------------------------------- */
@@ -157,20 +171,23 @@ XENT_API int32_t xent_ce_soft_forward(
     int32_t dtype, const void* logits,
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     const void* targets, const float* weight, float label_smoothing,
-    int32_t reduction, float* row_loss, float* lse, float* workspace, void* stream);
+    float logit_scale, float softcap, float z_loss,
+    int32_t reduction, float* row_loss, float* row_z_loss, float* lse, float* workspace, void* stream);
 
 XENT_API int32_t xent_ce_soft_backward(
     int32_t dtype, const void* logits, void* grad,
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     const void* targets, const float* weight, float label_smoothing,
+    float logit_scale, float softcap, float z_loss,
     int32_t reduction, const float* upstream, const float* lse, float* workspace, void* stream);
 
 XENT_API int32_t xent_ce_soft_forward_backward(
     int32_t dtype, const void* logits, void* grad,
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     const void* targets, const float* weight, float label_smoothing,
+    float logit_scale, float softcap, float z_loss,
     int32_t reduction, const float* upstream,
-    float* row_loss, float* lse, float* workspace, void* stream);
+    float* row_loss, float* row_z_loss, float* lse, float* workspace, void* stream);
 
 /* ---- softmax family ------------------------------------------------------------------------ */
 

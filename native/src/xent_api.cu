@@ -4,6 +4,7 @@
 // cuda/compat.cuh -> the emulator) into libxent_emu.so (XENT_EMULATOR defined). Every entry point
 // checks its arguments, catches everything, maps errors to an xent_status and keeps a message
 // per thread for xent_last_error(). Compute calls only enqueue work on the caller's stream.
+#include <cmath>
 #include "api_support.h"
 #include "cross_entropy.cuh"
 #include "softmax.cuh"
@@ -30,10 +31,14 @@ struct CeCall {
     const float* weight;
     int64_t ignore_index;
     float label_smoothing;
+    float logit_scale;
+    float softcap;
+    float z_loss;
     int32_t reduction;
     const float* upstream;
     const float* lse_in;
     float* row_loss;
+    float* row_z_loss;
     float* lse_out;
     float* workspace;
     int64_t* error_info;
@@ -56,6 +61,12 @@ int32_t run_ce(const CeCall& c) {
         return invalid(fn, "reduction: unknown value " + num(c.reduction));
     if (!(c.label_smoothing >= 0.0f && c.label_smoothing <= 1.0f))
         return invalid(fn, "label_smoothing must be in [0, 1] (got " + std::to_string(c.label_smoothing) + ")");
+    if (!(c.logit_scale > 0.0f && std::isfinite(c.logit_scale)))
+        return invalid(fn, "logit_scale must be finite and > 0 (got " + std::to_string(c.logit_scale) + ")");
+    if (!(c.softcap >= 0.0f && std::isfinite(c.softcap)))
+        return invalid(fn, "softcap must be finite and > 0, or 0 for none (got " + std::to_string(c.softcap) + ")");
+    if (!(c.z_loss >= 0.0f && std::isfinite(c.z_loss)))
+        return invalid(fn, "z_loss must be finite and >= 0 (got " + std::to_string(c.z_loss) + ")");
     if (c.workspace == nullptr) return invalid(fn, "workspace is null");
     if (rows > 0) {
         if (c.logits == nullptr) return invalid(fn, "logits is null");
@@ -83,6 +94,10 @@ int32_t run_ce(const CeCall& c) {
     A.lse_in = c.lse_in;
     A.row_loss = c.row_loss ? c.row_loss : c.workspace + xent::WS_ROWS;
     A.lse_out = c.lse_out;
+    A.scale = c.logit_scale;
+    A.cap = c.softcap;
+    A.zl = c.z_loss;
+    A.row_z = c.row_z_loss;
     A.ws = c.workspace;
     A.err = c.error_info;
     A.chunk_len = c.classes;
@@ -263,25 +278,26 @@ XENT_API int64_t xent_workspace_floats(int64_t rows, int64_t classes) {
 
 XENT_API int32_t xent_ce_forward(int32_t dtype, const void* logits, int64_t outer, int64_t classes, int64_t inner,
                                  int64_t outer_stride, int32_t label_type, const void* labels, const float* weight,
-                                 int64_t ignore_index, float label_smoothing, int32_t reduction, float* row_loss,
-                                 float* lse, float* workspace, int64_t* error_info, void* stream) {
+                                 int64_t ignore_index, float label_smoothing, float logit_scale, float softcap,
+                                 float z_loss, int32_t reduction, float* row_loss, float* row_z_loss, float* lse,
+                                 float* workspace, int64_t* error_info, void* stream) {
     return guarded("xent_ce_forward", [&]() -> int32_t {
         CeCall c{"xent_ce_forward", xent::CE_FWD, dtype, logits, nullptr, outer, classes, inner, outer_stride,
-                 label_type, labels, nullptr, weight, ignore_index, label_smoothing, reduction, nullptr, nullptr,
-                 row_loss, lse, workspace, error_info, stream};
+                 label_type, labels, nullptr, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss,
+                 reduction, nullptr, nullptr, row_loss, row_z_loss, lse, workspace, error_info, stream};
         return run_ce(c);
     });
 }
 
 XENT_API int32_t xent_ce_backward(int32_t dtype, const void* logits, void* grad, int64_t outer, int64_t classes,
                                   int64_t inner, int64_t outer_stride, int32_t label_type, const void* labels,
-                                  const float* weight, int64_t ignore_index, float label_smoothing, int32_t reduction,
-                                  const float* upstream, const float* lse, float* workspace, int64_t* error_info,
-                                  void* stream) {
+                                  const float* weight, int64_t ignore_index, float label_smoothing, float logit_scale,
+                                  float softcap, float z_loss, int32_t reduction, const float* upstream,
+                                  const float* lse, float* workspace, int64_t* error_info, void* stream) {
     return guarded("xent_ce_backward", [&]() -> int32_t {
         CeCall c{"xent_ce_backward", xent::CE_BWD, dtype, logits, grad, outer, classes, inner, outer_stride,
-                 label_type, labels, nullptr, weight, ignore_index, label_smoothing, reduction, upstream, lse,
-                 nullptr, nullptr, workspace, error_info, stream};
+                 label_type, labels, nullptr, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss,
+                 reduction, upstream, lse, nullptr, nullptr, nullptr, workspace, error_info, stream};
         return run_ce(c);
     });
 }
@@ -289,13 +305,15 @@ XENT_API int32_t xent_ce_backward(int32_t dtype, const void* logits, void* grad,
 XENT_API int32_t xent_ce_forward_backward(int32_t dtype, const void* logits, void* grad, int64_t outer,
                                           int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type,
                                           const void* labels, const float* weight, int64_t ignore_index,
-                                          float label_smoothing, int32_t reduction, const float* upstream,
-                                          float* row_loss, float* lse, float* workspace, int64_t* error_info,
+                                          float label_smoothing, float logit_scale, float softcap, float z_loss,
+                                          int32_t reduction, const float* upstream, float* row_loss,
+                                          float* row_z_loss, float* lse, float* workspace, int64_t* error_info,
                                           void* stream) {
     return guarded("xent_ce_forward_backward", [&]() -> int32_t {
         CeCall c{"xent_ce_forward_backward", xent::CE_FUSED, dtype, logits, grad, outer, classes, inner,
-                 outer_stride, label_type, labels, nullptr, weight, ignore_index, label_smoothing, reduction,
-                 upstream, nullptr, row_loss, lse, workspace, error_info, stream};
+                 outer_stride, label_type, labels, nullptr, weight, ignore_index, label_smoothing, logit_scale,
+                 softcap, z_loss, reduction, upstream, nullptr, row_loss, row_z_loss, lse, workspace, error_info,
+                 stream};
         return run_ce(c);
     });
 }
@@ -304,24 +322,26 @@ XENT_API int32_t xent_ce_forward_backward(int32_t dtype, const void* logits, voi
 
 XENT_API int32_t xent_ce_soft_forward(int32_t dtype, const void* logits, int64_t outer, int64_t classes,
                                       int64_t inner, int64_t outer_stride, const void* targets, const float* weight,
-                                      float label_smoothing, int32_t reduction, float* row_loss, float* lse,
+                                      float label_smoothing, float logit_scale, float softcap, float z_loss,
+                                      int32_t reduction, float* row_loss, float* row_z_loss, float* lse,
                                       float* workspace, void* stream) {
     return guarded("xent_ce_soft_forward", [&]() -> int32_t {
         CeCall c{"xent_ce_soft_forward", xent::SOFT_FWD, dtype, logits, nullptr, outer, classes, inner, outer_stride,
-                 XENT_I32, nullptr, targets, weight, 0, label_smoothing, reduction, nullptr, nullptr, row_loss, lse,
-                 workspace, nullptr, stream};
+                 XENT_I32, nullptr, targets, weight, 0, label_smoothing, logit_scale, softcap, z_loss, reduction,
+                 nullptr, nullptr, row_loss, row_z_loss, lse, workspace, nullptr, stream};
         return run_ce(c);
     });
 }
 
 XENT_API int32_t xent_ce_soft_backward(int32_t dtype, const void* logits, void* grad, int64_t outer,
                                        int64_t classes, int64_t inner, int64_t outer_stride, const void* targets,
-                                       const float* weight, float label_smoothing, int32_t reduction,
-                                       const float* upstream, const float* lse, float* workspace, void* stream) {
+                                       const float* weight, float label_smoothing, float logit_scale, float softcap,
+                                       float z_loss, int32_t reduction, const float* upstream, const float* lse,
+                                       float* workspace, void* stream) {
     return guarded("xent_ce_soft_backward", [&]() -> int32_t {
         CeCall c{"xent_ce_soft_backward", xent::SOFT_BWD, dtype, logits, grad, outer, classes, inner, outer_stride,
-                 XENT_I32, nullptr, targets, weight, 0, label_smoothing, reduction, upstream, lse, nullptr, nullptr,
-                 workspace, nullptr, stream};
+                 XENT_I32, nullptr, targets, weight, 0, label_smoothing, logit_scale, softcap, z_loss, reduction,
+                 upstream, lse, nullptr, nullptr, nullptr, workspace, nullptr, stream};
         return run_ce(c);
     });
 }
@@ -329,12 +349,13 @@ XENT_API int32_t xent_ce_soft_backward(int32_t dtype, const void* logits, void* 
 XENT_API int32_t xent_ce_soft_forward_backward(int32_t dtype, const void* logits, void* grad, int64_t outer,
                                                int64_t classes, int64_t inner, int64_t outer_stride,
                                                const void* targets, const float* weight, float label_smoothing,
-                                               int32_t reduction, const float* upstream, float* row_loss,
+                                               float logit_scale, float softcap, float z_loss, int32_t reduction,
+                                               const float* upstream, float* row_loss, float* row_z_loss,
                                                float* lse, float* workspace, void* stream) {
     return guarded("xent_ce_soft_forward_backward", [&]() -> int32_t {
         CeCall c{"xent_ce_soft_forward_backward", xent::SOFT_FUSED, dtype, logits, grad, outer, classes, inner,
-                 outer_stride, XENT_I32, nullptr, targets, weight, 0, label_smoothing, reduction, upstream, nullptr,
-                 row_loss, lse, workspace, nullptr, stream};
+                 outer_stride, XENT_I32, nullptr, targets, weight, 0, label_smoothing, logit_scale, softcap, z_loss,
+                 reduction, upstream, nullptr, row_loss, row_z_loss, lse, workspace, nullptr, stream};
         return run_ce(c);
     });
 }

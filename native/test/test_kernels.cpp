@@ -198,17 +198,46 @@ double ref_lse(const std::vector<double>& z) {
     return m + std::log(s);
 }
 
+// The LLM-training extras: logit scale, soft-cap (0: none), z-loss lambda.
+struct Extras {
+    double scale = 1, cap = 0, zl = 0;
+    bool any() const { return scale != 1 || cap != 0 || zl != 0; }
+};
+
+// z' = cap tanh(scale z / cap) (cap 0: scale z), -inf kept.
+double ref_xform(const Extras& e, double z) {
+    if (e.cap == 0) return e.scale * z;
+    if (z == -INF) return z;
+    return e.cap * std::tanh(e.scale * z / e.cap);
+}
+// dz'/dz.
+double ref_dxform(const Extras& e, double z) {
+    if (e.cap == 0) return e.scale;
+    const double t = std::tanh(e.scale * z / e.cap);
+    return e.scale * (1 - t * t);
+}
+std::vector<double> ref_xform_all(const Extras& e, const std::vector<double>& x) {
+    std::vector<double> out(x.size());
+    for (size_t i = 0; i < x.size(); ++i) out[i] = ref_xform(e, x[i]);
+    return out;
+}
+
 struct HardRef {
     std::vector<double> loss, lse, grad;  // grad indexed like the logits (span), rows only
-    double total = 0, den = 0;
+    std::vector<double> zrow;             // per-row z-loss
+    double total = 0, den = 0, ztotal = 0;
 };
 
 // PyTorch's F.cross_entropy(z, y, weight, ignore_index, label_smoothing, reduction) and its gradient
 // times upstream (s_i as in xent.h).
-HardRef ref_hard(const Layout& L, const std::vector<double>& x, const std::vector<int64_t>& y,
-                 const std::vector<double>* w, int64_t ignore, double eps, int red, const std::vector<double>* up) {
+// With extras: the same on z' = xform(z), plus zl w[y] lse^2 per active row, the gradient times dz'/dz.
+HardRef ref_hard(const Layout& L, const std::vector<double>& raw, const std::vector<int64_t>& y,
+                 const std::vector<double>* w, int64_t ignore, double eps, int red, const std::vector<double>* up,
+                 const Extras& ex = Extras()) {
     const int64_t N = L.rows(), C = L.C;
+    const std::vector<double> x = ref_xform_all(ex, raw);
     HardRef R;
+    R.zrow.assign(N, 0);
     R.loss.assign(N, 0);
     R.lse.assign(N, 0);
     R.grad.assign((size_t)L.span(), 0);
@@ -225,12 +254,15 @@ HardRef ref_hard(const Layout& L, const std::vector<double>& x, const std::vecto
         const double lse = R.lse[r];
         double smooth = 0;
         for (int64_t k = 0; k < C; ++k) smooth += W(k) * (lse - z[k]);
-        R.loss[r] = (1 - eps) * W(y[r]) * (lse - z[y[r]]) + (eps > 0 ? eps / C * smooth : 0.0);
+        R.zrow[r] = ex.zl * W(y[r]) * lse * lse;
+        R.loss[r] = (1 - eps) * W(y[r]) * (lse - z[y[r]]) + (eps > 0 ? eps / C * smooth : 0.0) + R.zrow[r];
         R.den += W(y[r]);
         R.total += R.loss[r];
+        R.ztotal += R.zrow[r];
     }
     if (red != XENT_REDUCTION_MEAN) R.den = 1;
     if (red == XENT_REDUCTION_MEAN) R.total /= R.den;
+    if (red == XENT_REDUCTION_MEAN) R.ztotal /= R.den;
     for (int64_t r = 0; r < N; ++r) {
         if (!active[r]) continue;
         double s = up ? (*up)[red == XENT_REDUCTION_NONE ? r : 0] : 1.0;
@@ -239,21 +271,25 @@ HardRef ref_hard(const Layout& L, const std::vector<double>& x, const std::vecto
             const double p = std::exp(x[L.at(r, k)] - R.lse[r]);
             const double hard = (1 - eps) * W(y[r]) * (p - (k == y[r] ? 1.0 : 0.0));
             const double soft = eps / C * (p * wsum - W(k));
-            R.grad[L.at(r, k)] = s * (hard + soft);
+            const double zterm = 2 * ex.zl * W(y[r]) * R.lse[r] * p;
+            R.grad[L.at(r, k)] = s * (hard + soft + zterm) * ref_dxform(ex, raw[L.at(r, k)]);
         }
     }
     return R;
 }
 
 struct SoftRef {
-    std::vector<double> loss, lse, grad;
-    double total = 0;
+    std::vector<double> loss, lse, grad, zrow;
+    double total = 0, ztotal = 0;
 };
 
-SoftRef ref_soft(const Layout& L, const std::vector<double>& x, const std::vector<double>& t,
-                 const std::vector<double>* w, double eps, int red, const std::vector<double>* up) {
+SoftRef ref_soft(const Layout& L, const std::vector<double>& raw, const std::vector<double>& t,
+                 const std::vector<double>* w, double eps, int red, const std::vector<double>* up,
+                 const Extras& ex = Extras()) {
     const int64_t N = L.rows(), C = L.C;
+    const std::vector<double> x = ref_xform_all(ex, raw);
     SoftRef R;
+    R.zrow.assign(N, 0);
     R.loss.assign(N, 0);
     R.lse.assign(N, 0);
     R.grad.assign((size_t)L.span(), 0);
@@ -269,13 +305,19 @@ SoftRef ref_soft(const Layout& L, const std::vector<double>& x, const std::vecto
         double loss = 0;
         for (int64_t k = 0; k < C; ++k)
             if (u[k] != 0) loss += u[k] * (lse - z[k]);
-        R.loss[r] = loss;
-        R.total += loss;
+        R.zrow[r] = ex.zl * lse * lse;
+        R.loss[r] = loss + R.zrow[r];
+        R.total += R.loss[r];
+        R.ztotal += R.zrow[r];
         double s = up ? (*up)[red == XENT_REDUCTION_NONE ? r : 0] : 1.0;
         if (red == XENT_REDUCTION_MEAN) s /= (double)N;
-        for (int64_t k = 0; k < C; ++k) R.grad[L.at(r, k)] = s * (std::exp(z[k] - lse) * usum - u[k]);
+        for (int64_t k = 0; k < C; ++k) {
+            const double p = std::exp(z[k] - lse);
+            R.grad[L.at(r, k)] = s * (p * usum - u[k] + 2 * ex.zl * lse * p) * ref_dxform(ex, raw[L.at(r, k)]);
+        }
     }
     if (red == XENT_REDUCTION_MEAN) R.total /= (double)N;
+    if (red == XENT_REDUCTION_MEAN) R.ztotal /= (double)N;
     return R;
 }
 
@@ -306,14 +348,16 @@ struct HardCase {
     bool mask_target = false; // row 2's target logit is -inf (loss +inf)
     bool all_masked = false;  // row 3 is all -inf (NaN)
     bool bad_label = false;   // one row has label C (error_info)
+    Extras ex;                // logit scale, soft-cap, z-loss
     uint64_t seed = 1;
 
     std::string str() const {
         char buf[512];
         std::snprintf(buf, sizeof buf,
-                      "[%s %s w=%d eps=%g red=%d %s scale=%g off=%g inplace=%d up=%d masked=%d bad=%d seed=%llu]",
+                      "[%s %s w=%d eps=%g red=%d %s scale=%g off=%g inplace=%d up=%d masked=%d bad=%d "
+                      "logit_scale=%g softcap=%g z_loss=%g seed=%llu]",
                       dname(dt), lt == XENT_I32 ? "i32" : "i64", weights, eps, red, L.str().c_str(), scale, offset,
-                      inplace, upstream, masked, bad_label, (unsigned long long)seed);
+                      inplace, upstream, masked, bad_label, ex.scale, ex.cap, ex.zl, (unsigned long long)seed);
         return buf;
     }
 };
@@ -366,12 +410,14 @@ void run_hard(const HardCase& c) {
         for (int64_t i = 0; i < n; ++i) upf.push_back((float)(0.5 + uni(rng)));
         up.assign(upf.begin(), upf.end());
     }
-    const HardRef R = ref_hard(L, x, y, c.weights ? &w : nullptr, c.ignore, c.eps, c.red, c.upstream ? &up : nullptr);
+    const HardRef R =
+        ref_hard(L, x, y, c.weights ? &w : nullptr, c.ignore, c.eps, c.red, c.upstream ? &up : nullptr, c.ex);
+    const float ls = (float)c.ex.scale, cap = (float)c.ex.cap, zl = (float)c.ex.zl;
 
     // device buffers
     const int64_t eb = esize(c.dt);
     Dev dx(span * eb), dg(span * eb), dlab(N * (c.lt == XENT_I32 ? 4 : 8)), dw(C * 4), dup((int64_t)upf.size() * 4);
-    Dev dloss(N * 4), dlse(N * 4), dws(xent_workspace_floats(N, C) * 4), derr(16);
+    Dev dloss(N * 4), dzrow(N * 4), dlse(N * 4), dws(xent_workspace_floats(N, C) * 4), derr(16);
     dx.put(xb);
     if (c.lt == XENT_I32) {
         std::vector<int32_t> y32(y.begin(), y.end());
@@ -407,13 +453,19 @@ void run_hard(const HardCase& c) {
         }
     };
     auto check_losses = [&](const std::string& what) {
-        std::vector<float> loss = dloss.get<float>(N), lse = dlse.get<float>(N), ws = dws.get<float>(2);
+        std::vector<float> loss = dloss.get<float>(N), lse = dlse.get<float>(N), ws = dws.get<float>(4);
+        std::vector<float> zrow = dzrow.get<float>(N);
         EXPECT_ALL(what + " row_loss " + ctx, N, [&](int64_t i) { return loss[i]; }, [&](int64_t i) { return R.loss[i]; },
                    LOSS_ATOL, LOSS_RTOL);
         EXPECT_ALL(what + " lse " + ctx, N, [&](int64_t i) { return lse[i]; }, [&](int64_t i) { return R.lse[i]; },
                    LOSS_ATOL, LOSS_RTOL);
         EXPECT_VALUE(what + " reduced loss " + ctx, ws[0], R.total, LOSS_ATOL, 1e-5);
         EXPECT_VALUE(what + " denominator " + ctx, ws[1], R.den, 0, 1e-6);
+        if (c.ex.zl != 0) {
+            EXPECT_ALL(what + " row_z_loss " + ctx, N, [&](int64_t i) { return zrow[i]; },
+                       [&](int64_t i) { return R.zrow[i]; }, LOSS_ATOL, LOSS_RTOL);
+            EXPECT_VALUE(what + " reduced z-loss " + ctx, ws[3], R.ztotal, LOSS_ATOL, 1e-5);
+        }
     };
     auto check_grad = [&](const std::string& what, const Dev& buf, bool inplace) {
         const std::vector<uint8_t> gb = buf.get_bytes();
@@ -442,8 +494,8 @@ void run_hard(const HardCase& c) {
 
     // 1. forward
     derr.poison();
-    CHECK_EQ(xent_ce_forward(c.dt, dx.p, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore, c.eps, c.red,
-                             dloss.f(), dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr), 0);
+    CHECK_EQ(xent_ce_forward(c.dt, dx.p, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore, c.eps, ls, cap,
+                             zl, c.red, dloss.f(), dzrow.f(), dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr), 0);
     check_losses("forward");
     check_err("forward");
     const float total_fwd = dws.get<float>(1)[0];
@@ -453,7 +505,7 @@ void run_hard(const HardCase& c) {
     dws.poison();
     derr.poison();
     CHECK_EQ(xent_ce_backward(c.dt, dx.p, dg.p, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore, c.eps,
-                              c.red, upp, dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr), 0);
+                              ls, cap, zl, c.red, upp, dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr), 0);
     check_grad("backward", dg, false);
     check_err("backward");
     EXPECT_VALUE("backward denominator " + ctx, dws.get<float>(2)[1], R.den, 0, 1e-6);
@@ -466,7 +518,7 @@ void run_hard(const HardCase& c) {
     derr.poison();
     void* g = c.inplace ? dx.p : dg.p;
     CHECK_EQ(xent_ce_forward_backward(c.dt, dx.p, g, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore, c.eps,
-                                      c.red, upp, dloss.f(), dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr),
+                                      ls, cap, zl, c.red, upp, dloss.f(), dzrow.f(), dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr),
              0);
     check_losses("fused");
     check_err("fused");
@@ -477,7 +529,7 @@ void run_hard(const HardCase& c) {
         // row_loss = NULL (the workspace holds them), lse = NULL; same reduced loss
         dws.poison();
         CHECK_EQ(xent_ce_forward_backward(c.dt, dx.p, dg.p, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore,
-                                          c.eps, c.red, upp, nullptr, nullptr, dws.f(), nullptr, nullptr),
+                                          c.eps, ls, cap, zl, c.red, upp, nullptr, nullptr, nullptr, dws.f(), nullptr, nullptr),
                  0);
         const float again = dws.get<float>(1)[0];
         check::report(f2u(again) == f2u(total_fused) || (std::isnan(again) && std::isnan(total_fused)), __FILE__,
@@ -496,11 +548,14 @@ struct SoftCase {
     bool inplace = false;
     bool upstream = false;
     double scale = 1.0;
+    Extras ex;
     uint64_t seed = 1;
     std::string str() const {
-        char buf[256];
-        std::snprintf(buf, sizeof buf, "[soft %s w=%d eps=%g red=%d %s inplace=%d up=%d scale=%g seed=%llu]",
-                      dname(dt), weights, eps, red, L.str().c_str(), inplace, upstream, scale,
+        char buf[320];
+        std::snprintf(buf, sizeof buf,
+                      "[soft %s w=%d eps=%g red=%d %s inplace=%d up=%d scale=%g logit_scale=%g softcap=%g "
+                      "z_loss=%g seed=%llu]",
+                      dname(dt), weights, eps, red, L.str().c_str(), inplace, upstream, scale, ex.scale, ex.cap, ex.zl,
                       (unsigned long long)seed);
         return buf;
     }
@@ -538,9 +593,10 @@ void run_soft(const SoftCase& c) {
         for (int64_t i = 0; i < n; ++i) upf.push_back((float)(0.5 + uni(rng)));
         up.assign(upf.begin(), upf.end());
     }
-    const SoftRef R = ref_soft(L, x, t, c.weights ? &w : nullptr, c.eps, c.red, c.upstream ? &up : nullptr);
+    const SoftRef R = ref_soft(L, x, t, c.weights ? &w : nullptr, c.eps, c.red, c.upstream ? &up : nullptr, c.ex);
+    const float ls = (float)c.ex.scale, cap = (float)c.ex.cap, zl = (float)c.ex.zl;
     Dev dx(span * eb), dt_(N * C * eb), dg(span * eb), dw(C * 4), dup((int64_t)upf.size() * 4), dloss(N * 4),
-        dlse(N * 4), dws(xent_workspace_floats(N, C) * 4);
+        dzrow(N * 4), dlse(N * 4), dws(xent_workspace_floats(N, C) * 4);
     dx.put(xb);
     dt_.put(tb);
     if (c.weights) dw.put(wf);
@@ -552,7 +608,13 @@ void run_soft(const SoftCase& c) {
     const double gscale = (c.upstream ? 1.5 : 1.0) / den * (c.weights ? 2.0 : 1.0);
 
     auto check_losses = [&](const std::string& what) {
-        std::vector<float> loss = dloss.get<float>(N), lse = dlse.get<float>(N), ws = dws.get<float>(2);
+        std::vector<float> loss = dloss.get<float>(N), lse = dlse.get<float>(N), ws = dws.get<float>(4);
+        if (c.ex.zl != 0) {
+            std::vector<float> zrow = dzrow.get<float>(N);
+            EXPECT_ALL(what + " row_z_loss " + ctx, N, [&](int64_t i) { return zrow[i]; },
+                       [&](int64_t i) { return R.zrow[i]; }, LOSS_ATOL, LOSS_RTOL);
+            EXPECT_VALUE(what + " reduced z-loss " + ctx, ws[3], R.ztotal, LOSS_ATOL, 1e-5);
+        }
         EXPECT_ALL(what + " row_loss " + ctx, N, [&](int64_t i) { return loss[i]; }, [&](int64_t i) { return R.loss[i]; },
                    LOSS_ATOL, LOSS_RTOL);
         EXPECT_ALL(what + " lse " + ctx, N, [&](int64_t i) { return lse[i]; }, [&](int64_t i) { return R.lse[i]; },
@@ -570,20 +632,20 @@ void run_soft(const SoftCase& c) {
                    [&](int64_t i) { return mask[i] ? R.grad[i] : 1.0; }, grad_atol(c.dt, gscale), grad_rtol(c.dt));
     };
 
-    CHECK_EQ(xent_ce_soft_forward(c.dt, dx.p, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, c.red, dloss.f(),
-                                  dlse.f(), dws.f(), nullptr), 0);
+    CHECK_EQ(xent_ce_soft_forward(c.dt, dx.p, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, ls, cap, zl, c.red,
+                                  dloss.f(), dzrow.f(), dlse.f(), dws.f(), nullptr), 0);
     check_losses("soft forward");
     dws.poison();
-    CHECK_EQ(xent_ce_soft_backward(c.dt, dx.p, dg.p, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, c.red, upp,
-                                   dlse.f(), dws.f(), nullptr), 0);
+    CHECK_EQ(xent_ce_soft_backward(c.dt, dx.p, dg.p, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, ls, cap, zl,
+                                   c.red, upp, dlse.f(), dws.f(), nullptr), 0);
     check_grad("soft backward", dg, false);
     dloss.poison();
     dlse.poison();
     dws.poison();
     dg.poison();
     void* g = c.inplace ? dx.p : dg.p;
-    CHECK_EQ(xent_ce_soft_forward_backward(c.dt, dx.p, g, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, c.red,
-                                           upp, dloss.f(), dlse.f(), dws.f(), nullptr), 0);
+    CHECK_EQ(xent_ce_soft_forward_backward(c.dt, dx.p, g, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, ls, cap,
+                                           zl, c.red, upp, dloss.f(), dzrow.f(), dlse.f(), dws.f(), nullptr), 0);
     check_losses("soft fused");
     check_grad("soft fused", c.inplace ? dx : dg, c.inplace);
 }
@@ -692,7 +754,8 @@ TEST_CASE(argument_errors) {
     float* W = ws.f();
     auto fwd = [&](int32_t dt, const void* lg, int64_t outer, int64_t C, int64_t inner, int64_t stride, int32_t lt,
                    const void* lb, float eps, int32_t red, float* wsp) {
-        return xent_ce_forward(dt, lg, outer, C, inner, stride, lt, lb, nullptr, -100, eps, red, loss.f(), lse.f(), wsp,
+        return xent_ce_forward(dt, lg, outer, C, inner, stride, lt, lb, nullptr, -100, eps, 1.0f, 0.0f, 0.0f, red, loss.f(),
+                               nullptr, lse.f(), wsp,
                                nullptr, nullptr);
     };
     CHECK_EQ(fwd(XENT_F32, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, 0, 2, W), INV);
@@ -722,16 +785,17 @@ TEST_CASE(argument_errors) {
     CHECK_EQ(fwd(XENT_F32, x.p, 4, 10, 2, 19, XENT_I64, lab.p, 0, 2, W), INV);
     CHECK(msg_has("outer_stride"));
     // backward / fused: grad and lse
-    CHECK_EQ(xent_ce_backward(XENT_F32, x.p, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 2, nullptr,
-                              lse.f(), W, nullptr, nullptr), INV);
+    CHECK_EQ(xent_ce_backward(XENT_F32, x.p, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0, 2,
+                              nullptr, lse.f(), W, nullptr, nullptr), INV);
     CHECK(msg_has("grad"));
-    CHECK_EQ(xent_ce_backward(XENT_F32, x.p, g.p, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 2, nullptr, nullptr, W,
-                              nullptr, nullptr), INV);
+    CHECK_EQ(xent_ce_backward(XENT_F32, x.p, g.p, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0, 2, nullptr,
+                              nullptr, W, nullptr, nullptr), INV);
     CHECK(msg_has("lse"));
-    CHECK_EQ(xent_ce_forward_backward(XENT_F32, x.p, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 2,
-                                      nullptr, loss.f(), lse.f(), W, nullptr, nullptr), INV);
+    CHECK_EQ(xent_ce_forward_backward(XENT_F32, x.p, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0,
+                                      2, nullptr, loss.f(), nullptr, lse.f(), W, nullptr, nullptr), INV);
     CHECK(msg_has("grad"));
-    CHECK_EQ(xent_ce_soft_forward(XENT_F32, x.p, 4, 10, 1, 10, nullptr, nullptr, 0, 2, loss.f(), lse.f(), W, nullptr),
+    CHECK_EQ(xent_ce_soft_forward(XENT_F32, x.p, 4, 10, 1, 10, nullptr, nullptr, 0, 1, 0, 0, 2, loss.f(), nullptr,
+                                  lse.f(), W, nullptr),
              INV);
     CHECK(msg_has("targets"));
     CHECK_EQ(xent_log_softmax(XENT_F32, nullptr, g.p, 4, 10, 1, 10, nullptr), INV);
@@ -890,17 +954,17 @@ TEST_CASE(hard_all_ignored_and_empty) {
     // N = 0: every call succeeds, SUM = 0, MEAN = NaN
     for (int red : {XENT_REDUCTION_SUM, XENT_REDUCTION_MEAN}) {
         Dev ws(xent_workspace_floats(0, 10) * 4), x(16), g(16), lab(16), loss(16), lse(16);
-        CHECK_EQ(xent_ce_forward(XENT_F32, x.p, 0, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, red, loss.f(), lse.f(),
-                                 ws.f(), nullptr, nullptr), 0);
+        CHECK_EQ(xent_ce_forward(XENT_F32, x.p, 0, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0, red, loss.f(),
+                                 nullptr, lse.f(), ws.f(), nullptr, nullptr), 0);
         std::vector<float> w = ws.get<float>(2);
         if (red == XENT_REDUCTION_SUM) EXPECT_VALUE("empty SUM", w[0], 0.0, 0, 0);
         else CHECK(std::isnan(w[0]));
         CHECK_EQ(xent_ce_forward_backward(XENT_BF16, nullptr, nullptr, 0, 10, 1, 10, XENT_I64, nullptr, nullptr, -100, 0,
-                                          red, nullptr, nullptr, nullptr, ws.f(), nullptr, nullptr), 0);
-        CHECK_EQ(xent_ce_backward(XENT_F16, x.p, g.p, 0, 10, 1, 10, XENT_I32, lab.p, nullptr, -100, 0, red, nullptr,
-                                  lse.f(), ws.f(), nullptr, nullptr), 0);
-        CHECK_EQ(xent_ce_soft_forward_backward(XENT_F32, x.p, g.p, 5, 10, 0, 0, x.p, nullptr, 0, red, nullptr, nullptr,
-                                               nullptr, ws.f(), nullptr), 0);
+                                          1, 0, 0, red, nullptr, nullptr, nullptr, nullptr, ws.f(), nullptr, nullptr), 0);
+        CHECK_EQ(xent_ce_backward(XENT_F16, x.p, g.p, 0, 10, 1, 10, XENT_I32, lab.p, nullptr, -100, 0, 1, 0, 0, red,
+                                  nullptr, lse.f(), ws.f(), nullptr, nullptr), 0);
+        CHECK_EQ(xent_ce_soft_forward_backward(XENT_F32, x.p, g.p, 5, 10, 0, 0, x.p, nullptr, 0, 1, 0, 0, red, nullptr,
+                                               nullptr, nullptr, nullptr, ws.f(), nullptr), 0);
         CHECK_EQ(xent_softmax(XENT_F32, x.p, g.p, 0, 10, 1, 10, nullptr), 0);
         CHECK_EQ(xent_logsumexp(XENT_F32, x.p, lse.f(), 0, 10, 1, 10, nullptr), 0);
     }
@@ -952,6 +1016,74 @@ TEST_CASE(soft_targets) {
         }
 }
 
+TEST_CASE(ce_extras) {
+    // logit scale, soft-cap and z-loss through every kernel shape: warp / block rows (resident-eligible
+    // shapes, which the extras route to streaming), split rows, strided (N, C, d), probability targets
+    uint64_t seed = 1200;
+    const Extras all{1.3, 4.0, 5e-3}, cap_only{1.0, 2.5, 0.0}, z_only{1.0, 0.0, 1e-2}, scale_only{0.6, 0.0, 0.0};
+    for (const Extras& ex : {all, cap_only, z_only, scale_only})
+        for (int dt : {XENT_F32, XENT_BF16, XENT_F16})
+            for (const Layout& L : {dense(19, 7), dense(9, 1000), dense(5, 3000), dense(3, 20000), Layout{3, 11, 4, 50}}) {
+                HardCase h;
+                h.dt = dt;
+                h.L = L;
+                h.ex = ex;
+                h.weights = (seed % 2) == 0;
+                h.eps = (seed % 3) == 0 ? 0.1f : 0.0f;
+                h.red = (int)(seed % 3);
+                h.upstream = (seed % 4) == 1;
+                h.inplace = (seed % 5) == 2;
+                h.masked = 2;
+                h.scale = 3.0;
+                h.seed = seed++;
+                run_hard(h);
+                SoftCase s;
+                s.dt = dt;
+                s.L = L;
+                s.ex = ex;
+                s.weights = h.weights;
+                s.eps = h.eps;
+                s.red = h.red;
+                s.upstream = h.upstream;
+                s.inplace = h.inplace;
+                s.scale = 3.0;
+                s.seed = seed++;
+                run_soft(s);
+            }
+    // saturated soft-cap: |z| ~ 1000 against a cap of 5, gradients vanish
+    HardCase sat;
+    sat.L = dense(6, 300);
+    sat.scale = 1000.0;
+    sat.ex = Extras{1.0, 5.0, 1e-3};
+    sat.seed = seed++;
+    run_hard(sat);
+}
+
+TEST_CASE(ce_extras_invalid) {
+    Dev x(40 * 4), lab(4 * 8), loss(4 * 4), lse(4 * 4), ws(64 * 4);
+    float* W = ws.f();
+    auto fwd = [&](float ls, float cap, float zl) {
+        return xent_ce_forward(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, ls, cap, zl, 2, loss.f(),
+                               nullptr, lse.f(), W, nullptr, nullptr);
+    };
+    const int32_t INV = XENT_ERROR_INVALID_ARGUMENT;
+    CHECK_EQ(fwd(0.0f, 0.0f, 0.0f), INV);
+    CHECK(msg_has("logit_scale"));
+    CHECK_EQ(fwd(NAN, 0.0f, 0.0f), INV);
+    CHECK(msg_has("logit_scale"));
+    CHECK_EQ(fwd(INFINITY, 0.0f, 0.0f), INV);
+    CHECK_EQ(fwd(1.0f, -1.0f, 0.0f), INV);
+    CHECK(msg_has("softcap"));
+    CHECK_EQ(fwd(1.0f, INFINITY, 0.0f), INV);
+    CHECK_EQ(fwd(1.0f, 0.0f, -1e-3f), INV);
+    CHECK(msg_has("z_loss"));
+    CHECK_EQ(fwd(1.0f, 0.0f, NAN), INV);
+    CHECK_EQ(xent_ce_soft_backward(XENT_F32, x.p, x.p, 4, 10, 1, 10, x.p, nullptr, 0, -2.0f, 0, 0, 2, nullptr, lse.f(), W,
+                                   nullptr),
+             INV);
+    CHECK(msg_has("logit_scale"));
+}
+
 TEST_CASE(softmax_family) {
     uint64_t seed = 1100;
     for (int dt : {XENT_F32, XENT_BF16, XENT_F16})
@@ -990,7 +1122,8 @@ TEST_CASE(gpu_int64_indexing) {
     Dev lab(N * 8), loss(N * 4), lse(N * 4), ws(xent_workspace_floats(N, C) * 4);
     lab.put(y);
     CHECK_EQ(xent_ce_forward_backward(XENT_BF16, x, x, N, C, 1, C, XENT_I64, lab.p, nullptr, -100, 0.0f,
-                                      XENT_REDUCTION_SUM, nullptr, loss.f(), lse.f(), ws.f(), nullptr, nullptr), 0);
+                                      1.0f, 0.0f, 0.0f, XENT_REDUCTION_SUM, nullptr, loss.f(), nullptr, lse.f(), ws.f(),
+                                      nullptr, nullptr), 0);
     const double ref_lse_v = ref_lse(row);
     std::vector<float> l = loss.get<float>(N);
     for (int64_t r : {int64_t(0), N / 2, N - 2, N - 1}) {

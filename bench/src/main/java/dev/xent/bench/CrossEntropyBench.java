@@ -18,6 +18,8 @@ import org.openjdk.jmh.annotations.State;
  * xent's Java engine through the public API, as users call it: mean cross-entropy with class-index
  * labels over heap arrays, gradient into a separate preallocated buffer.
  * engine: {@code java} (Vector API) or {@code java-scalar} ({@link JavaEngine#scalar()}).
+ * {@link #forwardBackwardSoftcapZLoss} is the fused call with the LLM-training extras on (Gemma's
+ * soft-cap 30, PaLM's z-loss 1e-4), to be read against {@link #forwardBackward}.
  */
 @State(Scope.Benchmark)
 public class CrossEntropyBench extends ComparedBenchmark {
@@ -35,6 +37,7 @@ public class CrossEntropyBench extends ComparedBenchmark {
     public int threads;
 
     private CrossEntropy ce;
+    private CrossEntropy ceExtras;
     private Logits logits;
     private Logits grad;
     private Targets targets;
@@ -54,6 +57,7 @@ public class CrossEntropyBench extends ComparedBenchmark {
             throw new IllegalStateException("the Vector API is not available: " + e.description());
         }
         ce = CrossEntropy.on(e.withThreads(t));
+        ceExtras = ce.withSoftcap(30).withZLoss(1e-4);
         if (dt == DType.F32) {
             logits = Logits.of(Inputs.logitsF32(s), s.n(), s.c());
             grad = Logits.of(new float[Math.toIntExact(s.elements())], s.n(), s.c());
@@ -73,6 +77,11 @@ public class CrossEntropyBench extends ComparedBenchmark {
     @Benchmark
     public Loss forwardBackward() {
         return ce.forwardBackward(logits, targets, grad);
+    }
+
+    @Benchmark
+    public Loss forwardBackwardSoftcapZLoss() {
+        return ceExtras.forwardBackward(logits, targets, grad);
     }
 
     @Benchmark

@@ -27,6 +27,26 @@ import java.util.Objects;
  *       {@code s_i} is the upstream gradient, divided by the denominator under MEAN.
  * </ul>
  *
+ * <p>LLM-training extras (PaLM / Gemma style; all off by default, and then free):
+ *
+ * <ul>
+ *   <li>logit scale s ({@link #withLogitScale}, or {@link #withTemperature} tau = 1/s) and soft-cap
+ *       c ({@link #withSoftcap}): every formula above sees {@code z' = c tanh(s z / c)} (no cap:
+ *       {@code z' = s z}) instead of z, and the gradient is taken with respect to the raw z:
+ *       {@code dL/dz = dL/dz' * s (1 - tanh^2(s z / c))}. A -inf logit (masked or padded
+ *       vocabulary) stays -inf rather than becoming -c, so masked classes stay masked; its
+ *       gradient is 0 under a cap. NaN stays NaN, +inf becomes c.
+ *   <li>z-loss lambda ({@link #withZLoss}): row i adds {@code lambda u_i lse_i^2}, lse_i the
+ *       log-sum-exp of the transformed logits, u_i = w[y_i] for class-index targets (0 for
+ *       ignored rows, so MEAN keeps its denominator sum of w[y_i]; label smoothing does not
+ *       change it) and 1 for probability targets (MEAN divides by N). Its gradient {@code 2 lambda
+ *       u_i lse_i p_ik} is folded into the per-row coefficient of p, so it costs nothing per
+ *       element. {@link Loss#perRow()} and the reduced loss include it; {@link Loss#zLossPerRow()}
+ *       and {@link Loss#zLoss()} give it apart, for logging the cross-entropy and the z-loss
+ *       separately. {@link Loss#lse()} is the log-sum-exp of the transformed logits, which is
+ *       also what {@link #backward} expects back.
+ * </ul>
+ *
  * Losses are fp32; gradients have the logits' storage type and layout.
  */
 public final class CrossEntropy {
@@ -38,13 +58,25 @@ public final class CrossEntropy {
     private final long ignoreIndex;
     private final float labelSmoothing;
     private final Reduction reduction;
+    private final float logitScale;
+    /** 0: no soft-cap. */
+    private final float softcap;
+    private final float zLoss;
 
     private CrossEntropy(Engine engine, float[] weight, long ignoreIndex, float labelSmoothing, Reduction reduction) {
+        this(engine, weight, ignoreIndex, labelSmoothing, reduction, 1f, 0f, 0f);
+    }
+
+    private CrossEntropy(Engine engine, float[] weight, long ignoreIndex, float labelSmoothing, Reduction reduction,
+            float logitScale, float softcap, float zLoss) {
         this.engine = engine;
         this.weight = weight;
         this.ignoreIndex = ignoreIndex;
         this.labelSmoothing = labelSmoothing;
         this.reduction = reduction;
+        this.logitScale = logitScale;
+        this.softcap = softcap;
+        this.zLoss = zLoss;
     }
 
     /** Defaults (no weights, ignoreIndex -100, no smoothing, MEAN) on the given engine. */
@@ -65,12 +97,12 @@ public final class CrossEntropy {
                 if (!Float.isFinite(w[k])) throw new IllegalArgumentException("weight[" + k + "] is " + w[k] + "; weights must be finite");
             }
         }
-        return new CrossEntropy(engine, w, ignoreIndex, labelSmoothing, reduction);
+        return new CrossEntropy(engine, w, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss);
     }
 
     /** Class index whose rows contribute no loss and no gradient (default -100). */
     public CrossEntropy withIgnoreIndex(long ignoreIndex) {
-        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction);
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss);
     }
 
     /** Label smoothing eps in [0, 1]: the target becomes (1-eps) target + eps/C. */
@@ -78,16 +110,60 @@ public final class CrossEntropy {
         if (!(eps >= 0 && eps <= 1)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 1], got " + eps);
         }
-        return new CrossEntropy(engine, weight, ignoreIndex, (float) eps, reduction);
+        return new CrossEntropy(engine, weight, ignoreIndex, (float) eps, reduction, logitScale, softcap, zLoss);
     }
 
     public CrossEntropy withReduction(Reduction reduction) {
-        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, Objects.requireNonNull(reduction, "reduction"));
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, Objects.requireNonNull(reduction, "reduction"),
+                logitScale, softcap, zLoss);
     }
 
     /** The same options on another engine. */
     public CrossEntropy withEngine(Engine engine) {
-        return new CrossEntropy(Objects.requireNonNull(engine, "engine"), weight, ignoreIndex, labelSmoothing, reduction);
+        return new CrossEntropy(Objects.requireNonNull(engine, "engine"), weight, ignoreIndex, labelSmoothing, reduction,
+                logitScale, softcap, zLoss);
+    }
+
+    /**
+     * Multiplies every logit by {@code scale} (finite, > 0; default 1) before anything else: the
+     * loss sees {@code scale * z}. Replaces an earlier {@link #withTemperature}.
+     */
+    public CrossEntropy withLogitScale(double scale) {
+        float s = (float) scale;
+        if (!(s > 0) || !Float.isFinite(s)) {
+            throw new IllegalArgumentException("logit scale must be finite and > 0 in fp32, got " + scale);
+        }
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, s, softcap, zLoss);
+    }
+
+    /** Divides every logit by the temperature {@code tau} (finite, > 0): the logit scale 1 / tau. */
+    public CrossEntropy withTemperature(double tau) {
+        if (!(tau > 0) || !Double.isFinite(tau)) {
+            throw new IllegalArgumentException("temperature must be finite and > 0, got " + tau);
+        }
+        return withLogitScale(1 / tau);
+    }
+
+    /**
+     * Soft-caps the (scaled) logits at {@code cap} > 0: {@code z' = cap * tanh(z / cap)}, -inf
+     * logits staying -inf. {@code +inf} removes the cap (the default).
+     */
+    public CrossEntropy withSoftcap(double cap) {
+        if (Double.isInfinite(cap) && cap > 0) {
+            return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, 0f, zLoss);
+        }
+        float c = (float) cap;
+        if (!(c > 0) || !Float.isFinite(c)) throw new IllegalArgumentException("softcap must be > 0 in fp32, got " + cap);
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, c, zLoss);
+    }
+
+    /** z-loss coefficient lambda >= 0 (default 0): each row adds {@code lambda * lse^2}, see the class doc. */
+    public CrossEntropy withZLoss(double lambda) {
+        float l = (float) lambda;
+        if (!(l >= 0) || !Float.isFinite(l)) {
+            throw new IllegalArgumentException("z-loss must be finite and >= 0, got " + lambda);
+        }
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, l);
     }
 
     public Engine engine() {
@@ -108,6 +184,20 @@ public final class CrossEntropy {
 
     public Reduction reduction() {
         return reduction;
+    }
+
+    /** The logit scale (1 / temperature); 1 by default. */
+    public float logitScale() {
+        return logitScale;
+    }
+
+    /** The soft-cap, or +inf for none. */
+    public float softcap() {
+        return softcap == 0 ? Float.POSITIVE_INFINITY : softcap;
+    }
+
+    public float zLoss() {
+        return zLoss;
     }
 
     /** The loss and the per-row log-sum-exp. */
@@ -172,19 +262,21 @@ public final class CrossEntropy {
         int n = (int) rows;
         float[] rowLoss = pass == Pass.BACKWARD ? null : new float[n];
         float[] lse = lseIn != null ? lseIn : new float[n];
-        float[] reduced = new float[2];
+        float[] rowZLoss = rowLoss != null && zLoss > 0 ? new float[n] : null;
+        float[] reduced = new float[3];
         MemorySegment reducedSeg = MemorySegment.ofArray(reduced);
         engine.crossEntropy(new CrossEntropyCall(
                 pass, layout, logits.dtype(), logits.data(), targets,
                 weight == null ? null : MemorySegment.ofArray(weight),
-                ignoreIndex, labelSmoothing, reduction,
+                ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss,
                 upstream == null ? null : MemorySegment.ofArray(upstream),
                 grad == null ? null : grad.data(),
                 rowLoss == null ? null : MemorySegment.ofArray(rowLoss),
+                rowZLoss == null ? null : MemorySegment.ofArray(rowZLoss),
                 MemorySegment.ofArray(lse),
                 reducedSeg));
         if (pass == Pass.BACKWARD) return null;
-        return new Loss(reduction, reduced[0], reduced[1], rowLoss, lse, logits.rowShape());
+        return new Loss(reduction, reduced[0], reduced[1], rowLoss, lse, logits.rowShape(), rowZLoss, reduced[2]);
     }
 
     private void checkTargets(Targets targets, Logits logits) {

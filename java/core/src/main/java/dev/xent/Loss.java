@@ -14,8 +14,13 @@ public final class Loss {
     private final float[] perRow;
     private final float[] lse;
     private final long[] rowShape;
+    private final float[] zLossPerRow;
+    private final float zLoss;
 
-    Loss(Reduction reduction, float value, float denominator, float[] perRow, float[] lse, long[] rowShape) {
+    Loss(Reduction reduction, float value, float denominator, float[] perRow, float[] lse, long[] rowShape,
+            float[] zLossPerRow, float zLoss) {
+        this.zLossPerRow = zLossPerRow;
+        this.zLoss = zLoss;
         this.reduction = reduction;
         this.value = value;
         this.denominator = denominator;
@@ -54,6 +59,23 @@ public final class Loss {
     /** Per-row log-sum-exp of the logits, for {@link CrossEntropy#backward}. */
     public float[] lse() {
         return lse;
+    }
+
+    /**
+     * The z-loss part of {@link #perRow()} ({@code lambda u_i lse_i^2}, see {@link CrossEntropy}),
+     * or null when the z-loss coefficient is 0.
+     */
+    public float[] zLossPerRow() {
+        return zLossPerRow;
+    }
+
+    /**
+     * The z-loss part of the reduced loss, reduced the same way (SUM, MEAN with the same
+     * denominator; NONE: the sum); 0 without z-loss. {@code value() - zLoss()} is the plain
+     * cross-entropy.
+     */
+    public float zLoss() {
+        return zLoss;
     }
 
     /** Shape of {@link #perRow()} and {@link #lse()}: (N) or (N, d1..dk). */

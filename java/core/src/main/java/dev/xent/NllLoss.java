@@ -122,6 +122,6 @@ public final class NllLoss {
                 input.data(), targets, weight == null ? null : MemorySegment.ofArray(weight), ignoreIndex, reduction,
                 upstream == null ? null : MemorySegment.ofArray(upstream), grad == null ? null : grad.data(),
                 MemorySegment.ofArray(rowLoss), MemorySegment.ofArray(reduced)));
-        return new Loss(reduction, reduced[0], reduced[1], rowLoss, null, input.rowShape());
+        return new Loss(reduction, reduced[0], reduced[1], rowLoss, null, input.rowShape(), null, 0f);
     }
 }

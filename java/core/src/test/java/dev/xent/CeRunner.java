@@ -55,11 +55,16 @@ final class CeRunner {
     }
 
     static void run(Engine engine, CeSpec spec) {
+        run(engine, spec, Reference.Extras.NONE);
+    }
+
+    /** As {@link #run(Engine, CeSpec)} with the logit scale, soft-cap and z-loss of {@code x}. */
+    static void run(Engine engine, CeSpec spec, Reference.Extras x) {
         Random rnd = new Random(spec.seed());
         DType dt = spec.dtype();
         int n = (int) spec.rows();
         int c = (int) spec.classes();
-        String context = engine.name() + " / " + spec;
+        String context = engine.name() + " / " + spec + (x.equals(Reference.Extras.NONE) ? "" : " " + x);
         try (Arena arena = spec.memory() == Tensor.Memory.NATIVE_CONFINED ? Arena.ofConfined() : Arena.ofShared()) {
             long[] labels = spec.soft() ? null : spec.labels(rnd);
             double[][] z = logits(spec, rnd, labels);
@@ -103,7 +108,9 @@ final class CeRunner {
             }
 
             CrossEntropy ce = Xent.of(engine).crossEntropy().withWeight(weightF).withIgnoreIndex(spec.ignoreIndex())
-                    .withLabelSmoothing(spec.smoothing()).withReduction(spec.reduction());
+                    .withLabelSmoothing(spec.smoothing()).withReduction(spec.reduction())
+                    .withLogitScale(x.logitScale()).withZLoss(x.zLoss());
+            if (x.softcap() != 0) ce = ce.withSoftcap(x.softcap());
 
             Loss loss;
             float[] lseForBackward = null;
@@ -129,8 +136,8 @@ final class CeRunner {
 
             double[] lseGiven = lseForBackward == null ? null : Check.toDouble(lseForBackward);
             Reference.Result ref = spec.soft()
-                    ? Reference.soft(z, t, weight, spec.smoothing(), spec.reduction(), upstream, lseGiven)
-                    : Reference.hard(z, labels, weight, spec.ignoreIndex(), spec.smoothing(), spec.reduction(), upstream, lseGiven);
+                    ? Reference.soft(z, t, weight, spec.smoothing(), spec.reduction(), upstream, lseGiven, x)
+                    : Reference.hard(z, labels, weight, spec.ignoreIndex(), spec.smoothing(), spec.reduction(), upstream, lseGiven, x);
 
             double wmax = weight == null ? 1 : Check.maxAbs(weight);
             double lossAtol = 2e-6 * wmax * (1 + spec.smoothing() * 10);
@@ -148,6 +155,15 @@ final class CeRunner {
                 Check.scalar("reduced loss", loss.value(), ref.reduced(), reducedAtol, 4e-6, context);
             }
             assertEquals(n, loss.perRow().length, context);
+            if (x.zLoss() == 0) {
+                assertEquals(null, loss.zLossPerRow(), context);
+                assertEquals(0f, loss.zLoss(), context);
+            } else {
+                Check.vector("row z-loss", Check.toDouble(loss.zLossPerRow()), ref.rowZLoss(), lossAtol, 4e-6, context);
+                double zAbsSum = 0;
+                for (double l : ref.rowZLoss()) zAbsSum += Math.abs(l);
+                Check.scalar("reduced z-loss", loss.zLoss(), ref.reducedZLoss(), 2e-6 * zAbsSum / denomForAtol + lossAtol, 4e-6, context);
+            }
 
             if (spec.run() != CeSpec.Run.FORWARD) {
                 double[][] g = grad.read();

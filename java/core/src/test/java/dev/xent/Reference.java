@@ -11,8 +11,21 @@ import java.util.Arrays;
 final class Reference {
     private Reference() {}
 
-    /** Losses, log-sum-exp and gradient of one cross-entropy call. */
-    record Result(double[] rowLoss, double[] lse, double reduced, double denominator, double[][] grad) {}
+    /**
+     * Losses, log-sum-exp and gradient of one cross-entropy call; rowLoss and reduced include the
+     * z-loss, which rowZLoss and reducedZLoss give apart (zeros without one).
+     */
+    record Result(double[] rowLoss, double[] lse, double reduced, double denominator, double[][] grad,
+            double[] rowZLoss, double reducedZLoss) {
+        Result(double[] rowLoss, double[] lse, double reduced, double denominator, double[][] grad) {
+            this(rowLoss, lse, reduced, denominator, grad, new double[rowLoss.length], 0);
+        }
+    }
+
+    /** The LLM-training options of cross-entropy: logit scale s, soft-cap c (0: none), z-loss lambda. */
+    record Extras(double logitScale, double softcap, double zLoss) {
+        static final Extras NONE = new Extras(1, 0, 0);
+    }
 
     // ---- softmax family
 
@@ -117,6 +130,78 @@ final class Reference {
             for (int k = 0; k < c; k++) grad[r][k] = s * (Math.exp(z[r][k] - rowLse) * targetSum - target[k]);
         }
         return new Result(rowLoss, lse, reduce(rowLoss, reduction, denominator), denominator, grad);
+    }
+
+    // ---- the LLM-training extras: transform the logits, the formulas above, then the z-loss
+
+    /** z' = c tanh(s z / c), or s z without a cap; -inf stays -inf. */
+    static double transform(double z, Extras x) {
+        if (x.softcap() == 0) return x.logitScale() * z;
+        if (z == Double.NEGATIVE_INFINITY) return z;
+        return x.softcap() * Math.tanh(x.logitScale() * z / x.softcap());
+    }
+
+    /** dz'/dz = s (1 - tanh^2(s z / c)), or s without a cap. */
+    static double chain(double z, Extras x) {
+        if (x.softcap() == 0) return x.logitScale();
+        double t = Math.tanh(x.logitScale() * z / x.softcap());
+        return x.logitScale() * (1 - t * t);
+    }
+
+    static double[][] transform(double[][] z, Extras x) {
+        double[][] out = new double[z.length][];
+        for (int r = 0; r < z.length; r++) {
+            out[r] = new double[z[r].length];
+            for (int k = 0; k < z[r].length; k++) out[r][k] = transform(z[r][k], x);
+        }
+        return out;
+    }
+
+    /** {@link #hard} with the extras; the z-loss of row r is weighted by w[y_r] (0 when ignored). */
+    static Result hard(double[][] z, long[] y, double[] weight, long ignoreIndex, double eps,
+            Reduction reduction, double[] upstream, double[] lseGiven, Extras x) {
+        double[][] zt = transform(z, x);
+        Result ce = hard(zt, y, weight, ignoreIndex, eps, reduction, upstream, lseGiven);
+        double[] u = new double[z.length];
+        for (int r = 0; r < z.length; r++) u[r] = y[r] == ignoreIndex ? 0 : weight == null ? 1 : weight[(int) y[r]];
+        return withZLoss(ce, z, zt, u, x, reduction, upstream, lseGiven);
+    }
+
+    /** {@link #soft} with the extras; the z-loss is unweighted. */
+    static Result soft(double[][] z, double[][] t, double[] weight, double eps, Reduction reduction,
+            double[] upstream, double[] lseGiven, Extras x) {
+        double[][] zt = transform(z, x);
+        Result ce = soft(zt, t, weight, eps, reduction, upstream, lseGiven);
+        double[] u = new double[z.length];
+        Arrays.fill(u, 1);
+        return withZLoss(ce, z, zt, u, x, reduction, upstream, lseGiven);
+    }
+
+    /**
+     * Adds lambda u_r lse_r^2 to each row (lse of the transformed logits zt) and its gradient
+     * s_r 2 lambda u_r lse_r softmax(zt)_k to the cross-entropy's, then takes the gradient back
+     * to the raw logits z through the chain factor.
+     */
+    private static Result withZLoss(Result ce, double[][] z, double[][] zt, double[] u, Extras x,
+            Reduction reduction, double[] upstream, double[] lseGiven) {
+        int n = z.length;
+        double[] rowZ = new double[n];
+        double[] rowLoss = ce.rowLoss().clone();
+        double[][] grad = new double[n][];
+        for (int r = 0; r < n; r++) {
+            rowZ[r] = u[r] == 0 ? 0 : x.zLoss() * u[r] * ce.lse()[r] * ce.lse()[r];
+            rowLoss[r] += rowZ[r];
+            double rowLse = lseGiven != null ? lseGiven[r] : ce.lse()[r];
+            double s = upstreamOf(upstream, reduction, r, ce.denominator());
+            grad[r] = new double[z[r].length];
+            for (int k = 0; k < z[r].length; k++) {
+                double g = ce.grad()[r][k];
+                if (u[r] != 0 && x.zLoss() != 0) g += s * 2 * x.zLoss() * u[r] * rowLse * Math.exp(zt[r][k] - rowLse);
+                grad[r][k] = g == 0 ? 0 : g * chain(z[r][k], x);  // ignored rows stay exact zeros
+            }
+        }
+        return new Result(rowLoss, ce.lse(), reduce(rowLoss, reduction, ce.denominator()), ce.denominator(), grad,
+                rowZ, reduce(rowZ, reduction, ce.denominator()));
     }
 
     // ---- information theory, for the identity H(p, q) = H(p) + KL(p || q)

@@ -14,7 +14,10 @@ import java.util.Set;
  * reduction, label_smoothing)} through xent's {@link CrossEntropy}. Class-index targets are
  * int64 or int32 of shape (N) or (N, d1..dk); probability targets are floats of the logits'
  * shape. The gradient is that of the reduced loss with upstream gradient 1 (for {@code none},
- * of the sum of the per-row losses).
+ * of the sum of the per-row losses). {@code --softcap C} takes the logits as {@code C tanh(z / C)}
+ * and {@code --z-loss L} adds {@code L w[y] lse^2} per row (see {@link CrossEntropy}); the loss
+ * printed and written includes the z-loss, the summary gives its part, and {@code --out-lse} is
+ * the log-sum-exp of the capped logits.
  */
 final class CrossEntropyOp implements LossOp {
 
@@ -30,7 +33,7 @@ final class CrossEntropyOp implements LossOp {
 
     @Override
     public Set<String> options() {
-        return Set.of("--weight", "--ignore-index", "--label-smoothing", "--out-lse", "--out-log-probs");
+        return Set.of("--weight", "--ignore-index", "--label-smoothing", "--out-lse", "--out-log-probs", "--z-loss", "--softcap");
     }
 
     @Override
@@ -45,7 +48,9 @@ final class CrossEntropyOp implements LossOp {
                     .withReduction(r.reduction())
                     .withIgnoreIndex(r.ignoreIndex())
                     .withLabelSmoothing(r.labelSmoothing())
-                    .withWeight(weights(r, z.classes()));
+                    .withWeight(weights(r, z.classes()))
+                    .withZLoss(r.zLoss());
+            if (r.softcap() != null) ce = ce.withSoftcap(r.softcap());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
@@ -68,6 +73,7 @@ final class CrossEntropyOp implements LossOp {
         String summary = r.reduction() == Reduction.NONE
                 ? "none: " + z.rows() + " per-row losses, sum = " + loss.sum()
                 : r.reduction().name().toLowerCase(java.util.Locale.ROOT) + " = " + loss.value() + " over " + z.rows() + " rows";
+        if (r.zLoss() > 0) summary += " (z-loss part " + loss.zLoss() + ")";
         return new LossResult(lossArray, NpyArray.ofFloats(loss.lse(), rowShape),
                 grad == null ? null : in.toNpy(grad),
                 logProbs == null ? null : in.toNpy(logProbs),

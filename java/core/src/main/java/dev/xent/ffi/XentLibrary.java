@@ -627,7 +627,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public MemorySegment xent_ce_forward$address() {
@@ -637,7 +637,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public MethodHandle xent_ce_forward$handle() {
@@ -646,13 +646,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
-    public int xent_ce_forward(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, int reduction, MemorySegment row_loss, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+    public int xent_ce_forward(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
         var mh$ = xent_ce_forward$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, reduction, row_loss, lse, workspace, error_info, stream);
+            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss, reduction, row_loss, row_z_loss, lse, workspace, error_info, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -661,7 +661,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public MemorySegment xent_ce_backward$address() {
@@ -671,7 +671,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public MethodHandle xent_ce_backward$handle() {
@@ -680,13 +680,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
-    public int xent_ce_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, int reduction, MemorySegment upstream, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+    public int xent_ce_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
         var mh$ = xent_ce_backward$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, reduction, upstream, lse, workspace, error_info, stream);
+            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, lse, workspace, error_info, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -695,7 +695,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public MemorySegment xent_ce_forward_backward$address() {
@@ -705,7 +705,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public MethodHandle xent_ce_forward_backward$handle() {
@@ -714,13 +714,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
-    public int xent_ce_forward_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
+    public int xent_ce_forward_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
         var mh$ = xent_ce_forward_backward$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, reduction, upstream, row_loss, lse, workspace, error_info, stream);
+            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, row_loss, row_z_loss, lse, workspace, error_info, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -729,7 +729,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
     public MemorySegment xent_ce_soft_forward$address() {
@@ -739,7 +739,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
     public MethodHandle xent_ce_soft_forward$handle() {
@@ -748,13 +748,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
-    public int xent_ce_soft_forward(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, int reduction, MemorySegment row_loss, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
+    public int xent_ce_soft_forward(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
         var mh$ = xent_ce_soft_forward$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, targets, weight, label_smoothing, reduction, row_loss, lse, workspace, stream);
+            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, targets, weight, label_smoothing, logit_scale, softcap, z_loss, reduction, row_loss, row_z_loss, lse, workspace, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -763,7 +763,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
      * }
      */
     public MemorySegment xent_ce_soft_backward$address() {
@@ -773,7 +773,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
      * }
      */
     public MethodHandle xent_ce_soft_backward$handle() {
@@ -782,13 +782,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
      * }
      */
-    public int xent_ce_soft_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, int reduction, MemorySegment upstream, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
+    public int xent_ce_soft_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
         var mh$ = xent_ce_soft_backward$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, targets, weight, label_smoothing, reduction, upstream, lse, workspace, stream);
+            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, targets, weight, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, lse, workspace, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -797,7 +797,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
     public MemorySegment xent_ce_soft_forward_backward$address() {
@@ -807,7 +807,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
     public MethodHandle xent_ce_soft_forward_backward$handle() {
@@ -816,13 +816,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
-    public int xent_ce_soft_forward_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
+    public int xent_ce_soft_forward_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
         var mh$ = xent_ce_soft_forward_backward$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, targets, weight, label_smoothing, reduction, upstream, row_loss, lse, workspace, stream);
+            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, targets, weight, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, row_loss, row_z_loss, lse, workspace, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

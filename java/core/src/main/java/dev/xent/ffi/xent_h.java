@@ -165,9 +165,9 @@ public final class xent_h {
     }
 
     // macros
-    private static final int XENT_ABI_VERSION = (int)1L;
+    private static final int XENT_ABI_VERSION = (int)2L;
 
-    /** {@snippet lang=c : #define XENT_ABI_VERSION 1 } */
+    /** {@snippet lang=c : #define XENT_ABI_VERSION 2 } */
     public static int XENT_ABI_VERSION() {
         return XENT_ABI_VERSION;
     }
@@ -357,13 +357,13 @@ public final class xent_h {
     }
 
     private static final class xent_ce_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public static FunctionDescriptor xent_ce_forward$descriptor() {
@@ -371,13 +371,13 @@ public final class xent_h {
     }
 
     private static final class xent_ce_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public static FunctionDescriptor xent_ce_backward$descriptor() {
@@ -385,13 +385,13 @@ public final class xent_h {
     }
 
     private static final class xent_ce_forward_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
      * }
      */
     public static FunctionDescriptor xent_ce_forward_backward$descriptor() {
@@ -399,13 +399,13 @@ public final class xent_h {
     }
 
     private static final class xent_ce_soft_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
     public static FunctionDescriptor xent_ce_soft_forward$descriptor() {
@@ -413,13 +413,13 @@ public final class xent_h {
     }
 
     private static final class xent_ce_soft_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
      * }
      */
     public static FunctionDescriptor xent_ce_soft_backward$descriptor() {
@@ -427,13 +427,13 @@ public final class xent_h {
     }
 
     private static final class xent_ce_soft_forward_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, int32_t reduction, const float *upstream, float *row_loss, float *lse, float *workspace, void *stream)
+     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
      * }
      */
     public static FunctionDescriptor xent_ce_soft_forward_backward$descriptor() {

@@ -85,7 +85,8 @@ public final class CudaEngine implements Engine {
         if (call.lse() == null && pass == Pass.BACKWARD) throw new IllegalArgumentException("BACKWARD needs the saved lse");
 
         // Scratch layout. The head [0, headEnd) is what comes back: error word, lse, row losses,
-        // and the two leading workspace floats (reduced loss, denominator). Then the inputs.
+        // per-row z-losses, and the four leading workspace floats (reduced loss, denominator, sum of
+        // weights, reduced z-loss). Then the inputs.
         Slots s = new Slots();
         Targets targets = call.targets();
         Targets.ClassIndices indices = targets instanceof Targets.ClassIndices c ? c : null;
@@ -94,8 +95,9 @@ public final class CudaEngine implements Engine {
         long oError = indices != null ? s.add(2 * Long.BYTES) : -1;
         long oLse = s.add(rowBytes);
         long oLoss = forward ? s.add(rowBytes) : -1;
+        long oZLoss = forward && call.zLoss() > 0 ? s.add(rowBytes) : -1;
         long oWorkspace = s.add(Math.multiplyExact(ops.workspaceFloats(rows, classes), (long) Float.BYTES));
-        long headEnd = oWorkspace + 2 * Float.BYTES;
+        long headEnd = oWorkspace + 4 * Float.BYTES;
         long oWeight = call.weight() != null ? s.add(classes * Float.BYTES) : -1;
         long oUpstream = backward && call.upstream() != null ? s.add(call.upstream().byteSize()) : -1;
         long labelBytes = indices != null ? Math.multiplyExact(rows, (long) indices.type().byteSize()) : 0;
@@ -122,6 +124,8 @@ public final class CudaEngine implements Engine {
             long weight = at(base, oWeight);
             long upstream = at(base, oUpstream);
             long rowLoss = at(base, oLoss);
+            long rowZLoss = at(base, oZLoss);
+            DeviceOps.CeExtras extras = new DeviceOps.CeExtras(call.logitScale(), call.softcap(), call.zLoss());
             long lse = base + oLse;
             long workspace = base + oWorkspace;
             if (indices != null) {
@@ -129,22 +133,24 @@ public final class CudaEngine implements Engine {
                 long error = base + oError;
                 switch (pass) {
                     case FORWARD -> ops.crossEntropyForward(dtype, z, layout, indices.type(), labels, weight,
-                            call.ignoreIndex(), call.labelSmoothing(), call.reduction(), rowLoss, lse, workspace, error, 0);
-                    case BACKWARD -> ops.crossEntropyBackward(dtype, z, grad, layout, indices.type(), labels, weight,
-                            call.ignoreIndex(), call.labelSmoothing(), call.reduction(), upstream, lse, workspace, error, 0);
-                    case FORWARD_BACKWARD -> ops.crossEntropyForwardBackward(dtype, z, grad, layout, indices.type(), labels,
-                            weight, call.ignoreIndex(), call.labelSmoothing(), call.reduction(), upstream, rowLoss, lse,
+                            call.ignoreIndex(), call.labelSmoothing(), extras, call.reduction(), rowLoss, rowZLoss, lse,
                             workspace, error, 0);
+                    case BACKWARD -> ops.crossEntropyBackward(dtype, z, grad, layout, indices.type(), labels, weight,
+                            call.ignoreIndex(), call.labelSmoothing(), extras, call.reduction(), upstream, lse, workspace,
+                            error, 0);
+                    case FORWARD_BACKWARD -> ops.crossEntropyForwardBackward(dtype, z, grad, layout, indices.type(), labels,
+                            weight, call.ignoreIndex(), call.labelSmoothing(), extras, call.reduction(), upstream, rowLoss,
+                            rowZLoss, lse, workspace, error, 0);
                 }
             } else {
                 long t = base + oTargets;
                 switch (pass) {
                     case FORWARD -> ops.softCrossEntropyForward(dtype, z, layout, t, weight, call.labelSmoothing(),
-                            call.reduction(), rowLoss, lse, workspace, 0);
+                            extras, call.reduction(), rowLoss, rowZLoss, lse, workspace, 0);
                     case BACKWARD -> ops.softCrossEntropyBackward(dtype, z, grad, layout, t, weight, call.labelSmoothing(),
-                            call.reduction(), upstream, lse, workspace, 0);
+                            extras, call.reduction(), upstream, lse, workspace, 0);
                     case FORWARD_BACKWARD -> ops.softCrossEntropyForwardBackward(dtype, z, grad, layout, t, weight,
-                            call.labelSmoothing(), call.reduction(), upstream, rowLoss, lse, workspace, 0);
+                            call.labelSmoothing(), extras, call.reduction(), upstream, rowLoss, rowZLoss, lse, workspace, 0);
                 }
             }
 
@@ -155,7 +161,13 @@ public final class CudaEngine implements Engine {
             if (forward) {
                 if (call.lse() != null) MemorySegment.copy(head, oLse, call.lse(), 0, rowBytes);
                 if (call.rowLoss() != null) MemorySegment.copy(head, oLoss, call.rowLoss(), 0, rowBytes);
-                if (call.reduced() != null) MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
+                if (call.rowZLoss() != null && oZLoss >= 0) MemorySegment.copy(head, oZLoss, call.rowZLoss(), 0, rowBytes);
+                if (call.reduced() != null) {
+                    MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
+                    if (call.reduced().byteSize() >= 3 * Float.BYTES) {
+                        MemorySegment.copy(head, oWorkspace + 3 * Float.BYTES, call.reduced(), 2 * Float.BYTES, Float.BYTES);
+                    }
+                }
             }
             if (backward) copyBack(logits, call.grad(), layout, dtype, call.grad().equals(call.logits()), arena);
         }

@@ -146,38 +146,50 @@ public final class DeviceOps {
     // ---- cross-entropy with class-index targets ------------------------------------------------
 
     /**
-     * {@code xent_ce_forward}: per-row loss and log-sum-exp ({@code lse} may be 0), and the
-     * reduction in {@code workspace[0]} with its denominator in {@code workspace[1]}.
+     * The LLM-training options of the cross-entropy calls, as {@code xent.h} takes them (see
+     * {@link dev.xent.CrossEntropy}): logit scale s > 0, soft-cap c (0: none), z-loss lambda >= 0.
+     */
+    public record CeExtras(float logitScale, float softcap, float zLoss) {
+        /** No scale, no cap, no z-loss. */
+        public static final CeExtras NONE = new CeExtras(1f, 0f, 0f);
+    }
+
+    /**
+     * {@code xent_ce_forward}: per-row loss, z-loss ({@code rowZLoss} may be 0) and log-sum-exp
+     * ({@code lse} may be 0), and the reduction in {@code workspace[0]} with its denominator in
+     * {@code workspace[1]} and its z-loss part in {@code workspace[3]}.
      */
     public void crossEntropyForward(DType dtype, long logits, Layout layout, IndexType labelType, long labels,
-            long weight, long ignoreIndex, float labelSmoothing, Reduction reduction,
-            long rowLoss, long lse, long workspace, long errorInfo, long stream) {
+            long weight, long ignoreIndex, float labelSmoothing, CeExtras extras, Reduction reduction,
+            long rowLoss, long rowZLoss, long lse, long workspace, long errorInfo, long stream) {
         XentStatus.check(lib, lib.xent_ce_forward(dtype(dtype), ptr(logits),
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
                 indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
-                reduction(reduction), ptr(rowLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                extras.logitScale(), extras.softcap(), extras.zLoss(),
+                reduction(reduction), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
                 "xent_ce_forward");
     }
 
     /** {@code xent_ce_backward}: the gradient from a saved {@code lse}; {@code grad} may equal {@code logits}. */
     public void crossEntropyBackward(DType dtype, long logits, long grad, Layout layout, IndexType labelType, long labels,
-            long weight, long ignoreIndex, float labelSmoothing, Reduction reduction,
+            long weight, long ignoreIndex, float labelSmoothing, CeExtras extras, Reduction reduction,
             long upstream, long lse, long workspace, long errorInfo, long stream) {
         XentStatus.check(lib, lib.xent_ce_backward(dtype(dtype), ptr(logits), ptr(grad),
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
                 indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
-                reduction(reduction), ptr(upstream), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                extras.logitScale(), extras.softcap(), extras.zLoss(), reduction(reduction), ptr(upstream), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
                 "xent_ce_backward");
     }
 
     /** {@code xent_ce_forward_backward}: loss and gradient fused; {@code grad} may equal {@code logits}. */
     public void crossEntropyForwardBackward(DType dtype, long logits, long grad, Layout layout, IndexType labelType,
-            long labels, long weight, long ignoreIndex, float labelSmoothing, Reduction reduction, long upstream,
-            long rowLoss, long lse, long workspace, long errorInfo, long stream) {
+            long labels, long weight, long ignoreIndex, float labelSmoothing, CeExtras extras, Reduction reduction,
+            long upstream, long rowLoss, long rowZLoss, long lse, long workspace, long errorInfo, long stream) {
         XentStatus.check(lib, lib.xent_ce_forward_backward(dtype(dtype), ptr(logits), ptr(grad),
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
                 indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
-                reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
+                extras.logitScale(), extras.softcap(), extras.zLoss(),
+                reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
                 "xent_ce_forward_backward");
     }
 
@@ -185,32 +197,35 @@ public final class DeviceOps {
 
     /** {@code xent_ce_soft_forward}: targets are dense probabilities in {@code dtype}, shape of the logits. */
     public void softCrossEntropyForward(DType dtype, long logits, Layout layout, long targets, long weight,
-            float labelSmoothing, Reduction reduction, long rowLoss, long lse, long workspace, long stream) {
+            float labelSmoothing, CeExtras extras, Reduction reduction, long rowLoss, long rowZLoss, long lse,
+            long workspace, long stream) {
         XentStatus.check(lib, lib.xent_ce_soft_forward(dtype(dtype), ptr(logits),
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                ptr(targets), ptr(weight), labelSmoothing, reduction(reduction),
-                ptr(rowLoss), ptr(lse), ptr(workspace), ptr(stream)),
+                ptr(targets), ptr(weight), labelSmoothing, extras.logitScale(), extras.softcap(), extras.zLoss(),
+                reduction(reduction), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(stream)),
                 "xent_ce_soft_forward");
     }
 
     /** {@code xent_ce_soft_backward}. */
     public void softCrossEntropyBackward(DType dtype, long logits, long grad, Layout layout, long targets, long weight,
-            float labelSmoothing, Reduction reduction, long upstream, long lse, long workspace, long stream) {
+            float labelSmoothing, CeExtras extras, Reduction reduction, long upstream, long lse, long workspace,
+            long stream) {
         XentStatus.check(lib, lib.xent_ce_soft_backward(dtype(dtype), ptr(logits), ptr(grad),
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                ptr(targets), ptr(weight), labelSmoothing, reduction(reduction),
+                ptr(targets), ptr(weight), labelSmoothing, extras.logitScale(), extras.softcap(), extras.zLoss(),
+                reduction(reduction),
                 ptr(upstream), ptr(lse), ptr(workspace), ptr(stream)),
                 "xent_ce_soft_backward");
     }
 
     /** {@code xent_ce_soft_forward_backward}. */
     public void softCrossEntropyForwardBackward(DType dtype, long logits, long grad, Layout layout, long targets,
-            long weight, float labelSmoothing, Reduction reduction, long upstream,
-            long rowLoss, long lse, long workspace, long stream) {
+            long weight, float labelSmoothing, CeExtras extras, Reduction reduction, long upstream,
+            long rowLoss, long rowZLoss, long lse, long workspace, long stream) {
         XentStatus.check(lib, lib.xent_ce_soft_forward_backward(dtype(dtype), ptr(logits), ptr(grad),
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                ptr(targets), ptr(weight), labelSmoothing, reduction(reduction),
-                ptr(upstream), ptr(rowLoss), ptr(lse), ptr(workspace), ptr(stream)),
+                ptr(targets), ptr(weight), labelSmoothing, extras.logitScale(), extras.softcap(), extras.zLoss(),
+                reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(stream)),
                 "xent_ce_soft_forward_backward");
     }
 

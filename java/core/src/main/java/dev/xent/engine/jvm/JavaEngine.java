@@ -159,6 +159,9 @@ public final class JavaEngine implements Engine {
         final double[] acc = new double[2];
         float m;
         double s;
+        /** fp32 rows of the transformed-logits path: logits, chain factors, gradient, targets. */
+        final float[][] rows = new float[4][0];
+        final MemorySegment[] rowSegs = new MemorySegment[4];
 
         Work sizedFor(long classes) {
             int tiles = (int) ((classes + TILE - 1) / TILE);
@@ -174,7 +177,21 @@ public final class JavaEngine implements Engine {
             }
             return scratchSeg;
         }
+
+        /** fp32 row {@code slot} (one of the ROW_* indices) of at least {@code classes} elements. */
+        float[] row(int slot, long classes) {
+            if (rows[slot].length < classes || rowSegs[slot] == null) {
+                rows[slot] = new float[Math.toIntExact(Math.max(classes, rows[slot].length))];
+                rowSegs[slot] = MemorySegment.ofArray(rows[slot]);
+            }
+            return rows[slot];
+        }
     }
+
+    private static final int ROW_LOGITS = 0;
+    private static final int ROW_CHAIN = 1;
+    private static final int ROW_GRAD = 2;
+    private static final int ROW_TARGETS = 3;
 
     /**
      * One Work per thread, reused across calls: no allocation per call or per task. A task runs to
@@ -357,27 +374,44 @@ public final class JavaEngine implements Engine {
         if (forward && rowLoss == null) rowLoss = MemorySegment.ofArray(new float[Math.toIntExact(rows)]);
         MemorySegment lossOut = forward ? rowLoss : null;
 
-        RowCtx ctx = new RowCtx(call, weight, (float) weightSum, denominator, lossOut);
+        MemorySegment zLossOut = null;
+        if (forward && call.zLoss() > 0) {
+            zLossOut = call.rowZLoss() != null ? call.rowZLoss() : MemorySegment.ofArray(new float[Math.toIntExact(rows)]);
+        }
+        RowCtx ctx = new RowCtx(call, weight, (float) weightSum, denominator, lossOut, zLossOut);
         MemorySegment targetData = hard ? ((Targets.ClassIndices) call.targets()).data()
                 : ((Targets.Probabilities) call.targets()).data();
-        boolean share = shareable(call.logits(), call.grad(), targetData, weight, call.upstream(), lossOut, call.lse());
-        Kernels k = kernelsFor(layout);
-        forRows(rows, classes, share, (from, to, w) -> {
-            for (long r = from; r < to; r++) {
-                if (hard) ctx.hardRow(k, r, w);
-                else ctx.softRow(k, r, w);
-            }
-        });
+        boolean share = shareable(call.logits(), call.grad(), targetData, weight, call.upstream(), lossOut, zLossOut, call.lse());
+        if (ctx.transformed) {
+            // the transformed rows are fp32 and contiguous whatever the layout
+            Kernels k = kernelsFor(layout);
+            forRows(rows, classes, share, (from, to, w) -> {
+                for (long r = from; r < to; r++) ctx.transformedRow(k, kernels, r, w);
+            });
+        } else {
+            Kernels k = kernelsFor(layout);
+            forRows(rows, classes, share, (from, to, w) -> {
+                for (long r = from; r < to; r++) ctx.row(k, r, w);
+            });
+        }
 
         MemorySegment reduced = call.reduced();
         if (reduced != null) {
             if (forward) {
-                double sum = 0;
-                for (long r = 0; r < rows; r++) sum += Elem.getF32(lossOut, r);
-                Elem.setF32(reduced, 0, (float) (call.reduction() == Reduction.MEAN ? sum / denominator : sum));
+                Elem.setF32(reduced, 0, reduce(lossOut, rows, call.reduction(), denominator));
+                if (reduced.byteSize() >= 3 * Float.BYTES) {
+                    Elem.setF32(reduced, 2, zLossOut == null ? 0f : reduce(zLossOut, rows, call.reduction(), denominator));
+                }
             }
             Elem.setF32(reduced, 1, (float) denominator);
         }
+    }
+
+    /** Sum of per-row values in double, in row order; divided by the denominator under MEAN. */
+    private static float reduce(MemorySegment perRow, long rows, Reduction reduction, double denominator) {
+        double sum = 0;
+        for (long r = 0; r < rows; r++) sum += Elem.getF32(perRow, r);
+        return (float) (reduction == Reduction.MEAN ? sum / denominator : sum);
     }
 
     static long label(Targets.ClassIndices idx, long r) {
@@ -425,8 +459,15 @@ public final class JavaEngine implements Engine {
         final double denominator;
         final MemorySegment rowLoss;
         final MemorySegment lse;
+        final float scale;
+        final float cap;
+        final double zLoss;
+        final MemorySegment rowZLoss;
+        /** A logit scale or soft-cap applies: rows go through {@link #transformedRow}. */
+        final boolean transformed;
 
-        RowCtx(CrossEntropyCall c, MemorySegment weight, float weightSum, double denominator, MemorySegment rowLoss) {
+        RowCtx(CrossEntropyCall c, MemorySegment weight, float weightSum, double denominator, MemorySegment rowLoss,
+                MemorySegment rowZLoss) {
             this.pass = c.pass();
             this.layout = c.layout();
             this.targetLayout = layout.dense();
@@ -446,6 +487,68 @@ public final class JavaEngine implements Engine {
             this.denominator = denominator;
             this.rowLoss = rowLoss;
             this.lse = c.lse();
+            this.scale = c.logitScale();
+            this.cap = c.softcap();
+            this.zLoss = c.zLoss();
+            this.rowZLoss = rowZLoss;
+            this.transformed = scale != 1f || cap != 0f;
+        }
+
+        /** A row of the untransformed logits, where they are. */
+        void row(Kernels k, long r, Work w) {
+            long zb = layout.rowBase(r) * es;
+            MemorySegment t = targets instanceof Targets.Probabilities p ? p.data() : null;
+            if (t == null) hardRow(k, r, w, dt, z, zb, cs, g);
+            else softRow(k, r, w, dt, z, zb, cs, g, t, targetLayout.rowBase(r) * es);
+        }
+
+        /**
+         * A row through the logit scale and soft-cap: z' = c tanh(s z / c) (or s z) and the chain
+         * factor dz'/dz go into fp32 rows of the thread's scratch (probability targets too), the
+         * plain row code runs on them with a contiguous fp32 gradient row, and the gradient is
+         * multiplied by the chain factor as it is stored. A separate path, so that the plain one
+         * keeps its loops untouched. {@code k} reads and writes the layout's rows, {@code kf} the
+         * contiguous fp32 scratch rows.
+         */
+        void transformedRow(Kernels k, Kernels kf, long r, Work w) {
+            long zb = layout.rowBase(r) * es;
+            long step = cs * es;
+            float[] zta = w.row(ROW_LOGITS, classes);
+            float[] chaina = w.row(ROW_CHAIN, classes);
+            for (long j = 0; j < classes; j += TILE) {
+                int n = (int) Math.min(TILE, classes - j);
+                k.transform(dt, z, zb + j * step, cs, n, scale, cap, zta, chaina, (int) j);
+            }
+            MemorySegment tt = null;
+            if (targets instanceof Targets.Probabilities p) {
+                float[] tta = w.row(ROW_TARGETS, classes);
+                tt = w.rowSegs[ROW_TARGETS];
+                long tb = targetLayout.rowBase(r) * es;
+                for (int j = 0; j < classes; j++) tta[j] = Elem.get(dt, p.data(), tb + j * step);
+            }
+            MemorySegment zt = w.rowSegs[ROW_LOGITS];
+            float[] gta = pass == Pass.FORWARD ? null : w.row(ROW_GRAD, classes);
+            MemorySegment gt = gta == null ? null : w.rowSegs[ROW_GRAD];
+            if (tt == null) hardRow(kf, r, w, DType.F32, zt, 0, 1, gt);
+            else softRow(kf, r, w, DType.F32, zt, 0, 1, gt, tt, 0);
+            if (gt == null) return;
+            for (long j = 0; j < classes; j += TILE) {
+                int n = (int) Math.min(TILE, classes - j);
+                k.chainInto(dt, gta, chaina, (int) j, g, zb + j * step, cs, n, w.tmp);
+            }
+        }
+
+        /** lambda u lse^2 into the per-row z-loss (forward passes); returns it. */
+        double zLossOf(long r, double u, double rowLse) {
+            if (zLoss == 0) return 0;
+            double zl = u == 0 ? 0 : zLoss * u * rowLse * rowLse;
+            if (rowZLoss != null) Elem.setF32(rowZLoss, r, (float) zl);
+            return zl;
+        }
+
+        /** The z-loss's share of the coefficient of p in the gradient: 2 lambda u lse. */
+        double zLossCoef(double u, double rowLse) {
+            return zLoss == 0 || u == 0 ? 0 : 2 * zLoss * u * rowLse;
         }
 
         /** s_i: the upstream gradient of this row's loss. */
@@ -458,11 +561,15 @@ public final class JavaEngine implements Engine {
             return weight == null ? 1f : Elem.getF32(weight, k);
         }
 
-        void hardRow(Kernels k, long r, Work w) {
+        /**
+         * One class-index row whose logits (dt, class stride cs) start at byte zb of z; the
+         * gradient goes to g with the same type, stride and offset.
+         */
+        void hardRow(Kernels k, long r, Work w, DType dt, MemorySegment z, long zb, long cs, MemorySegment g) {
+            long es = dt.byteSize();
             long y = label((Targets.ClassIndices) targets, r);
             boolean ignored = y == ignoreIndex;
             if (!ignored) checkLabel(y, r, classes, ignoreIndex);
-            long zb = layout.rowBase(r) * es;
             boolean smooth = eps > 0 && !ignored;
             float zy = ignored ? 0f : Elem.get(dt, z, zb + y * cs * es);
             float wy = ignored ? 0f : w(y);
@@ -491,6 +598,7 @@ public final class JavaEngine implements Engine {
                     loss = (1 - eps) * wy * ((m - zy) + logS);
                     if (smooth) loss += epsC * (weightSum * logS + ((m - ref) * weightSum - w.acc[1]));
                 }
+                loss += zLossOf(r, wy, m + logS);
                 Elem.setF32(rowLoss, r, (float) loss);
             }
             if (pass == Pass.FORWARD) return;
@@ -499,7 +607,7 @@ public final class JavaEngine implements Engine {
                 zeroRow(dt, g, gb, cs, classes);
                 return;
             }
-            double wsum = (1 - eps) * wy + epsC * weightSum;
+            double wsum = (1 - eps) * wy + epsC * weightSum + zLossCoef(wy, m + logS);
             double a = su * wsum;
             float b = (float) (su * epsC);
             if (eStored && dt == DType.F32) {
@@ -514,10 +622,10 @@ public final class JavaEngine implements Engine {
             Elem.set(dt, g, gb + y * cs * es, (float) gy);
         }
 
-        void softRow(Kernels k, long r, Work w) {
-            MemorySegment t = ((Targets.Probabilities) targets).data();
-            long zb = layout.rowBase(r) * es;
-            long tb = targetLayout.rowBase(r) * es;
+        /** One probability row: logits and gradient as in {@link #hardRow}, targets (dt, cs) at byte tb of t. */
+        void softRow(Kernels k, long r, Work w, DType dt, MemorySegment z, long zb, long cs, MemorySegment g,
+                MemorySegment t, long tb) {
+            long es = dt.byteSize();
             float c1 = 1 - eps;
             float c0 = eps / classes;
             float ref = refOf(dt, z, zb);
@@ -541,12 +649,12 @@ public final class JavaEngine implements Engine {
                 logS = Math.log(w.s);
                 tw = w.acc[0];
                 Elem.setF32(lse, r, (float) (m + logS));
-                double loss = tw * logS + ((m - ref) * tw - w.acc[1]);
+                double loss = tw * logS + ((m - ref) * tw - w.acc[1]) + zLossOf(r, 1, m + logS);
                 Elem.setF32(rowLoss, r, (float) loss);
             }
             if (pass == Pass.FORWARD) return;
             double su = upstreamScale(r);
-            float a = (float) (su * tw);
+            float a = (float) (su * (tw + zLossCoef(1, m + logS)));
             float b1 = (float) (su * c1);
             float b0 = (float) (su * c0);
             long step = cs * es;

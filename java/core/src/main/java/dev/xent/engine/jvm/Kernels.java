@@ -48,6 +48,17 @@ interface Kernels {
             float m, float logS, float a, float b1, float b0, MemorySegment t, long tOff,
             MemorySegment w, long wOff, float[] tmp);
 
+    /**
+     * The logit transform of the cross-entropy extras: zt[off + k] = cap tanh(scale z_k / cap) and
+     * chain[off + k] = d zt / d z_k (cap 0: scale z_k and scale); a -inf logit stays -inf with
+     * chain 0 under a cap.
+     */
+    void transform(DType dt, MemorySegment z, long zOff, long cs, int n, float scale, float cap,
+            float[] zt, float[] chain, int off);
+
+    /** g_k = gt[off + k] chain[off + k] stored in dt (an exact 0 in gt stays 0, whatever chain holds). */
+    void chainInto(DType dt, float[] gt, float[] chain, int off, MemorySegment g, long gOff, long cs, int n, float[] tmp);
+
     /** out_k = (z_k - m) - logS, stored in dt. out may be z. */
     void logSoftmax(DType dt, MemorySegment z, long zOff, MemorySegment out, long oOff, long cs, int n,
             float m, float logS, float[] tmp);

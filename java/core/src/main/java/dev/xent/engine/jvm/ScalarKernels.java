@@ -101,6 +101,38 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void transform(DType dt, MemorySegment z, long zOff, long cs, int n, float scale, float cap,
+            float[] zt, float[] chain, int off) {
+        long step = cs * dt.byteSize();
+        double s = scale;
+        double c = cap;
+        for (int k = 0; k < n; k++) {
+            double x = Elem.get(dt, z, zOff + k * step);
+            if (c == 0) {
+                zt[off + k] = (float) (s * x);
+                chain[off + k] = scale;
+            } else if (x == Double.NEGATIVE_INFINITY) {
+                zt[off + k] = Float.NEGATIVE_INFINITY;  // masked stays masked
+                chain[off + k] = 0f;
+            } else {
+                double th = Math.tanh(s * x / c);
+                zt[off + k] = (float) (c * th);
+                chain[off + k] = (float) (s * (1 - th * th));
+            }
+        }
+    }
+
+    @Override
+    public void chainInto(DType dt, float[] gt, float[] chain, int off, MemorySegment g, long gOff, long cs, int n,
+            float[] tmp) {
+        long step = cs * dt.byteSize();
+        for (int k = 0; k < n; k++) {
+            float gk = gt[off + k];
+            Elem.set(dt, g, gOff + k * step, gk == 0f ? 0f : gk * chain[off + k]);
+        }
+    }
+
+    @Override
     public void logSoftmax(DType dt, MemorySegment z, long zOff, MemorySegment out, long oOff, long cs, int n,
             float m, float logS, float[] tmp) {
         long step = cs * dt.byteSize();

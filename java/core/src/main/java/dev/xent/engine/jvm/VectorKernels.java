@@ -640,6 +640,87 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    // ---- the logit transform of the cross-entropy extras
+
+    /** tanh's Taylor coefficients x^3 .. x^13: below TANH_SMALL the series is exact to 1e-7 relative. */
+    private static final float T3 = -1f / 3;
+    private static final float T5 = 2f / 15;
+    private static final float T7 = -17f / 315;
+    private static final float T9 = 62f / 2835;
+    private static final float T11 = -1382f / 155925;
+    private static final float T13 = 21844f / 6081075;
+    private static final float TANH_SMALL = 0.5f;
+    private static final FloatVector V_T13 = FloatVector.broadcast(F, T13);
+    private static final FloatVector V_T11 = FloatVector.broadcast(F, T11);
+    private static final FloatVector V_T9 = FloatVector.broadcast(F, T9);
+    private static final FloatVector V_T7 = FloatVector.broadcast(F, T7);
+    private static final FloatVector V_T5 = FloatVector.broadcast(F, T5);
+    private static final FloatVector V_T3 = FloatVector.broadcast(F, T3);
+    private static final FloatVector NEG_INF_V = FloatVector.broadcast(F, NEG_INF);
+
+    /**
+     * cap tanh(y) and scale (1 - tanh^2(y)) for y = scale z / cap, lane-wise: with a = |y| and e =
+     * e^{-2a} ({@link #expNonPositive}), tanh a = (1 - e) / (1 + e) and 1 - tanh^2 = 4e / (1 + e)^2
+     * (no cancellation as tanh nears 1) for a >= 0.5, the Taylor series below. -inf stays -inf.
+     */
+    private static void softcapLanes(FloatVector z, float scale, float cap, float[] zt, float[] chain, int at) {
+        FloatVector y = z.mul(scale / cap);
+        FloatVector a = y.abs();
+        FloatVector e = expNonPositive(a.mul(-2f));
+        FloatVector d = e.add(1f);
+        FloatVector thBig = V_ONE.sub(e).div(d);
+        FloatVector dBig = e.mul(4f).div(d.mul(d));
+        FloatVector a2 = a.mul(a);
+        FloatVector poly = a2.fma(V_T13, V_T11).fma(a2, V_T9).fma(a2, V_T7).fma(a2, V_T5).fma(a2, V_T3);
+        FloatVector thSmall = a.mul(a2).fma(poly, a);
+        VectorMask<Float> small = a.compare(VectorOperators.LT, TANH_SMALL);
+        FloatVector th = thBig.blend(thSmall, small);
+        FloatVector dth = dBig.blend(V_ONE.sub(thSmall.mul(thSmall)), small);
+        VectorMask<Float> masked = z.compare(VectorOperators.EQ, NEG_INF);
+        th = th.lanewise(VectorOperators.NEG, y.compare(VectorOperators.LT, 0f));
+        th.mul(cap).blend(NEG_INF_V, masked).intoArray(zt, at);
+        dth.mul(scale).blend(ZERO, masked).intoArray(chain, at);
+    }
+
+    @Override
+    public void transform(DType dt, MemorySegment z, long zOff, long cs, int n, float scale, float cap,
+            float[] zt, float[] chain, int off) {
+        int es = dt.byteSize();
+        int i = 0;
+        int b1 = F.loopBound(n);
+        float[] za = dt == DType.F32 ? floats(z, zOff) : null;
+        int zi = za != null ? index(z, zOff, 4) : 0;
+        for (; i < b1; i += L) {
+            FloatVector v = za != null ? FloatVector.fromArray(F, za, zi + i) : load(dt, z, zOff + (long) es * i);
+            if (cap == 0) {
+                v.mul(scale).intoArray(zt, off + i);
+                FloatVector.broadcast(F, scale).intoArray(chain, off + i);
+            } else {
+                softcapLanes(v, scale, cap, zt, chain, off + i);
+            }
+        }
+        if (i < n) ScalarKernels.INSTANCE.transform(dt, z, zOff + (long) es * i, 1, n - i, scale, cap, zt, chain, off + i);
+    }
+
+    @Override
+    public void chainInto(DType dt, float[] gt, float[] chain, int off, MemorySegment g, long gOff, long cs, int n,
+            float[] tmp) {
+        int es = dt.byteSize();
+        int i = 0;
+        int b1 = F.loopBound(n);
+        float[] ga = dt == DType.F32 ? floats(g, gOff) : null;
+        short[] gs = dt == DType.BF16 ? shorts(g, gOff) : null;
+        for (; i < b1; i += L) {
+            FloatVector v = FloatVector.fromArray(F, gt, off + i);
+            // an exact 0 stays 0 (ignored rows), even where the chain factor is NaN
+            FloatVector r = v.mul(FloatVector.fromArray(F, chain, off + i)).blend(ZERO, v.compare(VectorOperators.EQ, 0f));
+            if (ga != null) r.intoArray(ga, index(g, gOff, 4) + i);
+            else if (gs != null) toBf16(r).intoArray(gs, index(g, gOff, 2) + i);
+            else store(dt, r, g, gOff + (long) es * i, tmp);
+        }
+        if (i < n) ScalarKernels.INSTANCE.chainInto(dt, gt, chain, off + i, g, gOff + (long) es * i, 1, n - i, tmp);
+    }
+
     @Override
     public void logSoftmax(DType dt, MemorySegment z, long zOff, MemorySegment out, long oOff, long cs, int n,
             float m, float logS, float[] tmp) {

@@ -83,7 +83,8 @@ class EmulatorDeviceApiTest {
             poison(lse, arena);
             ops.resetErrorInfo(err.address(), 0);
             ops.crossEntropyForwardBackward(DType.F32, dz.address(), dg.address(), layout, IndexType.I32, dy.address(),
-                    0, -100, 0f, Reduction.MEAN, 0, loss.address(), lse.address(), work.address(), err.address(), 0);
+                    0, -100, 0f, DeviceOps.CeExtras.NONE, Reduction.MEAN, 0, loss.address(), 0, lse.address(), work.address(),
+                    err.address(), 0);
             assertEquals(Optional.empty(), ops.readErrorInfo(err.address(), 0));
             ops.synchronize(0);
 
@@ -128,7 +129,7 @@ class EmulatorDeviceApiTest {
             dy.copyFrom(MemorySegment.ofArray(y));
             ops.resetErrorInfo(err.address(), 0);
             ops.crossEntropyForward(DType.F32, dz.address(), Layout.rows(n, c), IndexType.I64, dy.address(), 0, -100, 0f,
-                    Reduction.NONE, loss.address(), 0, work.address(), err.address(), 0);
+                    DeviceOps.CeExtras.NONE, Reduction.NONE, loss.address(), 0, 0, work.address(), err.address(), 0);
             Optional<DeviceOps.LabelError> e = ops.readErrorInfo(err.address(), 0);
             assertTrue(e.isPresent(), "a label of 7 with C = 5 must set the error word");
             // Rows 3 (7) and 5 (-3) are bad; which one a parallel kernel stores first is not specified.
@@ -150,8 +151,8 @@ class EmulatorDeviceApiTest {
         Arrays.fill(z, 0.5f);
         float[] lse = new float[n], loss = new float[n], reduced = new float[2];
         CrossEntropyCall call = new CrossEntropyCall(Pass.FORWARD, Layout.rows(n, c), DType.F32, MemorySegment.ofArray(z),
-                Targets.classes(new int[] {0, 2, 9, 1}), null, -100, 0f, Reduction.MEAN, null, null,
-                MemorySegment.ofArray(loss), MemorySegment.ofArray(lse), MemorySegment.ofArray(reduced));
+                Targets.classes(new int[] {0, 2, 9, 1}), null, -100, 0f, Reduction.MEAN, 1f, 0f, 0f, null, null,
+                MemorySegment.ofArray(loss), null, MemorySegment.ofArray(lse), MemorySegment.ofArray(reduced));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.crossEntropy(call));
         assertTrue(e.getMessage().contains("row 2") && e.getMessage().contains("target 9"), e.getMessage());
     }
