@@ -187,6 +187,11 @@ public final class CrossEntropy {
         return new Loss(reduction, reduced[0], reduced[1], rowLoss, lse, logits.rowShape());
     }
 
+    /** Checks class-index targets against the logits (count, range, ignoreIndex); shared with {@link Evaluation}. */
+    void checkClassTargets(Targets.ClassIndices targets, Logits logits) {
+        checkTargets(targets, logits);
+    }
+
     private void checkTargets(Targets targets, Logits logits) {
         switch (targets) {
             case Targets.ClassIndices idx -> {

@@ -28,4 +28,7 @@ public interface Engine {
 
     /** {@code out[r] = log sum_k exp z[r, k]} as fp32, one per row. */
     void logSumExp(Layout layout, DType dtype, MemorySegment in, MemorySegment out);
+
+    /** Per-row evaluation statistics (loss, rank of the target, confidence, moments) in one pass. See {@link RowStatsCall}. */
+    void rowStats(RowStatsCall call);
 }

@@ -6,6 +6,7 @@ import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
+import dev.xent.engine.RowStatsCall;
 import dev.xent.ffi.XentLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -202,6 +203,50 @@ public final class CudaEngine implements Engine {
             data.copyFrom(in.asSlice(0, bytes));
             ops.logSumExp(dtype, data.address(), result.address(), layout, 0);
             result.copyTo(0, out.asSlice(0, outBytes));
+        }
+    }
+
+    // ---- evaluation ----------------------------------------------------------------------------
+
+    @Override
+    public void rowStats(RowStatsCall call) {
+        Layout layout = call.layout();
+        DType dtype = call.dtype();
+        Targets.ClassIndices indices = call.targets();
+        long rows = layout.rows();
+        long logitsBytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long statsBytes = Math.multiplyExact(rows, (long) RowStatsCall.FLOATS * Float.BYTES);
+        long indexBytes = Math.multiplyExact(rows, 2L * Long.BYTES);
+        long labelBytes = Math.multiplyExact(rows, (long) indices.type().byteSize());
+
+        // Scratch: the head [0, headEnd) comes back (error word, statistics, indices); then the labels.
+        Slots s = new Slots();
+        long oError = s.add(2 * Long.BYTES);
+        long oStats = s.add(statsBytes);
+        long oIndices = s.add(indexBytes);
+        long headEnd = s.size();
+        long oLabels = s.add(labelBytes);
+
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
+            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
+            MemorySegment stage = arena.allocate(s.size(), ALIGN);
+            stage.set(ValueLayout.JAVA_LONG, oError, -1L);
+            stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
+            MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
+            scratch.copyFrom(stage, 0);
+            logits.copyFrom(call.logits().asSlice(0, logitsBytes));
+
+            long base = scratch.address();
+            ops.rowStats(dtype, logits.address(), layout, indices.type(), base + oLabels, call.ignoreIndex(), call.scale(),
+                    base + oStats, base + oIndices, base + oError, 0);
+
+            MemorySegment head = stage.asSlice(0, headEnd);
+            scratch.copyTo(0, head);
+            Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
+            if (bad.isPresent()) throw bad.get().toException(layout.classes(), call.ignoreIndex());
+            MemorySegment.copy(head, oStats, call.stats(), 0, statsBytes);
+            MemorySegment.copy(head, oIndices, call.indices(), 0, indexBytes);
         }
     }
 

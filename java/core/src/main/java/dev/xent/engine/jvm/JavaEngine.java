@@ -8,6 +8,7 @@ import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
+import dev.xent.engine.RowStatsCall;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
@@ -610,5 +611,14 @@ public final class JavaEngine implements Engine {
                 Elem.setF32(out, r, (float) (w.m + Math.log(w.s)));
             }
         });
+    }
+
+    @Override
+    public void rowStats(RowStatsCall call) {
+        Objects.requireNonNull(call, "call");
+        Layout layout = call.layout();
+        RowStatsPass pass = new RowStatsPass(call, kernelsFor(layout));
+        boolean share = shareable(call.logits(), call.targets().data(), call.stats(), call.indices());
+        forRows(layout.rows(), layout.classes(), share, (from, to, w) -> pass.rows(from, to));
     }
 }
