@@ -55,8 +55,19 @@ public record Perplexity(double nats, long tokens, long sequences) {
 
     /** Mean of per-sequence means; sequence j is the next {@code lengths[j]} tokens. */
     public static Perplexity perSequence(float[] losses, int[] lengths) {
+        return perSequence(losses, lengths, null);
+    }
+
+    /**
+     * Mean of per-sequence means; sequence j is the next {@code lengths[j]} tokens, of which those
+     * whose {@code mask} entry is false are excluded ({@code mask} null: none).
+     */
+    public static Perplexity perSequence(float[] losses, int[] lengths, boolean[] mask) {
         Objects.requireNonNull(losses, "losses");
         Objects.requireNonNull(lengths, "lengths");
+        if (mask != null && mask.length != losses.length) {
+            throw new IllegalArgumentException("mask has " + mask.length + " entries but there are " + losses.length + " token losses");
+        }
         long total = 0;
         for (int j = 0; j < lengths.length; j++) {
             if (lengths[j] < 0) throw new IllegalArgumentException("lengths[" + j + "] is negative: " + lengths[j]);
@@ -66,45 +77,33 @@ public record Perplexity(double nats, long tokens, long sequences) {
             throw new IllegalArgumentException("lengths sum to " + total + " but there are " + losses.length + " token losses");
         }
         double means = 0;
-        long sequences = 0;
+        long sequences = 0, tokens = 0;
         int at = 0;
         for (int len : lengths) {
-            if (len > 0) {
-                means += meanOf(losses, at, len, null);
+            double sum = 0;
+            long n = 0;
+            for (int i = at; i < at + len; i++) {
+                if (mask == null || mask[i]) {
+                    sum += losses[i];
+                    n++;
+                }
+            }
+            if (n > 0) {
+                means += sum / n;
                 sequences++;
+                tokens += n;
             }
             at += len;
         }
-        return new Perplexity(means / sequences, losses.length, sequences);
+        return new Perplexity(means / sequences, tokens, sequences);
     }
 
     /** Mean of per-sequence means over the rows of a (B, T) mask (row-major, B * T = tokens); 0 entries are excluded. */
     public static Perplexity perSequence(float[] losses, boolean[] mask, int batch) {
         checkMask(losses, mask, batch);
-        int t = losses.length / batch;
-        double means = 0;
-        long sequences = 0, tokens = 0;
-        for (int b = 0; b < batch; b++) {
-            int n = 0;
-            for (int i = b * t; i < (b + 1) * t; i++) if (mask[i]) n++;
-            if (n == 0) continue;
-            means += meanOf(losses, b * t, t, mask);
-            sequences++;
-            tokens += n;
-        }
-        return new Perplexity(means / sequences, tokens, sequences);
-    }
-
-    private static double meanOf(float[] losses, int from, int len, boolean[] mask) {
-        double sum = 0;
-        long n = 0;
-        for (int i = from; i < from + len; i++) {
-            if (mask == null || mask[i]) {
-                sum += losses[i];
-                n++;
-            }
-        }
-        return sum / n;
+        int[] lengths = new int[batch];
+        java.util.Arrays.fill(lengths, losses.length / batch);
+        return perSequence(losses, lengths, mask);
     }
 
     private static void checkMask(float[] losses, boolean[] mask, int batch) {

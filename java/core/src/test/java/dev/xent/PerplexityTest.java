@@ -40,6 +40,16 @@ class PerplexityTest {
     }
 
     @Test
+    void byLengthsAndMask() {
+        boolean[] mask = {true, false, true, true, false, true};
+        Perplexity seq = Perplexity.perSequence(LOSSES, new int[] {2, 4}, mask); // means 1 and 13/3
+        assertEquals((1 + 13.0 / 3) / 2, seq.nats(), 1e-15);
+        assertEquals(4, seq.tokens());
+        assertEquals("mask has 5 entries but there are 6 token losses", assertThrows(IllegalArgumentException.class,
+                () -> Perplexity.perSequence(LOSSES, new int[] {6}, new boolean[5])).getMessage());
+    }
+
+    @Test
     void matchesFloat64Recomputation() {
         SplittableRandom rnd = new SplittableRandom(3);
         int[] lengths = {5, 1, 17, 9, 40};
