@@ -9,10 +9,11 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The Java engine's per-row statistics ({@link RowStatsCall}): one pass over each row in tiles of
- * {@link JavaEngine#TILE} classes. A tile's max comes from the (vector) kernels; then one loop over
- * the tile, from L1, accumulates in double, relative to the running max m, S_j = sum_k exp(s (z_k - m))
- * (z_k - m)^j for j = 0, 1, 2 (moved when m moves), counts the elements ranked above the target, and
- * keeps the first maximum. The target logit is read once beforehand so that the same pass can rank it.
+ * {@link JavaEngine#TILE} classes. Per tile the kernels give its max, then, from L1, the sums
+ * S_j = sum_k exp(s (z_k - m)) (z_k - m)^j for j = 0, 1, 2 relative to the running max m (in fp32
+ * within the tile, in double across tiles, moved when m moves) and the count of elements ranked
+ * above the target. When a tile raises the max, its first occurrence is the predicted class so
+ * far. The target logit is read once beforehand so that the same pass can rank it.
  */
 final class RowStatsPass {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
@@ -45,10 +46,9 @@ final class RowStatsPass {
         double scale = call.scale();
 
         float m = NEG_INF;
-        float best = NEG_INF;
         long predicted = -1;
         long rank = 0;
-        double s0 = 0, s1 = 0, s2 = 0;
+        double[] acc = new double[3]; // S_0, S_1, S_2 relative to m
         for (long c0 = 0; c0 < classes; c0 += JavaEngine.TILE) {
             int n = (int) Math.min(JavaEngine.TILE, classes - c0);
             long tb = zb + c0 * step;
@@ -57,30 +57,16 @@ final class RowStatsPass {
                 if (m != NEG_INF) { // move the sums from reference m to tileMax
                     double d = (double) m - tileMax;
                     double f = Math.exp(scale * d);
-                    s2 = f * (s2 + d * (2 * s1 + d * s0));
-                    s1 = f * (s1 + d * s0);
-                    s0 = f * s0;
+                    acc[2] = f * (acc[2] + d * (2 * acc[1] + d * acc[0]));
+                    acc[1] = f * (acc[1] + d * acc[0]);
+                    acc[0] = f * acc[0];
                 }
                 m = tileMax;
+                predicted = c0 + firstIndexOf(dt, z, tb, step, n, tileMax);
             }
-            double ms = m == NEG_INF ? 0 : m;
-            for (int i = 0; i < n; i++) {
-                float v = Elem.get(dt, z, tb + i * step);
-                long k = c0 + i;
-                if (v > best || predicted < 0 && v == best) {
-                    best = v;
-                    predicted = k;
-                }
-                if (v > zy || (v == zy && k < label)) rank++;
-                double d = v - ms;
-                double e = Math.exp(scale * d);
-                if (e != 0) { // a masked (-inf) logit weighs 0: skip it rather than form 0 * -inf; NaN still counts
-                    s0 += e;
-                    s1 += e * d;
-                    s2 += e * d * d;
-                }
-            }
+            rank += kernels.moments(dt, z, tb, cs, n, m == NEG_INF ? 0f : m, call.scale(), zy, label - c0, acc);
         }
+        double s0 = acc[0], s1 = acc[1], s2 = acc[2];
         double ms = m == NEG_INF ? 0 : m;
         double logS = Math.log(s0);
         double mean1 = s1 / s0;
@@ -93,6 +79,14 @@ final class RowStatsPass {
         MemorySegment idx = call.indices();
         idx.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, r, !counted ? -1 : Float.isNaN(zy) ? classes : rank);
         idx.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, rows + r, Math.max(predicted, 0));
+    }
+
+    /** The first k < n with z_k == v (the tile's max: it is there). */
+    private static int firstIndexOf(DType dt, MemorySegment z, long tb, long step, int n, float v) {
+        for (int k = 0; k < n; k++) {
+            if (Elem.get(dt, z, tb + k * step) == v) return k;
+        }
+        throw new IllegalStateException("a tile's max " + v + " is not in the tile");
     }
 
     private long label(long r) {
