@@ -13,7 +13,9 @@ import java.util.Objects;
  * <p>Logits are (N, C) or (N, C, d1..dk) with classes on axis 1, as for {@link CrossEntropy}.
  * Defaults: ignoreIndex -100, top-5, 15 confidence bins. Ties: the predicted class is the first
  * maximum and a target tied with an earlier class ranks below it, so accuracy counts a tied row
- * only when the target is the first of the tied classes.
+ * only when the target is the first of the tied classes. Masked (-inf) logits weigh nothing; a
+ * masked target gives loss +inf. A NaN logit makes its row's loss, confidence and moments NaN (its
+ * predicted class is then unspecified), and a NaN target logit ranks the row last (rank C).
  */
 public final class Evaluation {
     private final Engine engine;

@@ -24,7 +24,7 @@ class EvaluationTest {
     @ParameterizedTest(name = "{0}")
     @ArgumentsSource(EngineSource.class)
     void handCheckableMetrics(EngineCase e) {
-        Evaluation ev = Evaluation.on(e.engine()).withTopK(2).withBins(2);
+        Evaluation ev = e.xent().evaluation().withTopK(2).withBins(2);
         RowStats stats = ev.rowStats(Logits.of(Z, 5, 3), Targets.classes(Y));
         assertArrayEquals(new long[] {0, 1, 1, -1, 1}, new long[] {stats.rank(0), stats.rank(1), stats.rank(2), stats.rank(3), stats.rank(4)});
         assertArrayEquals(new long[] {0, 1, 0, 0, 2}, new long[] {stats.predicted(0), stats.predicted(1), stats.predicted(2),

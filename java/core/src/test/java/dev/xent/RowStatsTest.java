@@ -72,6 +72,25 @@ class RowStatsTest {
 
     @ParameterizedTest(name = "{0}")
     @ArgumentsSource(EngineSource.class)
+    void nanLogitsPropagate(EngineCase e) {
+        for (int c : new int[] {5, 3000}) {
+            float[] z = new float[3 * c];
+            for (int i = 0; i < z.length; i++) z[i] = (float) Math.sin(i);
+            z[2] = Float.NaN; // row 0: a NaN beside the target
+            z[c + 1] = Float.NaN; // row 1: the target itself
+            RowStats s = Evaluation.on(e.engine()).rowStats(Logits.of(z, 3, c), Targets.classes(new int[] {0, 1, 4}));
+            String at = e + " C=" + c;
+            assertEquals(Float.NaN, s.loss(0), at);
+            assertEquals(Float.NaN, s.confidence(0), at);
+            assertEquals(Float.NaN, s.mean(0), at);
+            assertEquals(Float.NaN, s.loss(1), at);
+            assertEquals(c, s.rank(1), "a NaN target ranks last, " + at);
+            assertEquals(false, Float.isNaN(s.loss(2)), at);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
     void noRows(EngineCase e) {
         RowStats stats = Evaluation.on(e.engine()).rowStats(Logits.of(new float[0], 0, 5), Targets.classes(new int[0]));
         assertEquals(0, stats.rows());

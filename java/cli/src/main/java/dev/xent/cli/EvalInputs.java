@@ -40,7 +40,7 @@ final class EvalInputs {
         Xent xent = EngineChoice.select(engine);
         LogitsInput in = LogitsInput.of(LossCommand.read(logits), bf16, logits.toString());
         Targets.ClassIndices targets = ClassTargets.read(new InputFile(target.toString(), LossCommand.read(target)), in);
-        Evaluation evaluation = Evaluation.on(xent.engine()).withIgnoreIndex(ignoreIndex).withBins(bins);
+        Evaluation evaluation = xent.evaluation().withIgnoreIndex(ignoreIndex).withBins(bins);
         return new Loaded(xent, in, targets, evaluation);
     }
 }

@@ -106,11 +106,7 @@ public final class CudaEngine implements Engine {
             DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
             DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
             MemorySegment stage = arena.allocate(stagedEnd, ALIGN);
-            if (indices != null) {
-                stage.set(ValueLayout.JAVA_LONG, oError, -1L);
-                stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
-                MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
-            }
+            if (indices != null) stageLabels(stage, oError, indices, oLabels, labelBytes);
             if (pass == Pass.BACKWARD) MemorySegment.copy(call.lse(), 0, stage, oLse, rowBytes);
             if (oWeight >= 0) MemorySegment.copy(call.weight(), 0, stage, oWeight, classes * Float.BYTES);
             if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
@@ -153,10 +149,7 @@ public final class CudaEngine implements Engine {
             // Back to the host: the copy waits for the kernel. Check the error word before any output is written.
             MemorySegment head = stage.asSlice(0, headEnd);
             scratch.copyTo(0, head);
-            if (indices != null) {
-                Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
-                if (bad.isPresent()) throw bad.get().toException(classes, call.ignoreIndex());
-            }
+            if (indices != null) checkLabels(head, oError, classes, call.ignoreIndex());
             if (forward) {
                 if (call.lse() != null) MemorySegment.copy(head, oLse, call.lse(), 0, rowBytes);
                 if (call.rowLoss() != null) MemorySegment.copy(head, oLoss, call.rowLoss(), 0, rowBytes);
@@ -231,9 +224,7 @@ public final class CudaEngine implements Engine {
             DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
             DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
             MemorySegment stage = arena.allocate(s.size(), ALIGN);
-            stage.set(ValueLayout.JAVA_LONG, oError, -1L);
-            stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
-            MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
+            stageLabels(stage, oError, indices, oLabels, labelBytes);
             scratch.copyFrom(stage, 0);
             logits.copyFrom(call.logits().asSlice(0, logitsBytes));
 
@@ -243,8 +234,7 @@ public final class CudaEngine implements Engine {
 
             MemorySegment head = stage.asSlice(0, headEnd);
             scratch.copyTo(0, head);
-            Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
-            if (bad.isPresent()) throw bad.get().toException(layout.classes(), call.ignoreIndex());
+            checkLabels(head, oError, layout.classes(), call.ignoreIndex());
             MemorySegment.copy(head, oStats, call.stats(), 0, statsBytes);
             MemorySegment.copy(head, oIndices, call.indices(), 0, indexBytes);
         }
@@ -274,6 +264,19 @@ public final class CudaEngine implements Engine {
         for (long o = 0; o < layout.outer(); o++) {
             MemorySegment.copy(stage, o * stride, host, o * stride, block);
         }
+    }
+
+    /** Stages the error word (both int64 -1: nothing recorded) and the class indices at their slots. */
+    private static void stageLabels(MemorySegment stage, long oError, Targets.ClassIndices indices, long oLabels, long labelBytes) {
+        stage.set(ValueLayout.JAVA_LONG, oError, -1L);
+        stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
+        MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
+    }
+
+    /** Throws naming the row and value of a bad label if the kernel recorded one in the error word copied back. */
+    private static void checkLabels(MemorySegment head, long oError, long classes, long ignoreIndex) {
+        Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
+        if (bad.isPresent()) throw bad.get().toException(classes, ignoreIndex);
     }
 
     private static long at(long base, long offset) {
