@@ -16,6 +16,8 @@ import picocli.CommandLine.Spec;
 /** {@code xent calibrate}: fits a temperature on validation logits and draws the reliability diagram. */
 @Command(name = "calibrate",
         description = {
+            "Fits a temperature to validation logits; reliability diagram PNG.",
+            "",
             "Temperature scaling: the T minimising the mean NLL of softmax(z / T) on",
             "validation logits and labels (Newton's method on s = 1/T, safeguarded by",
             "bisection). Prints T, NLL and ECE before and after, and writes",
