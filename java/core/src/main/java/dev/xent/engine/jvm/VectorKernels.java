@@ -250,11 +250,16 @@ final class VectorKernels implements Kernels {
     private static long momentsRange(DType dt, MemorySegment z, long zOff, int from, int to, float ref, float scale,
             float zy, boolean ties, float[] sums) {
         int es = dt.byteSize();
+        float[] fa = dt == DType.F32 ? floats(z, zOff) : null; // heap arrays: array loads (see floats())
+        short[] sa = dt != DType.F32 ? shorts(z, zOff) : null;
+        int base = fa != null || sa != null ? index(z, zOff, es) : 0;
         FloatVector s0 = ZERO, s1 = ZERO, s2 = ZERO;
         long above = 0;
         int i = from;
         for (; i <= to - L; i += L) {
-            FloatVector v = load(dt, z, zOff + (long) es * i);
+            FloatVector v = fa != null ? FloatVector.fromArray(F, fa, base + i)
+                    : sa != null ? widen(dt, ShortVector.fromArray(S, sa, base + i))
+                    : load(dt, z, zOff + (long) es * i);
             above += v.compare(VectorOperators.GT, zy).trueCount(); // constant operators: intrinsified
             if (ties) above += v.compare(VectorOperators.EQ, zy).trueCount();
             FloatVector d = v.sub(ref);
