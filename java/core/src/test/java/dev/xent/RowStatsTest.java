@@ -91,6 +91,15 @@ class RowStatsTest {
 
     @ParameterizedTest(name = "{0}")
     @ArgumentsSource(EngineSource.class)
+    void nativeMemory(EngineCase e) {
+        check(e, DType.F32, new long[] {9, 1500}, 0, 1f, Inputs.GAUSSIAN, 51, Memory.NATIVE_SHARED);
+        check(e, DType.BF16, new long[] {9, 77}, 80, 1.5f, Inputs.FEW_VALUES, 52, Memory.NATIVE_SHARED);
+        check(e, DType.F16, new long[] {4, 3, 5}, 0, 1f, Inputs.MASKED, 53, Memory.NATIVE_CONFINED);
+        check(e, DType.F32, new long[] {40, 2000}, 0, 1f, Inputs.GAUSSIAN, 54, Memory.NATIVE_CONFINED); // big enough to split rows, but confined
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
     void noRows(EngineCase e) {
         RowStats stats = Evaluation.on(e.engine()).rowStats(Logits.of(new float[0], 0, 5), Targets.classes(new int[0]));
         assertEquals(0, stats.rows());
@@ -116,10 +125,15 @@ class RowStatsTest {
         GAUSSIAN, FEW_VALUES, MASKED, OFFSET
     }
 
-    /** One comparison: random logits of the kind, labels with some ignored rows, every statistic of every row. */
     private static void check(EngineCase e, DType dt, long[] shape, long rowStride, float scale, Inputs kind, long seed) {
-        try (Arena arena = Arena.ofConfined()) {
-            Tensor t = Tensor.allocate(dt, shape, rowStride, Memory.HEAP, arena);
+        check(e, dt, shape, rowStride, scale, kind, seed, Memory.HEAP);
+    }
+
+    /** One comparison: random logits of the kind, labels with some ignored rows, every statistic of every row. */
+    private static void check(EngineCase e, DType dt, long[] shape, long rowStride, float scale, Inputs kind, long seed,
+            Memory memory) {
+        try (Arena arena = memory == Memory.NATIVE_CONFINED ? Arena.ofConfined() : Arena.ofShared()) {
+            Tensor t = Tensor.allocate(dt, shape, rowStride, memory, arena);
             SplittableRandom rnd = new SplittableRandom(seed);
             int rows = (int) t.rows, c = (int) t.classes;
             double[][] z = new double[rows][c];
