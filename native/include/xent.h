@@ -375,6 +375,39 @@ XENT_API int32_t xent_poisson_nll(
     int64_t count, int32_t log_input, int32_t full, float eps,
     int32_t reduction, const float* upstream, float* loss, float* workspace,
     int64_t* error_info, void* stream);
+/* ---- evaluation: per-row statistics ------------------------------------------------------ */
+/*
+ * One fused pass per row over logits z with class-index targets y and a logit scale s > 0 (the
+ * inverse temperature; 1 for the model as it is), p = softmax(s z), m the row max. Nothing is
+ * reduced across rows: accuracy, top-k accuracy, NLL, ECE and the temperature fit are formed by
+ * the caller from these. Per row r (fp32 arithmetic):
+ *   stats[XENT_STAT_LSE * rows + r]        log sum_k exp(s z_k)
+ *   stats[XENT_STAT_LOSS * rows + r]       s (m - z_y) + log sum_k exp(s (z_k - m)); 0 when ignored
+ *   stats[XENT_STAT_CONFIDENCE * rows + r] max_k p_k
+ *   stats[XENT_STAT_MEAN * rows + r]       E_p[z]   (NLL'(s) = mean over rows of E_p[z] - z_y)
+ *   stats[XENT_STAT_VARIANCE * rows + r]   Var_p[z] (NLL''(s) = mean over rows of Var_p[z])
+ *   indices[r]                             rank of the target: #{k : z_k > z_y} + #{k < y : z_k = z_y},
+ *                                          so top-k is correct iff rank < k; -1 for an ignored row
+ *                                          (or a bad label); C when z_y is NaN
+ *   indices[rows + r]                      predicted class: the first k with z_k = m
+ * stats holds XENT_ROW_STATS_FLOATS * rows fp32, indices 2 * rows int64. labels, ignore_index,
+ * error_info and the layout arguments are as for xent_ce_forward; a bad label gives the row loss
+ * 0 and rank -1.
+ */
+typedef enum xent_row_stat {
+    XENT_STAT_LSE = 0,
+    XENT_STAT_LOSS = 1,
+    XENT_STAT_CONFIDENCE = 2,
+    XENT_STAT_MEAN = 3,
+    XENT_STAT_VARIANCE = 4,
+    XENT_ROW_STATS_FLOATS = 5
+} xent_row_stat;
+
+XENT_API int32_t xent_row_stats(
+    int32_t dtype, const void* logits,
+    int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
+    int32_t label_type, const void* labels, int64_t ignore_index, float scale,
+    float* stats, int64_t* indices, int64_t* error_info, void* stream);
 
 #ifdef __cplusplus
 }

@@ -75,6 +75,11 @@ public final class Xent {
         return PoissonNll.on(engine);
     }
 
+    /** Evaluation (row statistics, accuracy, top-k, NLL, ECE) on this engine, with its defaults. */
+    public Evaluation evaluation() {
+        return Evaluation.on(engine);
+    }
+
     /** {@code out = z - logsumexp(z)} over the class axis. {@code out} may be {@code in} itself. */
     public void logSoftmax(Logits in, Logits out) {
         checkSameLayout(in, out);

@@ -1,12 +1,10 @@
 package dev.xent.cli;
 
 import dev.xent.CrossEntropy;
-import dev.xent.IndexType;
 import dev.xent.Logits;
 import dev.xent.Loss;
 import dev.xent.Reduction;
 import dev.xent.Targets;
-import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -82,33 +80,12 @@ final class CrossEntropyOp implements LossOp {
 
     private static Targets targets(InputFile file, LogitsInput in) {
         NpyArray t = file.array();
-        switch (t.dtype()) {
-            case INT64, INT32 -> {
-                return classIndices(file, in);
-            }
-            default -> {
-                if (t.dtype().isFloat() || t.dtype() == NpyDType.UINT16 && in.storage() == LogitsInput.Storage.BF16_BITS) {
-                    return Targets.probabilities(in.probabilities(t, file.name()), in.logits().dtype());
-                }
-                throw new UserError(file.name() + ": targets must be int64 or int32 class indices or float probabilities, got "
-                        + t.dtype().numpyName());
-            }
+        if (ClassTargets.isIndexFile(t)) return ClassTargets.read(file, in);
+        if (t.dtype().isFloat() || t.dtype() == NpyDType.UINT16 && in.storage() == LogitsInput.Storage.BF16_BITS) {
+            return Targets.probabilities(in.probabilities(t, file.name()), in.logits().dtype());
         }
-    }
-
-    /** Class-index targets, int64 or int32 of the logits' row shape (N) or (N, d1..dk). */
-    static Targets.ClassIndices classIndices(InputFile file, LogitsInput in) {
-        NpyArray t = file.array();
-        long[] rowShape = in.logits().rowShape();
-        if (t.dtype() != NpyDType.INT64 && t.dtype() != NpyDType.INT32) {
-            throw new UserError(file.name() + ": class-index targets must be int64 or int32, got " + t.dtype().numpyName());
-        }
-        if (!Arrays.equals(t.shape(), rowShape)) {
-            throw new UserError(file.name() + ": class-index targets of shape " + t.shapeString()
-                    + " do not match logits of shape " + in.shapeString() + ": expected "
-                    + NpyArray.shapeString(rowShape));
-        }
-        return Targets.classes(t.data(), t.dtype() == NpyDType.INT64 ? IndexType.I64 : IndexType.I32);
+        throw new UserError(file.name() + ": targets must be int64 or int32 class indices or float probabilities, got "
+                + t.dtype().numpyName());
     }
 
     /** {@code --weight} as C per-class weights, or null. */

@@ -54,7 +54,7 @@ final class KlOp implements LossOp {
             throw new UserError(e.getMessage());
         }
         Logits z = student.logits();
-        Targets.ClassIndices targets = d.alpha() < 1 ? CrossEntropyOp.classIndices(r.requireTarget(op), student) : null;
+        Targets.ClassIndices targets = d.alpha() < 1 ? ClassTargets.read(r.requireTarget(op), student) : null;
         Logits grad = r.wantGrad() ? student.newBuffer() : null;
         DistillLoss loss;
         try {

@@ -166,7 +166,8 @@ public final class LossCommand implements Callable<Integer> {
         }
     }
 
-    private static NpyArray read(Path path) {
+    /** A .npy file, its format errors as a {@link UserError}. */
+    static NpyArray read(Path path) {
         try {
             return Npy.read(path);
         } catch (NpyFormatException e) {

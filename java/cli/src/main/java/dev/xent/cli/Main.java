@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
         description = {"Fused softmax cross-entropy for the JVM: a guided demo, numpy interop,", "and what runs here.", ""},
         mixinStandardHelpOptions = true,
         versionProvider = Versions.Provider.class,
-        subcommands = {DemoCommand.class, LossCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, LossCommand.class, EvalCommand.class, CalibrateCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final int OK = 0;
     static final int INTERNAL_ERROR = 1;

@@ -36,7 +36,7 @@ final class NllOp implements LossOp {
         LogitsInput in = r.classLogits();
         Logits x = in.logits();
         InputFile targetFile = r.requireTarget(name());
-        Targets.ClassIndices targets = CrossEntropyOp.classIndices(targetFile, in);
+        Targets.ClassIndices targets = ClassTargets.read(targetFile, in);
         NllLoss nll;
         try {
             nll = r.xent().nllLoss().withReduction(r.reduction()).withIgnoreIndex(r.ignoreIndex())

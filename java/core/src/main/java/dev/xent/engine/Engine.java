@@ -46,4 +46,7 @@ public interface Engine {
 
     /** {@code out[r] = JS(softmax(p_r), softmax(q_r))} as fp32, one per row. */
     void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment out);
+
+    /** Per-row evaluation statistics (loss, rank of the target, confidence, moments) in one pass. See {@link RowStatsCall}. */
+    void rowStats(RowStatsCall call);
 }

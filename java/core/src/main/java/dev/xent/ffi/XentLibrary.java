@@ -95,6 +95,8 @@ public final class XentLibrary {
     private final MethodHandle xent_laplace_nll$MH;
     private final MemorySegment xent_poisson_nll$ADDR;
     private final MethodHandle xent_poisson_nll$MH;
+    private final MemorySegment xent_row_stats$ADDR;
+    private final MethodHandle xent_row_stats$MH;
 
     /**
      * Binds every function of the header in {@code lookup}.
@@ -171,6 +173,8 @@ public final class XentLibrary {
         xent_laplace_nll$MH = LINKER.downcallHandle(xent_laplace_nll$ADDR, xent_h.xent_laplace_nll$descriptor());
         xent_poisson_nll$ADDR = find(lookup, "xent_poisson_nll");
         xent_poisson_nll$MH = LINKER.downcallHandle(xent_poisson_nll$ADDR, xent_h.xent_poisson_nll$descriptor());
+        xent_row_stats$ADDR = find(lookup, "xent_row_stats");
+        xent_row_stats$MH = LINKER.downcallHandle(xent_row_stats$ADDR, xent_h.xent_row_stats$descriptor());
     }
 
     private static MemorySegment find(SymbolLookup lookup, String symbol) {
@@ -1333,6 +1337,40 @@ public final class XentLibrary {
         var mh$ = xent_poisson_nll$MH;
         try {
             return (int) mh$.invokeExact(dtype, input, target, grad, count, log_input, full, eps, reduction, upstream, loss, workspace, error_info, stream);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * }
+     */
+    public MemorySegment xent_row_stats$address() {
+        return xent_row_stats$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * }
+     */
+    public MethodHandle xent_row_stats$handle() {
+        return xent_row_stats$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * }
+     */
+    public int xent_row_stats(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, long ignore_index, float scale, MemorySegment stats, MemorySegment indices, MemorySegment error_info, MemorySegment stream) {
+        var mh$ = xent_row_stats$MH;
+        try {
+            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, label_type, labels, ignore_index, scale, stats, indices, error_info, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

@@ -164,6 +164,49 @@ public final class xent_h {
         return XENT_SCALAR;
     }
 
+    // enum xent_row_stat
+    private static final int XENT_STAT_LSE = (int)0L;
+
+    /** {@snippet lang=c : enum xent_row_stat.XENT_STAT_LSE = 0 } */
+    public static int XENT_STAT_LSE() {
+        return XENT_STAT_LSE;
+    }
+
+    private static final int XENT_STAT_LOSS = (int)1L;
+
+    /** {@snippet lang=c : enum xent_row_stat.XENT_STAT_LOSS = 1 } */
+    public static int XENT_STAT_LOSS() {
+        return XENT_STAT_LOSS;
+    }
+
+    private static final int XENT_STAT_CONFIDENCE = (int)2L;
+
+    /** {@snippet lang=c : enum xent_row_stat.XENT_STAT_CONFIDENCE = 2 } */
+    public static int XENT_STAT_CONFIDENCE() {
+        return XENT_STAT_CONFIDENCE;
+    }
+
+    private static final int XENT_STAT_MEAN = (int)3L;
+
+    /** {@snippet lang=c : enum xent_row_stat.XENT_STAT_MEAN = 3 } */
+    public static int XENT_STAT_MEAN() {
+        return XENT_STAT_MEAN;
+    }
+
+    private static final int XENT_STAT_VARIANCE = (int)4L;
+
+    /** {@snippet lang=c : enum xent_row_stat.XENT_STAT_VARIANCE = 4 } */
+    public static int XENT_STAT_VARIANCE() {
+        return XENT_STAT_VARIANCE;
+    }
+
+    private static final int XENT_ROW_STATS_FLOATS = (int)5L;
+
+    /** {@snippet lang=c : enum xent_row_stat.XENT_ROW_STATS_FLOATS = 5 } */
+    public static int XENT_ROW_STATS_FLOATS() {
+        return XENT_ROW_STATS_FLOATS;
+    }
+
     // macros
     private static final int XENT_ABI_VERSION = (int)2L;
 
@@ -648,5 +691,19 @@ public final class xent_h {
      */
     public static FunctionDescriptor xent_poisson_nll$descriptor() {
         return xent_poisson_nll.DESC;
+    }
+
+    private static final class xent_row_stats {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_row_stats$descriptor() {
+        return xent_row_stats.DESC;
     }
 }

@@ -9,6 +9,7 @@ import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
+import dev.xent.engine.RowStatsCall;
 import dev.xent.ffi.XentLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -420,6 +421,47 @@ public final class CudaEngine implements Engine {
             dq.copyFrom(q.asSlice(0, bytes));
             ops.jensenShannon(dtype, dp.address(), dq.address(), layout, result.address(), 0);
             result.copyTo(0, out.asSlice(0, outBytes));
+        }
+    }
+
+    // ---- evaluation ----------------------------------------------------------------------------
+
+    @Override
+    public void rowStats(RowStatsCall call) {
+        Layout layout = call.layout();
+        DType dtype = call.dtype();
+        Targets.ClassIndices indices = call.targets();
+        long rows = layout.rows();
+        long logitsBytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long statsBytes = Math.multiplyExact(rows, (long) RowStatsCall.FLOATS * Float.BYTES);
+        long indexBytes = Math.multiplyExact(rows, 2L * Long.BYTES);
+        long labelBytes = Math.multiplyExact(rows, (long) indices.type().byteSize());
+
+        // Scratch: the head [0, headEnd) comes back (error word, statistics, indices); then the labels.
+        Slots s = new Slots();
+        long oError = s.add(2 * Long.BYTES);
+        long oStats = s.add(statsBytes);
+        long oIndices = s.add(indexBytes);
+        long headEnd = s.size();
+        long oLabels = s.add(labelBytes);
+
+        try (Arena arena = Arena.ofConfined()) {
+            DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
+            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
+            MemorySegment stage = arena.allocate(s.size(), ALIGN);
+            stageLabels(stage, oError, indices, oLabels, labelBytes);
+            scratch.copyFrom(stage, 0);
+            logits.copyFrom(call.logits().asSlice(0, logitsBytes));
+
+            long base = scratch.address();
+            ops.rowStats(dtype, logits.address(), layout, indices.type(), base + oLabels, call.ignoreIndex(), call.scale(),
+                    base + oStats, base + oIndices, base + oError, 0);
+
+            MemorySegment head = stage.asSlice(0, headEnd);
+            scratch.copyTo(0, head);
+            checkLabels(head, oError, layout.classes(), call.ignoreIndex());
+            MemorySegment.copy(head, oStats, call.stats(), 0, statsBytes);
+            MemorySegment.copy(head, oIndices, call.indices(), 0, indexBytes);
         }
     }
 

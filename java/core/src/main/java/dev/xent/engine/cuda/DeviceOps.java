@@ -362,6 +362,21 @@ public final class DeviceOps {
                 layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(out), ptr(stream)), "xent_js");
     }
 
+    // ---- evaluation ----------------------------------------------------------------------------
+
+    /**
+     * {@code xent_row_stats}: per-row statistics with logit scale {@code scale} into {@code stats}
+     * ({@code RowStatsCall.FLOATS * rows} fp32, statistic j of row r at {@code j * rows + r}) and
+     * {@code indices} (2 * rows int64: ranks, then predicted classes). See {@link dev.xent.engine.RowStatsCall}.
+     */
+    public void rowStats(DType dtype, long logits, Layout layout, IndexType labelType, long labels, long ignoreIndex,
+            float scale, long stats, long indices, long errorInfo, long stream) {
+        XentStatus.check(lib, lib.xent_row_stats(dtype(dtype), ptr(logits),
+                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
+                indexType(labelType), ptr(labels), ignoreIndex, scale, ptr(stats), ptr(indices), ptr(errorInfo), ptr(stream)),
+                "xent_row_stats");
+    }
+
     // ---- codes ---------------------------------------------------------------------------------
 
     static int dtype(DType dtype) {

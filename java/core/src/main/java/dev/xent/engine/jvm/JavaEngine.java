@@ -11,6 +11,7 @@ import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
+import dev.xent.engine.RowStatsCall;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
@@ -754,5 +755,14 @@ public final class JavaEngine implements Engine {
     @Override
     public void jensenShannon(Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment out) {
         DistillRows.jensenShannon(this, layout, dt, p, q, out);
+    }
+
+    @Override
+    public void rowStats(RowStatsCall call) {
+        Objects.requireNonNull(call, "call");
+        Layout layout = call.layout();
+        RowStatsPass pass = new RowStatsPass(call, kernelsFor(layout));
+        boolean share = shareable(call.logits(), call.targets().data(), call.stats(), call.indices());
+        forRows(layout.rows(), layout.classes(), share, (from, to, w) -> pass.rows(from, to));
     }
 }

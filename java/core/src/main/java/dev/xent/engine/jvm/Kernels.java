@@ -22,6 +22,15 @@ interface Kernels {
     /** sum_k exp(z_k - m); with {@code e} non-null also stores each exp(z_k - m) there (fp32). */
     float expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff);
 
+    /**
+     * The evaluation pass over one tile: with d_k = z_k - ref (ref >= every z_k of the tile) and
+     * e_k = exp(scale d_k), acc[0] += sum e_k, acc[1] += sum e_k d_k, acc[2] += sum e_k d_k^2, terms
+     * with e_k == 0 (masked logits) counting 0; returns the number of elements ranked above a target
+     * of logit zy sitting at tile position yPos: #{k : z_k > zy} + #{k < yPos : z_k == zy}.
+     */
+    long moments(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, float scale, float zy, long yPos,
+            double[] acc);
+
     /** sum_k w_k (z_k - ref), terms with w_k == 0 counting 0. */
     float shiftedSum(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, MemorySegment w, long wOff);
 

@@ -35,6 +35,29 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public long moments(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, float scale, float zy, long yPos,
+            double[] acc) {
+        long step = cs * dt.byteSize();
+        double s0 = 0, s1 = 0, s2 = 0;
+        long above = 0;
+        for (int k = 0; k < n; k++) {
+            float v = Elem.get(dt, z, zOff + k * step);
+            if (v > zy || (v == zy && k < yPos)) above++;
+            double d = v - ref;
+            double e = Math.exp(scale * d);
+            if (e != 0) { // NaN still counts
+                s0 += e;
+                s1 += e * d;
+                s2 += e * d * d;
+            }
+        }
+        acc[0] += s0;
+        acc[1] += s1;
+        acc[2] += s2;
+        return above;
+    }
+
+    @Override
     public float shiftedSum(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, MemorySegment w, long wOff) {
         long step = cs * dt.byteSize();
         double s = 0;

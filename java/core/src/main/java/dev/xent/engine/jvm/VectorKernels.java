@@ -241,6 +241,67 @@ final class VectorKernels implements Kernels {
         return m;
     }
 
+    @Override
+    public long moments(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, float scale, float zy, long yPos,
+            double[] acc) {
+        int before = (int) Math.max(0, Math.min(n, yPos));
+        float[] sums = new float[3];
+        long above = momentsRange(dt, z, zOff, 0, before, ref, scale, zy, true, sums);
+        above += momentsRange(dt, z, zOff, before, n, ref, scale, zy, false, sums);
+        acc[0] += sums[0];
+        acc[1] += sums[1];
+        acc[2] += sums[2];
+        return above;
+    }
+
+    /**
+     * {@link #moments} over elements [from, to) into sums; the elements ranked above the target are
+     * those >= zy ({@code ties}: before the target) or > zy. A lane whose exponential is 0 (a masked
+     * logit, d = -inf) has its d zeroed first, so it adds 0 rather than 0 * -inf.
+     */
+    private static long momentsRange(DType dt, MemorySegment z, long zOff, int from, int to, float ref, float scale,
+            float zy, boolean ties, float[] sums) {
+        int es = dt.byteSize();
+        float[] fa = dt == DType.F32 ? floats(z, zOff) : null; // heap arrays: array loads (see floats())
+        short[] sa = dt != DType.F32 ? shorts(z, zOff) : null;
+        int base = fa != null || sa != null ? index(z, zOff, es) : 0;
+        FloatVector s0 = ZERO, s1 = ZERO, s2 = ZERO;
+        long above = 0;
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = fa != null ? FloatVector.fromArray(F, fa, base + i)
+                    : sa != null ? widen(dt, ShortVector.fromArray(S, sa, base + i))
+                    : load(dt, z, zOff + (long) es * i);
+            above += v.compare(VectorOperators.GT, zy).trueCount(); // constant operators: intrinsified
+            if (ties) above += v.compare(VectorOperators.EQ, zy).trueCount();
+            FloatVector d = v.sub(ref);
+            FloatVector e = expNonPositive(d.mul(scale));
+            d = d.blend(ZERO, e.compare(VectorOperators.EQ, 0f));
+            FloatVector ed = e.mul(d);
+            s0 = s0.add(e);
+            s1 = s1.add(ed);
+            s2 = ed.fma(d, s2);
+        }
+        float a0 = s0.reduceLanes(VectorOperators.ADD);
+        float a1 = s1.reduceLanes(VectorOperators.ADD);
+        float a2 = s2.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            float v = Elem.get(dt, z, zOff + (long) es * i);
+            if (ties ? v >= zy : v > zy) above++;
+            float d = v - ref;
+            float e = (float) Math.exp(scale * d);
+            if (e != 0) {
+                a0 += e;
+                a1 += e * d;
+                a2 += e * d * d;
+            }
+        }
+        sums[0] += a0;
+        sums[1] += a1;
+        sums[2] += a2;
+        return above;
+    }
+
     /**
      * Lane-wise max by compare and blend: two instructions where Java's max (NaN and signed-zero
      * rules) takes about six. NaN lanes of x are skipped; the stats pass still sees them (their
