@@ -349,9 +349,11 @@ cudaError_t launch_dist(int op, const DistArgs& A, cudaStream_t st) {
     cudaError_t e;
     const bool dist = op == DIST_FWD || op == DIST_FUSED;
     if (dist) {
+        // KLDivLoss's batchmean: the KL sum over the batch N (for (N, C, d..) not over N * d..)
+        const int64_t batch = A.inner > 0 ? A.rows / A.inner : 0;
         auto k = denominators_kernel<LOSS_REDUCE_BLOCK>;
         XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.C, A.ignore_index,
-                    (const float*)nullptr, A.reduction == RED_MEAN ? 1 : 0, A.ws + 2, A.ws + 1);
+                    (const float*)nullptr, A.reduction == RED_MEAN ? 1 : 0, A.ws + 2, batch, A.ws + 1);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {

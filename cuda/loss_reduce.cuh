@@ -11,11 +11,11 @@ namespace xent {
 constexpr int LOSS_REDUCE_BLOCK = 512;
 
 // *label_den = sum over rows with a label in [0, C) other than ignore_index of w[y] (1 without
-// weights) when `mean`, else 1; labels null: 1. *row_den (if not null) = rows when `mean`, else 1.
+// weights) when `mean`, else 1; labels null: 1. *row_den (if not null) = batch when `mean`, else 1.
 template <int BLOCK>
 __global__ void XENT_BOUNDS(BLOCK, 1)
     denominators_kernel(const void* labels, int lab64, int64_t rows, int64_t C, int64_t ignore_index,
-                        const float* weight, int mean, float* label_den, float* row_den) {
+                        const float* weight, int mean, float* label_den, int64_t batch, float* row_den) {
     __shared__ double scratch[BLOCK / 32];
     double den = 1.0;
     if (mean && labels != nullptr) {
@@ -28,7 +28,7 @@ __global__ void XENT_BOUNDS(BLOCK, 1)
     }
     if (threadIdx.x == 0) {
         *label_den = (float)den;
-        if (row_den) *row_den = mean ? (float)rows : 1.0f;
+        if (row_den) *row_den = mean ? (float)batch : 1.0f;
     }
 }
 

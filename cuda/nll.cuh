@@ -87,7 +87,7 @@ cudaError_t launch_nll(NllArgs A, cudaStream_t st) {
     {
         auto k = denominators_kernel<LOSS_REDUCE_BLOCK>;
         XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.C, A.ignore_index,
-                    A.weight, A.reduction == RED_MEAN ? 1 : 0, A.ws + 1, (float*)nullptr);
+                    A.weight, A.reduction == RED_MEAN ? 1 : 0, A.ws + 1, (int64_t)0, (float*)nullptr);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {

@@ -243,7 +243,7 @@ XENT_API int32_t xent_nll_forward_backward(
  * temperature tau, not scaled). Optional hard labels of the student (alpha < 1) add PyTorch's
  * cross-entropy of z_s (temperature 1, ignore_index, no weights): CE_i.
  *   loss = alpha tau^2 R_kl(KL) + (1 - alpha) R_ce(CE)
- * with R_kl = sum / rows under MEAN (KLDivLoss 'batchmean'), R_ce = sum / rows not ignored under
+ * with R_kl = sum / outer under MEAN (KLDivLoss 'batchmean': the batch N, also for (N, C, d..)), R_ce = sum / rows not ignored under
  * MEAN; SUM: plain sums; NONE: row_loss_i = alpha tau^2 KL_i + (1 - alpha) CE_i, workspace[0] their
  * sum. A term with coefficient 0 is left out. The teacher's softmax is never stored.
  *  temperature              tau, finite and > 0

@@ -17,17 +17,17 @@ import java.util.Objects;
  *
  * where {@code KL_i = sum_k p_k (log p_k - log q_k)}, CE is the student's cross-entropy at
  * temperature 1 against hard labels y (PyTorch's {@code F.cross_entropy}: ignoreIndex, no weights),
- * and R, R' the reduction: MEAN is {@code sum / rows} for the KL term (PyTorch's
- * {@code KLDivLoss(reduction="batchmean")}) and {@code sum / (rows not ignored)} for the hard term,
+ * and R, R' the reduction: MEAN is {@code sum / N} for the KL term (PyTorch's
+ * {@code KLDivLoss(reduction="batchmean")}, N the batch) and {@code sum / (rows not ignored)} for the hard term,
  * SUM the plain sums, NONE one value per row. A term whose coefficient is 0 is left out entirely.
  * Gradient w.r.t. the student's logits: {@code alpha T s (q - p) + (1 - alpha) s' (softmax(z_s) -
  * onehot(y))}, s and s' the upstream gradient over each term's denominator.
  *
  * <p>The teacher's softmax is never stored: one pass reads both rows. Masked teacher classes (-inf)
  * have p = 0 and contribute 0; a class masked in the student only gives KL = +inf, as in PyTorch.
- * Defaults: T = 1, alpha = 1 (pure KL, no hard labels), ignoreIndex -100, MEAN. Deliberate
- * difference from PyTorch: for (N, C, d1..dk) logits MEAN divides by the number of rows N * d1 * ..
- * * dk (the KL of each position's distribution averaged), not by N.
+ * Defaults: T = 1, alpha = 1 (pure KL, no hard labels), ignoreIndex -100, MEAN. As PyTorch's
+ * batchmean, MEAN divides the KL sum by the batch N also for (N, C, d1..dk) logits (not by the
+ * N * d1 * .. * dk rows), while the hard term's mean is over the rows not ignored.
  */
 public final class Distillation {
     private final Engine engine;

@@ -135,7 +135,7 @@ class DistillationTest {
             Targets.ClassIndices targets = Targets.classes(y);
             DistillLoss fwd = d.forward(teacher.logits, student.logits, targets);
             DistillLoss fb = d.forwardBackward(teacher.logits, student.logits, targets, grad.logits);
-            PairReference.Distill ref = PairReference.distill(zt, zs, o.tau(), o.alpha(), y, ignore, o.reduction(), 1);
+            PairReference.Distill ref = PairReference.distill(zt, zs, s.shape()[0], o.tau(), o.alpha(), y, ignore, o.reduction(), 1);
             // fp32 arithmetic on terms of the size of the entropies and of z / tau (scaling rounds z / tau)
             double zsize = (Math.abs(v.offset()) + 6 * v.scale()) / o.tau();
             double atol = 1e-5 * (1 + Check.maxAbs(ref.softCe())) + 4 * Math.ulp((float) zsize);

@@ -45,13 +45,14 @@ final class PairReference {
     /**
      * p = softmax(zt / tau), q = softmax(zs / tau); KL_i = sum p (log p - log q) (p = 0 terms 0);
      * H(p, q) = -sum p log q; loss = alpha tau^2 R(KL) + (1 - alpha) R'(CE(zs, y)) with the hard
-     * CE of PyTorch (ignoreIndex, temperature 1). MEAN: KL over rows, CE over rows not ignored.
+     * CE of PyTorch (ignoreIndex, temperature 1). MEAN: KL over the batch N (PyTorch's batchmean: for
+     * (N, C, d..) the N of the shape, not the row count), CE over rows not ignored.
      */
-    static Distill distill(double[][] zt, double[][] zs, double tau, double alpha, long[] y, long ignoreIndex,
+    static Distill distill(double[][] zt, double[][] zs, long batch, double tau, double alpha, long[] y, long ignoreIndex,
             Reduction reduction, double upstream) {
         int n = zt.length;
         boolean hard = y != null && alpha < 1;
-        double klDen = reduction == Reduction.MEAN ? n : 1;
+        double klDen = reduction == Reduction.MEAN ? batch : 1;
         double ceDen = 0;
         for (int r = 0; hard && r < n; r++) if (y[r] != ignoreIndex) ceDen += 1;
         if (!hard || reduction != Reduction.MEAN) ceDen = 1;

@@ -94,7 +94,7 @@ final class DistillRows {
         boolean hard = c.alpha() < 1 && c.targets() != null;
         if (c.alpha() < 1 && c.targets() == null) throw new IllegalArgumentException("alpha < 1 needs hard targets");
         boolean mean = c.reduction() == Reduction.MEAN;
-        double klDen = mean ? rows : 1;
+        double klDen = mean ? layout.outer() : 1;  // batchmean: over N, also for (N, C, d..)
         double ceDen = 1;
         if (hard && mean) {
             ceDen = 0;
