@@ -24,7 +24,7 @@ final class BceOp implements LossOp {
 
     @Override
     public Set<String> options() {
-        return Set.of("--weight", "--pos-weight");
+        return Set.of("--target", "--weight", "--pos-weight");
     }
 
     @Override

@@ -31,7 +31,7 @@ final class CrossEntropyOp implements LossOp {
 
     @Override
     public Set<String> options() {
-        return Set.of("--weight", "--ignore-index", "--label-smoothing", "--out-lse", "--out-log-probs", "--z-loss", "--softcap");
+        return Set.of("--target", "--weight", "--ignore-index", "--label-smoothing", "--out-lse", "--out-log-probs", "--z-loss", "--softcap");
     }
 
     @Override

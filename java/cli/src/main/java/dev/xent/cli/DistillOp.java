@@ -23,7 +23,7 @@ final class DistillOp implements LossOp {
 
     @Override
     public Set<String> options() {
-        return Set.of("--teacher-logits", "--temperature", "--alpha", "--ignore-index");
+        return Set.of("--target", "--teacher-logits", "--temperature", "--alpha", "--ignore-index");
     }
 
     @Override

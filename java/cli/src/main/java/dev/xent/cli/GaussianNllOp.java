@@ -24,7 +24,7 @@ final class GaussianNllOp implements LossOp {
 
     @Override
     public Set<String> options() {
-        return Set.of("--var", "--full", "--eps");
+        return Set.of("--target", "--var", "--full", "--eps");
     }
 
     @Override

@@ -40,7 +40,7 @@ public final class LossCommand implements Callable<Integer> {
 
     /** Options that only some ops take; each op lists its own in {@link LossOp#options()}. */
     static final List<String> OP_OPTIONS = List.of(
-            "--weight", "--pos-weight", "--teacher-logits", "--var", "--ignore-index", "--label-smoothing",
+            "--target", "--weight", "--pos-weight", "--teacher-logits", "--var", "--ignore-index", "--label-smoothing",
             "--temperature", "--alpha", "--log-input", "--full", "--eps", "--z-loss", "--softcap",
             "--out-lse", "--out-log-probs");
 

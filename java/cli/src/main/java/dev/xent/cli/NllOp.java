@@ -28,7 +28,7 @@ final class NllOp implements LossOp {
 
     @Override
     public Set<String> options() {
-        return Set.of("--weight", "--ignore-index");
+        return Set.of("--target", "--weight", "--ignore-index");
     }
 
     @Override

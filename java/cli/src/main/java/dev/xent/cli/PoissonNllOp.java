@@ -23,7 +23,7 @@ final class PoissonNllOp implements LossOp {
 
     @Override
     public Set<String> options() {
-        return Set.of("--log-input", "--full", "--eps");
+        return Set.of("--target", "--log-input", "--full", "--eps");
     }
 
     @Override

@@ -155,7 +155,7 @@ class PairLossOpsTest {
             }
         }
         boolean mean = reduction.equals("mean");
-        double klDen = mean ? rows : 1, ceDen = mean ? kept : 1;
+        double klDen = mean ? n : 1, ceDen = mean ? kept : 1;  // batchmean: over N
         double[] loss = new double[rows];
         double reduced = 0;
         double[] grad = new double[n * c * inner];
@@ -243,6 +243,7 @@ class PairLossOpsTest {
         assertUserError(loss("kl", s, "--teacher-logits", t.toString(), "--temperature", "0"), "temperature", "0");
         assertUserError(loss("kl", s, "--teacher-logits", t.toString(), "--temperature", "-2"), "temperature", "-2");
         assertUserError(loss("kl", s, "--teacher-logits", t.toString(), "--alpha", "0.5"), "--alpha", "kl");
+        assertUserError(loss("kl", s, "--teacher-logits", t.toString(), "--target", y.toString()), "--target does not apply to --op kl");
         assertUserError(loss("distill", s, "--teacher-logits", t.toString(), "--target", y.toString()), "--alpha");
         assertUserError(loss("distill", s, "--teacher-logits", t.toString(), "--alpha", "1.5", "--target", y.toString()), "alpha", "1.5");
         assertUserError(loss("distill", s, "--teacher-logits", t.toString(), "--alpha", "0.5"), "--target");
