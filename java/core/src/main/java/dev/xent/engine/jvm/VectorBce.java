@@ -75,13 +75,13 @@ final class VectorBce {
             FloatVector ex = VectorKernels.expNonPositive(xv.abs().neg());
             acc = acc.add(loss(xv, tv, ex));
             if (++pending == FLUSH) {
-                total += acc.reduceLanes(VectorOperators.ADD);
+                total += VectorKernels.sumLanes(acc);
                 acc = ZERO;
                 pending = 0;
             }
             if (g != null) grad(xv, tv, ex, scale).intoArray(g, g0 + i);
         }
-        return total + acc.reduceLanes(VectorOperators.ADD);
+        return total + VectorKernels.sumLanes(acc);
     }
 
     private static double loopBf16(ElementwiseLossCall c, int from, int bound, float scale) {
@@ -97,13 +97,13 @@ final class VectorBce {
             FloatVector ex = VectorKernels.expNonPositive(xv.abs().neg());
             acc = acc.add(loss(xv, tv, ex));
             if (++pending == FLUSH) {
-                total += acc.reduceLanes(VectorOperators.ADD);
+                total += VectorKernels.sumLanes(acc);
                 acc = ZERO;
                 pending = 0;
             }
             if (g != null) VectorKernels.toBf16(grad(xv, tv, ex, scale)).intoArray(g, g0 + i);
         }
-        return total + acc.reduceLanes(VectorOperators.ADD);
+        return total + VectorKernels.sumLanes(acc);
     }
 
     private static boolean targetsOkF32(ElementwiseLossCall c, int from, int bound) {

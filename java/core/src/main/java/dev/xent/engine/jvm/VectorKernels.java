@@ -282,9 +282,9 @@ final class VectorKernels implements Kernels {
             s1 = s1.add(ed);
             s2 = ed.fma(d, s2);
         }
-        float a0 = s0.reduceLanes(VectorOperators.ADD);
-        float a1 = s1.reduceLanes(VectorOperators.ADD);
-        float a2 = s2.reduceLanes(VectorOperators.ADD);
+        float a0 = sumLanes(s0);
+        float a1 = sumLanes(s1);
+        float a2 = sumLanes(s2);
         for (; i < to; i++) {
             float v = Elem.get(dt, z, zOff + (long) es * i);
             if (ties ? v >= zy : v > zy) above++;

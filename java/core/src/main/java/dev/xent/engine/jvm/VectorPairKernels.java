@@ -110,9 +110,9 @@ final class VectorPairKernels implements PairKernels {
             vsb = vsb.add(VectorKernels.expNonPositive(db));
             if (hard) vs1 = vs1.add(VectorKernels.expNonPositive(zs.sub(r1)));
         }
-        float fsa = vsa.reduceLanes(VectorOperators.ADD), fsb = vsb.reduceLanes(VectorOperators.ADD);
-        float fx = vx.reduceLanes(VectorOperators.ADD), fd = vd.reduceLanes(VectorOperators.ADD);
-        float fs1 = hard ? vs1.reduceLanes(VectorOperators.ADD) : 0f;
+        float fsa = VectorKernels.sumLanes(vsa), fsb = VectorKernels.sumLanes(vsb);
+        float fx = VectorKernels.sumLanes(vx), fd = VectorKernels.sumLanes(vd);
+        float fs1 = hard ? VectorKernels.sumLanes(vs1) : 0f;
         for (; i < n; i++) {
             float da = ta[i] * it - ra, db = sa[i] * it - rb;
             float ea = (float) Math.exp(da);
