@@ -59,7 +59,8 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        err.println("xent: a command is needed: demo, loss or info (see xent --help)");
+        err.println("xent: a command is needed: " + String.join(", ", spec.subcommands().keySet().stream()
+                .filter(name -> !name.equals("help")).toList()) + " (see xent --help)");
         return USAGE;
     }
 

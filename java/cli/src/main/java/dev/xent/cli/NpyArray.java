@@ -74,7 +74,7 @@ public record NpyArray(NpyDType dtype, long[] shape, MemorySegment data) {
             case INT32 -> data.getAtIndex(ValueLayout.JAVA_INT, i);
             case UINT16 -> data.getAtIndex(ValueLayout.JAVA_SHORT, i) & 0xffff;
             case INT8 -> data.get(ValueLayout.JAVA_BYTE, i);
-            case UINT8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+            case UINT8, BOOL -> data.get(ValueLayout.JAVA_BYTE, i) & 0xff;
         };
     }
 

@@ -11,7 +11,8 @@ public enum NpyDType {
     INT32("i4", "int32", ValueLayout.JAVA_INT),
     UINT16("u2", "uint16", ValueLayout.JAVA_SHORT),
     INT8("i1", "int8", ValueLayout.JAVA_BYTE),
-    UINT8("u1", "uint8", ValueLayout.JAVA_BYTE);
+    UINT8("u1", "uint8", ValueLayout.JAVA_BYTE),
+    BOOL("b1", "bool", ValueLayout.JAVA_BYTE);
 
     private final String code;
     private final String numpyName;

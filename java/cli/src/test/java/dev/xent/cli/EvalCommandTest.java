@@ -10,6 +10,8 @@ import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code xent eval} end to end against float64 expectations computed here. */
@@ -69,14 +71,20 @@ class EvalCommandTest {
         assertTrue(Math.abs(actual - expected) <= rtol * Math.abs(expected), what + ": expected " + expected + ", got " + actual);
     }
 
-    @Test
-    void metricsAndPerplexityByMask() throws IOException {
+    /** The mask as numpy writes it: int32, or bool (as `np.save(f, mask > 0)`). */
+    @ParameterizedTest
+    @ValueSource(strings = {"int32", "bool"})
+    void metricsAndPerplexityByMask(String maskType) throws IOException {
         Data d = data(6, 13, 9);
         Path logits = save("logits.npy", NpyArray.ofFloats(d.z(), d.b(), d.c(), d.t()));
         Path target = save("target.npy", NpyArray.ofLongs(d.y(), d.b(), d.t()));
         int[] mask = new int[d.rows()];
         for (int r = 0; r < mask.length; r++) mask[r] = (r % d.t()) < 2 + (r / d.t()) ? 1 : 0; // sequence b keeps 2 + b tokens
-        Path maskFile = save("mask.npy", NpyArray.ofInts(mask, d.b(), d.t()));
+        byte[] maskBytes = new byte[mask.length];
+        for (int r = 0; r < mask.length; r++) maskBytes[r] = (byte) mask[r];
+        Path maskFile = save("mask.npy", maskType.equals("bool")
+                ? NpyArray.ofBytes(NpyDType.BOOL, maskBytes, d.b(), d.t())
+                : NpyArray.ofInts(mask, d.b(), d.t()));
         Path json = dir.resolve("out.json");
         CliRun run = CliRun.of("eval", "--logits", logits.toString(), "--target", target.toString(), "--top-k", "3",
                 "--bins", "10", "--mask", maskFile.toString(), "--bits", "--engine", "java", "--json", json.toString());
