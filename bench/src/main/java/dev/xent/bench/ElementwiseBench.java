@@ -3,6 +3,9 @@ package dev.xent.bench;
 import dev.xent.BinaryCrossEntropy;
 import dev.xent.DType;
 import dev.xent.DenseTensor;
+import dev.xent.GaussianNll;
+import dev.xent.LaplaceNll;
+import dev.xent.PoissonNll;
 import dev.xent.engine.jvm.JavaEngine;
 import java.util.SplittableRandom;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -13,9 +16,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * BCE with logits, loss and gradient fused, on the Java engine at a multi-label shape (N samples x
- * L labels), mean reduction, gradient into a separate preallocated buffer. Its floor reads the
- * logits and the targets once and writes the gradient once (3 bytes of storage per element moved
+ * The element-wise losses, loss and gradient fused, on the Java engine at a multi-label shape (N
+ * samples x L labels), mean reduction, gradient into a separate preallocated buffer: BCE with
+ * logits, and the Gaussian, Laplace (fixed variance / scale: one scalar) and Poisson (log-rate
+ * input) NLLs over the same inputs (targets 0 or 1, valid for all four). Their floor reads the
+ * input and the target once and writes the gradient once (3 bytes of storage per element moved
  * where FloorBench.readWrite moves 2).
  */
 @State(Scope.Benchmark)
@@ -31,6 +36,10 @@ public class ElementwiseBench extends ComparedBenchmark {
     public int threads;
 
     private BinaryCrossEntropy bce;
+    private GaussianNll gaussian;
+    private LaplaceNll laplace;
+    private PoissonNll poisson;
+    private final float[] unitScale = {1f};
     private DenseTensor logits;
     private DenseTensor targets;
     private DenseTensor grad;
@@ -39,7 +48,11 @@ public class ElementwiseBench extends ComparedBenchmark {
     public void setUp() {
         Shape s = Shape.parse(shape);
         DType dt = Inputs.dtype(dtype);
-        bce = BinaryCrossEntropy.on(JavaEngine.create().withThreads(Inputs.threads(threads)));
+        JavaEngine engine = JavaEngine.create().withThreads(Inputs.threads(threads));
+        bce = BinaryCrossEntropy.on(engine);
+        gaussian = GaussianNll.on(engine);
+        laplace = LaplaceNll.on(engine);
+        poisson = PoissonNll.on(engine);
         int n = Math.toIntExact(s.elements());
         // multi-label targets: about 1 label in 16 positive
         SplittableRandom rnd = new SplittableRandom(Inputs.SEED + 1);
@@ -59,7 +72,22 @@ public class ElementwiseBench extends ComparedBenchmark {
     }
 
     @Benchmark
-    public float fusedLossAndGradient() {
+    public float bceFused() {
         return bce.forwardBackward(logits, targets, grad).value();
+    }
+
+    @Benchmark
+    public float gaussianNllFused() {
+        return gaussian.forwardBackward(logits, targets, unitScale, grad).value();
+    }
+
+    @Benchmark
+    public float laplaceNllFused() {
+        return laplace.forwardBackward(logits, targets, unitScale, grad).value();
+    }
+
+    @Benchmark
+    public float poissonNllFused() {
+        return poisson.forwardBackward(logits, targets, grad).value();
     }
 }
