@@ -11,10 +11,8 @@ exceeds 1e-5.
 
 Usage: python3 family_vs_torch.py --java JRE/bin/java --jar xent-cli.jar [--engines java,cuda,cuda-emu]
 """
-import argparse
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -22,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-TOLERANCE = 1e-5
+from xent_cli import TOLERANCE, arguments, failure, rel, xent_loss
 
 
 def f64(a):
@@ -107,19 +105,8 @@ def cases(rng):
            lambda x, ta=ta: (torch.abs(x - f64(ta)) + math.log(2.0)).mean())
 
 
-def rel(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--java", required=True)
-    ap.add_argument("--jar", required=True)
-    ap.add_argument("--engines", default="java,cuda-emu")
-    args = ap.parse_args()
+    args = arguments()
     rng = np.random.default_rng(20261124)
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,11 +122,9 @@ def main():
                 cmd_common += [opt, path]
             for engine in args.engines.split(","):
                 outs = [os.path.join(tmp, "%d-%s-%s.npy" % (i, engine, s)) for s in ("loss", "grad")]
-                cmd = [args.java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-                       "-jar", args.jar, "loss"] + cmd_common + ["--engine", engine, "--out-loss", outs[0], "--out-grad", outs[1]]
-                run = subprocess.run(cmd, capture_output=True, text=True)
+                run = xent_loss(args, cmd_common + ["--out-loss", outs[0], "--out-grad", outs[1]], engine)
                 if run.returncode != 0:
-                    print("%-50s %-8s FAILED: %s" % (name, engine, run.stderr.strip().splitlines()[-1:]))
+                    print("%-50s %-8s FAILED: %s" % (name, engine, failure(run)))
                     worst = float("inf")
                     continue
                 errs = [rel(np.load(o), r) for o, r in zip(outs, ref)]

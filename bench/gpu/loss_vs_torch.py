@@ -7,9 +7,7 @@ relative error of each output, and exits 1 if any exceeds 1e-5.
 
 Usage: python3 loss_vs_torch.py --java JRE/bin/java --jar xent-cli.jar [--engines java,cuda,cuda-emu]
 """
-import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -17,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-TOLERANCE = 1e-5
+from xent_cli import TOLERANCE, arguments, failure, rel, xent_loss
 
 
 def cases(rng):
@@ -52,19 +50,8 @@ def reference(z, y, w, opts):
     return loss.detach().numpy(), x.grad.numpy(), lse.numpy(), F.log_softmax(x.detach(), dim=1).numpy()
 
 
-def rel(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--java", required=True)
-    ap.add_argument("--jar", required=True)
-    ap.add_argument("--engines", default="java,cuda-emu")
-    args = ap.parse_args()
+    args = arguments()
     rng = np.random.default_rng(20261123)
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,12 +73,10 @@ def main():
                 ref = reference(z, y, w.astype(np.float32).astype(np.float64), opts)
             for engine in args.engines.split(","):
                 outs = [f(engine + s) for s in ("loss", "grad", "lse", "lp")]
-                cmd = [args.java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-                       "-jar", args.jar, "loss"] + cmd_common + ["--engine", engine, "--out-loss", outs[0],
-                       "--out-grad", outs[1], "--out-lse", outs[2], "--out-log-probs", outs[3]]
-                run = subprocess.run(cmd, capture_output=True, text=True)
+                run = xent_loss(args, cmd_common + ["--out-loss", outs[0], "--out-grad", outs[1], "--out-lse", outs[2],
+                                                    "--out-log-probs", outs[3]], engine)
                 if run.returncode != 0:
-                    print("%-45s %-8s FAILED: %s" % (name, engine, run.stderr.strip().splitlines()[-1:]))
+                    print("%-45s %-8s FAILED: %s" % (name, engine, failure(run)))
                     worst = float("inf")
                     continue
                 errs = [rel(np.load(o), r) for o, r in zip(outs, ref)]
