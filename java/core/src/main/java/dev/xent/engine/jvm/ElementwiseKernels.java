@@ -14,7 +14,8 @@ import java.util.stream.IntStream;
  * added in chunk order, so results do not depend on the thread count. The formulas are those of
  * {@link ElementwiseLossCall} and cuda/elementwise.cuh; a bad element (see
  * {@link ElementwiseLossCall#badValue}) stops the call with an exception naming the first one.
- * Plain BCE over heap arrays takes {@link VectorBce}'s Vector API loop in the vector mode.
+ * In the vector mode, plain BCE over heap arrays takes {@link VectorBce}'s Vector API loop and
+ * the Gaussian, Laplace and Poisson NLLs take {@link VectorNll}'s.
  */
 final class ElementwiseKernels {
     /** Elements per chunk: a task's work, and the unit of the fixed summation order. */
@@ -35,11 +36,12 @@ final class ElementwiseKernels {
 
     /**
      * Runs the call as at most {@code tasks} tasks on the common pool (1: the calling thread); with
-     * {@code vector}, calls that {@link VectorBce} takes run its Vector API loop.
+     * {@code vector}, calls that {@link VectorBce} or {@link VectorNll} take run their Vector API loop.
      */
     static void run(ElementwiseLossCall c, int tasks, boolean vector) {
         long n = c.count();
         boolean vectorBce = vector && VectorBce.fits(c);
+        boolean vectorNll = vector && VectorNll.fits(c);
         int chunks = Math.toIntExact((n + CHUNK - 1) / CHUNK);
         ChunkResult[] results = new ChunkResult[chunks];
         int t = Math.max(1, Math.min(tasks, chunks));
@@ -47,7 +49,7 @@ final class ElementwiseKernels {
         (t > 1 ? range.parallel() : range).forEach(task -> {
             for (int k = (int) ((long) chunks * task / t); k < (long) chunks * (task + 1) / t; k++) {
                 long from = (long) k * CHUNK;
-                results[k] = chunk(c, from, Math.min(n, from + CHUNK), vectorBce);
+                results[k] = chunk(c, from, Math.min(n, from + CHUNK), vectorBce, vectorNll);
             }
         });
         double total = 0;
@@ -60,7 +62,7 @@ final class ElementwiseKernels {
         Elem.setF32(reduced, 1, (float) n);
     }
 
-    private static ChunkResult chunk(ElementwiseLossCall c, long from, long to, boolean vectorBce) {
+    private static ChunkResult chunk(ElementwiseLossCall c, long from, long to, boolean vectorBce, boolean vectorNll) {
         ChunkResult r = new ChunkResult();
         DType dt = c.dtype();
         long es = dt.byteSize();
@@ -69,9 +71,10 @@ final class ElementwiseKernels {
         boolean perElementUpstream = c.reduction() == Reduction.NONE && up != null;
         float scale = up != null && !perElementUpstream ? Elem.getF32(up, 0) : 1f;
         if (c.reduction() == Reduction.MEAN) scale /= (float) c.count();
-        if (vectorBce) {
+        if (vectorBce || vectorNll) {
             double[] sum = new double[1];
-            if (VectorBce.chunk(c, (int) from, (int) to, scale, sum)) {
+            boolean done = vectorBce ? VectorBce.chunk(c, (int) from, (int) to, scale, sum) : VectorNll.chunk(c, (int) from, (int) to, scale, sum);
+            if (done) {
                 r.sum = sum[0];
                 return r;
             }
