@@ -300,6 +300,7 @@ XENT_API int32_t xent_js(
     int32_t dtype, const void* p_logits, const void* q_logits,
     int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride,
     float* out, void* stream);
+
 /* ---- element-wise losses ------------------------------------------------------------------ */
 /*
  * BCE with logits, Gaussian, Laplace and Poisson negative log-likelihood: one loss per element of
@@ -375,6 +376,7 @@ XENT_API int32_t xent_poisson_nll(
     int64_t count, int32_t log_input, int32_t full, float eps,
     int32_t reduction, const float* upstream, float* loss, float* workspace,
     int64_t* error_info, void* stream);
+
 /* ---- evaluation: per-row statistics ------------------------------------------------------ */
 /*
  * One fused pass per row over logits z with class-index targets y and a logit scale s > 0 (the

@@ -19,11 +19,13 @@ import picocli.CommandLine.Spec;
 /** {@code xent loss}: a loss, its gradient, lse and log-probabilities from and to .npy files. */
 @Command(name = "loss",
         description = {
-            "Loss, gradient, lse, log-probs from .npy files (PyTorch semantics).",
+            "A loss of the family and its gradient from .npy files (PyTorch semantics):",
+            "--op ce|nll|kl|distill|bce|gaussian-nll|laplace-nll|poisson-nll.",
             "",
-            "Logits: float32 or float16, shape (N, C) or (N, C, d1..dk), classes on axis 1.",
-            "Targets: int64 or int32 class indices of shape (N) or (N, d1..dk), or float",
-            "probabilities of the logits' shape.",
+            "Softmax ops (ce, nll, kl, distill): logits float32 or float16 of shape (N, C)",
+            "or (N, C, d1..dk), classes on axis 1; class-index targets int64 or int32 of",
+            "shape (N) or (N, d1..dk); ce also takes float probabilities of the logits'",
+            "shape. Element-wise ops: input and target of any one shape.",
             "--bf16: float32 logits (and float targets) are rounded to bfloat16 (nearest,",
             "ties to even, as torch's .bfloat16()); gradient and log-probs are written as",
             "float32 holding those bf16 values. uint16 logits are taken as raw bf16 bits;",
@@ -55,7 +57,7 @@ public final class LossCommand implements Callable<Integer> {
     @Option(names = "--target", paramLabel = "F.npy", description = "Class indices, probabilities or values, as the op needs.")
     Path target;
 
-    @Option(names = "--weight", paramLabel = "F.npy", description = "Weights, float32 or float64: per class (C,) for ce/nll/distill; per element or broadcast over the last axis for bce.")
+    @Option(names = "--weight", paramLabel = "F.npy", description = "Weights, float32 or float64: per class (C,) for ce and nll; per element or broadcast over the last axis for bce.")
     Path weight;
 
     @Option(names = "--pos-weight", paramLabel = "F.npy", description = "bce: weight of the positive term, one per class (last axis).")
