@@ -125,21 +125,32 @@ template <> struct Storage<float> {
     }
 };
 
-template <> struct Storage<bf16> {
+// What the two 16-bit storage types share: 8 values per 16-byte pack, two per 32-bit word; raw
+// access to the bits; packing from pairs. S (the storage) supplies from_raw and pack2.
+template <typename S, typename T> struct Storage16 {
     static constexpr int PACK = 8;
-    static constexpr uint32_t NEG_INF_RAW = 0xff80u;
-    XENT_DEV static uint32_t raw(const bf16* p) { return p->bits; }
-    XENT_DEV static float from_raw(uint32_t r) { return bits_to_float(r << 16); }
-    XENT_DEV static float unpack(const Pack16& q, int i) {
-        uint32_t w = pack_word(q, i >> 1);
-        return bits_to_float((i & 1) ? (w & 0xffff0000u) : (w << 16));
-    }
+    XENT_DEV static uint32_t raw(const T* p) { return p->bits; }
+    XENT_DEV static float load(const T* p) { return S::from_raw(p->bits); }
     XENT_DEV static void set_raw(Pack16& q, int i, uint32_t r) {
         uint32_t w = pack_word(q, i >> 1);
         w = (i & 1) ? ((w & 0xffffu) | (r << 16)) : ((w & 0xffff0000u) | r);
         set_pack_word(q, i >> 1, w);
     }
-    XENT_DEV static float load(const bf16* p) { return from_raw(p->bits); }
+    XENT_DEV static Pack16 pack(const float (&v)[8]) {
+        Pack16 q;
+        q.x = S::pack2(v[0], v[1]); q.y = S::pack2(v[2], v[3]);
+        q.z = S::pack2(v[4], v[5]); q.w = S::pack2(v[6], v[7]);
+        return q;
+    }
+};
+
+template <> struct Storage<bf16> : Storage16<Storage<bf16>, bf16> {
+    static constexpr uint32_t NEG_INF_RAW = 0xff80u;
+    XENT_DEV static float from_raw(uint32_t r) { return bits_to_float(r << 16); }
+    XENT_DEV static float unpack(const Pack16& q, int i) {
+        uint32_t w = pack_word(q, i >> 1);
+        return bits_to_float((i & 1) ? (w & 0xffff0000u) : (w << 16));
+    }
     XENT_DEV static uint32_t pack2(float lo, float hi) {
 #if defined(__CUDA_ARCH__)
         __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
@@ -156,18 +167,10 @@ template <> struct Storage<bf16> {
         p->bits = host_f32_to_bf16(v);
 #endif
     }
-    XENT_DEV static Pack16 pack(const float (&v)[8]) {
-        Pack16 q;
-        q.x = pack2(v[0], v[1]); q.y = pack2(v[2], v[3]);
-        q.z = pack2(v[4], v[5]); q.w = pack2(v[6], v[7]);
-        return q;
-    }
 };
 
-template <> struct Storage<f16> {
-    static constexpr int PACK = 8;
+template <> struct Storage<f16> : Storage16<Storage<f16>, f16> {
     static constexpr uint32_t NEG_INF_RAW = 0xfc00u;
-    XENT_DEV static uint32_t raw(const f16* p) { return p->bits; }
     XENT_DEV static float from_raw(uint32_t r) {
 #if defined(__CUDA_ARCH__)
         return __half2float(__ushort_as_half((unsigned short)r));
@@ -179,8 +182,6 @@ template <> struct Storage<f16> {
         uint32_t w = pack_word(q, i >> 1);
         return from_raw((i & 1) ? (w >> 16) : (w & 0xffffu));
     }
-    XENT_DEV static void set_raw(Pack16& q, int i, uint32_t r) { Storage<bf16>::set_raw(q, i, r); }
-    XENT_DEV static float load(const f16* p) { return from_raw(p->bits); }
     XENT_DEV static uint32_t pack2(float lo, float hi) {
 #if defined(__CUDA_ARCH__)
         __half2 h = __floats2half2_rn(lo, hi);
@@ -196,12 +197,6 @@ template <> struct Storage<f16> {
 #else
         p->bits = host_f32_to_f16(v);
 #endif
-    }
-    XENT_DEV static Pack16 pack(const float (&v)[8]) {
-        Pack16 q;
-        q.x = pack2(v[0], v[1]); q.y = pack2(v[2], v[3]);
-        q.z = pack2(v[4], v[5]); q.w = pack2(v[6], v[7]);
-        return q;
     }
 };
 
