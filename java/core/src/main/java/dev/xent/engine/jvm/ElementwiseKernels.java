@@ -104,6 +104,22 @@ final class ElementwiseKernels {
         return r;
     }
 
+    /**
+     * The vector loops' scalar tail: elements [from, to), already checked, added to the loss sum
+     * {@code total} (returned) and, with a gradient, {@code scale * d loss/dx}.
+     */
+    static double checkedTail(ElementwiseLossCall c, int from, int to, float scale, double total) {
+        DType dt = c.dtype();
+        long es = dt.byteSize();
+        float[] out = new float[3];
+        for (int i = from; i < to; i++) {
+            element(c, i, Elem.get(dt, c.input(), i * es), Elem.get(dt, c.target(), i * es), out);
+            total += out[0];
+            if (c.grad() != null) Elem.set(dt, c.grad(), i * es, scale * out[1]);
+        }
+        return total;
+    }
+
     private static float aux(MemorySegment a, Broadcast b, long e, long last) {
         return Elem.getF32(a, b.index(e, last));
     }

@@ -49,14 +49,8 @@ final class VectorBce {
             float t = Elem.get(dt, c.target(), (long) i * es);
             if (!(t >= 0f && t <= 1f)) return false;
         }
-        double total = dt == DType.F32 ? loopF32(c, from, bound, scale) : loopBf16(c, from, bound, scale);
-        float[] out = new float[3];
-        for (int i = bound; i < to; i++) {
-            ElementwiseKernels.element(c, i, Elem.get(dt, c.input(), (long) i * es), Elem.get(dt, c.target(), (long) i * es), out);
-            total += out[0];
-            if (c.grad() != null) Elem.set(dt, c.grad(), (long) i * es, scale * out[1]);
-        }
-        sum[0] = total;
+        double vectors = dt == DType.F32 ? loopF32(c, from, bound, scale) : loopBf16(c, from, bound, scale);
+        sum[0] = ElementwiseKernels.checkedTail(c, bound, to, scale, vectors);
         return true;
     }
 

@@ -54,17 +54,8 @@ final class VectorNll {
     static boolean chunk(ElementwiseLossCall c, int from, int to, float scale, double[] sum) {
         // every element checked first: a bad one must leave an in-place gradient untouched
         if (anyNegative(c, from, to)) return false;
-        DType dt = c.dtype();
-        int es = dt.byteSize();
         int bound = from + VectorKernels.F.loopBound(to - from);
-        double total = loop(c, from, bound, scale);
-        float[] out = new float[3];
-        for (int i = bound; i < to; i++) {
-            ElementwiseKernels.element(c, i, Elem.get(dt, c.input(), (long) i * es), Elem.get(dt, c.target(), (long) i * es), out);
-            total += out[0];
-            if (c.grad() != null) Elem.set(dt, c.grad(), (long) i * es, scale * out[1]);
-        }
-        sum[0] = total;
+        sum[0] = ElementwiseKernels.checkedTail(c, bound, to, scale, loop(c, from, bound, scale));
         return true;
     }
 
