@@ -71,8 +71,16 @@ class VectorExpTest {
             worst.accumulateAndGet(r, (x, y) -> y[0] > x[0] ? y : x);
         });
         double[] w = worst.get();
-        System.out.printf("VectorKernels.exp: max relative error %.3g (%.2f x 2^-24) at x = %s%n", w[0], w[0] / 0x1p-24, (float) w[1]);
+        System.out.printf("VectorKernels.exp, %d lanes: max relative error %.3g (%.2f x 2^-24) at x = %s%n", VectorKernels.L, w[0], w[0] / 0x1p-24, (float) w[1]);
         assertTrue(w[0] < BOUND, "max relative error " + w[0] + " at x = " + (float) w[1] + " exceeds 2^-22");
+    }
+
+    /** The pom's narrower-width executions set xent.test.vectorBits: they must really run at that width. */
+    @Test
+    void runsAtTheWidthTheBuildAskedFor() {
+        String bits = System.getProperty("xent.test.vectorBits");
+        assumeTrue(bits != null, "no width requested (the default execution runs at the preferred width)");
+        assertEquals(Integer.parseInt(bits), VectorKernels.bitSize());
     }
 
     @Test
