@@ -55,7 +55,7 @@ public record BenchPlan(List<Run> runs, int forks, int warmupIterations, int war
             runs.add(new Run("ONNX Runtime SoftmaxCrossEntropyLoss", peer("OrtBench", "forward"),
                     params("shape", shapes, "dtype", f32, "threads", new String[] {all})));
         }
-        return quick ? new BenchPlan(runs, 1, 3, 1, 5, 1) : new BenchPlan(runs, 1, 3, 2, 5, 2);
+        return quick ? new BenchPlan(runs, 1, 3, 1, 7, 1) : new BenchPlan(runs, 1, 3, 2, 7, 2);
     }
 
     private static String exact(String cls, String methods) {

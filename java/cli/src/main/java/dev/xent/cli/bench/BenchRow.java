@@ -6,8 +6,8 @@ package dev.xent.cli.bench;
  * @param engine     java, java-scalar, naive, libtorch-autograd, libtorch-prealloc, onnxruntime
  * @param op         forward, forward_backward or backward
  * @param threads    threads used (resolved: all cores is the core count)
- * @param ms         JMH mean time per operation
- * @param msError    JMH's 99.9% confidence half-width
+ * @param ms         time per operation: the median of the JMH measurement iterations
+ * @param msError    JMH's 99.9% confidence half-width of their mean (the noise)
  * @param floorMs    the floor measured in the same run for the same bytes and threads: a parallel
  *                   read (forward) or copy (forward_backward, backward); NaN if not measured
  * @param bestPeer   the fastest peer (libtorch, ONNX Runtime, naive loop) for this op, shape and dtype; null if none ran

@@ -4,7 +4,8 @@ import java.util.Map;
 
 /**
  * One JMH result reduced to what the table needs: benchmark class (simple name) and method, its
- * parameters, and the score in milliseconds per operation (JMH mean) with its 99.9% error.
+ * parameters, and the time in milliseconds per operation: the median of the measured iterations,
+ * with JMH's 99.9% error of their mean as the noise.
  */
 public record Measurement(String benchClass, String method, Map<String, String> params, double ms, double error) {
 
