@@ -28,7 +28,7 @@ import java.util.stream.IntStream;
  * gradient: each logit is read once from memory, each gradient written once, one exp per
  * element. A 16-bit gradient gets the same treatment through a per-thread fp32 scratch row (kept
  * in L2) that the last pass rounds into the gradient. Per-thread scratch is reused across calls
- * (no allocation per call); the vector kernels run array loops on heap segments and a polynomial
+ * (no allocation per call); the vector kernels run array loops on heap segments and a table-driven
  * exp (see {@code VectorKernels}). Losses are taken as {@code (m - z_y) + log s} in double per row and reduced in double
  * in row order, so results do not depend on the thread count. Rows are split across the common
  * ForkJoin pool above {@link #PARALLEL_THRESHOLD} elements (never for thread-confined segments).

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorOperators;
  * The Vector API loop of {@link ElementwiseKernels} for the common multi-label case: BCE with
  * logits without weight or pos_weight, a reduced loss (no per-element losses or upstream), fp32
  * or bf16 in heap arrays. The same formula as the scalar loop (non-negative terms, sigmoid(x)
- * and sigmoid(-x) from one exp(-|x|)), with VectorKernels' polynomial exp and the Vector API's
+ * and sigmoid(-x) from one exp(-|x|)), with VectorKernels' table-driven exp and the Vector API's
  * log1p; loss sums in fp32 lanes, flushed to double every {@link #FLUSH} vectors.
  */
 final class VectorBce {
