@@ -75,12 +75,17 @@ class VectorExpTest {
         assertTrue(w[0] < BOUND, "max relative error " + w[0] + " at x = " + (float) w[1] + " exceeds 2^-22");
     }
 
-    /** The pom's narrower-width executions set xent.test.vectorBits: they must really run at that width. */
+    /**
+     * The pom's narrower-width executions set xent.test.vectorBits and cap the JVM's vectors at
+     * that width: the cap must have taken (a machine whose widest vectors are narrower still
+     * runs at its own width).
+     */
     @Test
-    void runsAtTheWidthTheBuildAskedFor() {
+    void runsNoWiderThanTheBuildAskedFor() {
         String bits = System.getProperty("xent.test.vectorBits");
         assumeTrue(bits != null, "no width requested (the default execution runs at the preferred width)");
-        assertEquals(Integer.parseInt(bits), VectorKernels.bitSize());
+        assertTrue(VectorKernels.bitSize() <= Integer.parseInt(bits),
+                VectorKernels.bitSize() + "-bit vectors in an execution capped at " + bits);
     }
 
     @Test
