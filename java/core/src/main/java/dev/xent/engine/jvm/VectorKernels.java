@@ -106,7 +106,7 @@ final class VectorKernels implements Kernels {
      * fmas), and 2^(n/T) = 2^q 2^(j/T) from a lane select into the T-entry table (j = n mod T, the
      * low bits of the shifted float) plus q in the exponent bits (exact). Its dependency chain is
      * two fmas shorter than a degree-6 polynomial over |r| <= ln2/2, which made the forward pass
-     * about 1.4x faster. {@code VectorExpTest} checks every float in [EXP_LO, EXP_HI] against
+     * 1.2-1.5x faster (bench/results/2026-11-23-table-exp.md). {@code VectorExpTest} checks every float in [EXP_LO, EXP_HI] against
      * Math.exp, at every vector width: relative error below 2^-22 (about 2 ulp). x < EXP_LO (and
      * -inf) gives 0, NaN gives NaN; x > EXP_HI is outside the domain (use {@link #exp}).
      */
