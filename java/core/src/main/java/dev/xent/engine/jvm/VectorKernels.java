@@ -268,22 +268,18 @@ final class VectorKernels implements Kernels {
     public long moments(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, float scale, float zy, long yPos,
             double[] acc) {
         int before = (int) Math.max(0, Math.min(n, yPos));
-        float[] sums = new float[3];
-        long above = momentsRange(dt, z, zOff, 0, before, ref, scale, zy, true, sums);
-        above += momentsRange(dt, z, zOff, before, n, ref, scale, zy, false, sums);
-        acc[0] += sums[0];
-        acc[1] += sums[1];
-        acc[2] += sums[2];
-        return above;
+        long above = momentsRange(dt, z, zOff, 0, before, ref, scale, zy, true, acc);
+        return above + momentsRange(dt, z, zOff, before, n, ref, scale, zy, false, acc);
     }
 
     /**
-     * {@link #moments} over elements [from, to) into sums; the elements ranked above the target are
+     * {@link #moments} over elements [from, to) into acc; the elements ranked above the target are
      * those >= zy ({@code ties}: before the target) or > zy. A lane whose exponential is 0 (a masked
-     * logit, d = -inf) has its d zeroed first, so it adds 0 rather than 0 * -inf.
+     * logit, d = -inf) has its d zeroed first, so it adds 0 rather than 0 * -inf. The tail that
+     * fills no vector goes to the scalar kernel.
      */
     private static long momentsRange(DType dt, MemorySegment z, long zOff, int from, int to, float ref, float scale,
-            float zy, boolean ties, float[] sums) {
+            float zy, boolean ties, double[] acc) {
         int es = dt.byteSize();
         float[] fa = dt == DType.F32 ? floats(z, zOff) : null; // heap arrays: array loads (see floats())
         short[] sa = dt != DType.F32 ? shorts(z, zOff) : null;
@@ -305,23 +301,13 @@ final class VectorKernels implements Kernels {
             s1 = s1.add(ed);
             s2 = ed.fma(d, s2);
         }
-        float a0 = sumLanes(s0);
-        float a1 = sumLanes(s1);
-        float a2 = sumLanes(s2);
-        for (; i < to; i++) {
-            float v = Elem.get(dt, z, zOff + (long) es * i);
-            if (ties ? v >= zy : v > zy) above++;
-            float d = v - ref;
-            float e = (float) Math.exp(scale * d);
-            if (e != 0) {
-                a0 += e;
-                a1 += e * d;
-                a2 += e * d * d;
-            }
+        acc[0] += sumLanes(s0);
+        acc[1] += sumLanes(s1);
+        acc[2] += sumLanes(s2);
+        if (i < to) {
+            // every tail element lies before the target (ties count) or after it (they do not)
+            above += ScalarKernels.INSTANCE.moments(dt, z, zOff + (long) es * i, 1, to - i, ref, scale, zy, ties ? to - i : 0, acc);
         }
-        sums[0] += a0;
-        sums[1] += a1;
-        sums[2] += a2;
         return above;
     }
 
