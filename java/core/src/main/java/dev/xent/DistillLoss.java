@@ -5,8 +5,8 @@ package dev.xent;
  * alpha T^2 KL + (1 - alpha) CE}, the hard term 0 on ignored rows) and, per row, KL(p || q), the
  * soft cross-entropy H(p, q) and the teacher's entropy H(p), the last three at the temperature, in
  * nats, not scaled by T^2 (so {@code perRowSoftCe = perRowTeacherEntropy + perRowKl} row by row).
- * MEAN divides the KL term by {@link #denominator()} (the batch N) and the hard term by
- * {@link #hardDenominator()}.
+ * MEAN divides the KL term by {@link #denominator()} (the batch N of the shape, PyTorch's
+ * batchmean) and the hard term by {@link #hardDenominator()}.
  */
 public final class DistillLoss extends LossResult {
     private final float[] perRowKl;
@@ -23,7 +23,7 @@ public final class DistillLoss extends LossResult {
         this.hardDenominator = hardDenominator;
     }
 
-    /** What MEAN divides the hard term by: the rows not ignored (0 when alpha = 1 leaves the term out). */
+    /** What MEAN divides the hard term by: the rows not ignored (read it under MEAN with alpha < 1). */
     public double hardDenominator() {
         return hardDenominator;
     }

@@ -148,6 +148,13 @@ class DistillationTest {
                 double lossAtol = atol * (o.tau() * o.tau() + 1) + 1e-5 * Check.maxAbs(ref.rowLoss());
                 Check.vector("row loss", Check.toDouble(l.perRow()), ref.rowLoss(), lossAtol, 1e-5, context);
                 if (o.reduction() != Reduction.NONE) Check.scalar("loss", l.value(), ref.reduced(), lossAtol, 1e-5, context);
+                double refSum = 0;
+                for (double x : ref.rowLoss()) refSum += x;
+                Check.scalar("sum", l.sum(), refSum, lossAtol * n, 1e-5, context);
+                if (o.reduction() == Reduction.MEAN) {
+                    Check.scalar("KL denominator", l.denominator(), s.shape()[0], 0, 0, context);
+                    if (o.alpha() < 1) Check.scalar("hard denominator", l.hardDenominator(), n - Math.min(n, o.ignoredRows()), 0, 0, context);
+                }
             }
             double[][] g = grad.read();
             for (int r = 0; r < n; r++) {
