@@ -5,6 +5,7 @@ import dev.xent.DType;
 import dev.xent.Logits;
 import dev.xent.Loss;
 import dev.xent.Targets;
+import dev.xent.Xent;
 import dev.xent.engine.jvm.JavaEngine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -56,7 +57,7 @@ public class CrossEntropyBench extends ComparedBenchmark {
         if (engine.equals("java") && e.mode() != JavaEngine.Mode.VECTOR) {
             throw new IllegalStateException("the Vector API is not available: " + e.description());
         }
-        ce = CrossEntropy.on(e.withThreads(t));
+        ce = Xent.of(e.withThreads(t)).crossEntropy();
         ceExtras = ce.withSoftcap(30).withZLoss(1e-4);
         if (dt == DType.F32) {
             logits = Logits.of(Inputs.logitsF32(s), s.n(), s.c());

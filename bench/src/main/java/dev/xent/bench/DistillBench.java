@@ -4,6 +4,7 @@ import dev.xent.DType;
 import dev.xent.DistillLoss;
 import dev.xent.Distillation;
 import dev.xent.Logits;
+import dev.xent.Xent;
 import dev.xent.engine.jvm.JavaEngine;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
@@ -53,7 +54,7 @@ public class DistillBench extends ComparedBenchmark {
         tasks = t == 1 ? 1 : (int) Math.min(s.n(), 4L * t);
         JavaEngine e = JavaEngine.create();
         if (e.mode() != JavaEngine.Mode.VECTOR) throw new IllegalStateException("the Vector API is not available: " + e.description());
-        distill = Distillation.on(e.withThreads(t)).withTemperature(2);
+        distill = Xent.of(e.withThreads(t)).distillation().withTemperature(2);
         sf = Inputs.logitsF32(s);
         tf = new float[sf.length];
         // a teacher close to the student, not equal: sharper and shifted
@@ -82,7 +83,7 @@ public class DistillBench extends ComparedBenchmark {
 
     @Benchmark
     public DistillLoss forwardBackward() {
-        return distill.forwardBackward(teacher, student, grad);
+        return distill.forwardBackward(student, teacher, grad);
     }
 
     private long from(int task) {

@@ -6,6 +6,7 @@ import dev.xent.DenseTensor;
 import dev.xent.GaussianNll;
 import dev.xent.LaplaceNll;
 import dev.xent.PoissonNll;
+import dev.xent.Xent;
 import dev.xent.engine.jvm.JavaEngine;
 import java.util.SplittableRandom;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -49,10 +50,10 @@ public class ElementwiseBench extends ComparedBenchmark {
         Shape s = Shape.parse(shape);
         DType dt = Inputs.dtype(dtype);
         JavaEngine engine = JavaEngine.create().withThreads(Inputs.threads(threads));
-        bce = BinaryCrossEntropy.on(engine);
-        gaussian = GaussianNll.on(engine);
-        laplace = LaplaceNll.on(engine);
-        poisson = PoissonNll.on(engine);
+        bce = Xent.of(engine).binaryCrossEntropy();
+        gaussian = Xent.of(engine).gaussianNll();
+        laplace = Xent.of(engine).laplaceNll();
+        poisson = Xent.of(engine).poissonNll();
         int n = Math.toIntExact(s.elements());
         // multi-label targets: about 1 label in 16 positive
         SplittableRandom rnd = new SplittableRandom(Inputs.SEED + 1);

@@ -4,6 +4,7 @@ import dev.xent.DType;
 import dev.xent.Logits;
 import dev.xent.NllLoss;
 import dev.xent.Targets;
+import dev.xent.Xent;
 import dev.xent.engine.jvm.JavaEngine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -38,7 +39,7 @@ public class NllBench extends ComparedBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Shape s = Shape.parse(shape);
-        nll = NllLoss.on(JavaEngine.create().withThreads(Inputs.threads(threads)));
+        nll = Xent.of(JavaEngine.create().withThreads(Inputs.threads(threads))).nllLoss();
         labels = Targets.classes(Inputs.labels(s));
         // log-probability values are not needed for timing: logits stand in for them
         if (Inputs.dtype(dtype) == DType.F32) {

@@ -4,6 +4,7 @@ import dev.xent.CrossEntropy;
 import dev.xent.DType;
 import dev.xent.Logits;
 import dev.xent.Targets;
+import dev.xent.Xent;
 import dev.xent.engine.jvm.JavaEngine;
 
 /**
@@ -29,7 +30,7 @@ public final class Profile {
         int threads = Inputs.threads(args.length > 3 ? Integer.parseInt(args[3]) : 0);
         double seconds = args.length > 4 ? Double.parseDouble(args[4]) : 10;
         JavaEngine e = args.length > 5 && args[5].equals("scalar") ? JavaEngine.scalar() : JavaEngine.create();
-        CrossEntropy ce = CrossEntropy.on(e.withThreads(threads));
+        CrossEntropy ce = Xent.of(e.withThreads(threads)).crossEntropy();
         Logits z = dt == DType.F32 ? Logits.of(Inputs.logitsF32(s), s.n(), s.c()) : Logits.ofBf16(Inputs.logitsBf16(s), s.n(), s.c());
         Logits g = dt == DType.F32 ? Logits.of(new float[(int) s.elements()], s.n(), s.c())
                 : Logits.ofBf16(new short[(int) s.elements()], s.n(), s.c());

@@ -1,11 +1,12 @@
 package dev.xent.bench;
 
 import dev.xent.DType;
-import dev.xent.Evaluation;
 import dev.xent.Logits;
-import dev.xent.RowStats;
 import dev.xent.Targets;
+import dev.xent.Xent;
 import dev.xent.engine.jvm.JavaEngine;
+import dev.xent.eval.Evaluation;
+import dev.xent.eval.RowStats;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -38,7 +39,7 @@ public class RowStatsBench extends ComparedBenchmark {
     public void setUp() {
         Shape s = Shape.parse(shape);
         DType dt = Inputs.dtype(dtype);
-        evaluation = Evaluation.on(JavaEngine.create().withThreads(Inputs.threads(threads)));
+        evaluation = Evaluation.of(Xent.of(JavaEngine.create().withThreads(Inputs.threads(threads))));
         logits = dt == DType.F32 ? Logits.of(Inputs.logitsF32(s), s.n(), s.c()) : Logits.ofBf16(Inputs.logitsBf16(s), s.n(), s.c());
         targets = Targets.classes(Inputs.labels(s));
     }

@@ -4,6 +4,7 @@ import dev.xent.ElementwiseRun.Extras;
 import dev.xent.engine.ElementwiseLossCall.Broadcast;
 import dev.xent.engine.ElementwiseLossCall.Op;
 import dev.xent.engine.Engine;
+import dev.xent.internal.Checks;
 import java.util.Objects;
 
 /**
@@ -28,8 +29,11 @@ import java.util.Objects;
  * or 0 where the term's coefficient is 0, e.g. x = +inf with y = 1), where PyTorch's formula
  * gives NaN; and the cancellations above are avoided, so tiny losses and gradients keep their
  * digits where PyTorch's fp32 result is 0.
+ *
+ * <p>Made by {@link Xent#binaryCrossEntropy()}. Each element is a row: an upstream gradient per row
+ * has one value per element.
  */
-public final class BinaryCrossEntropy {
+public final class BinaryCrossEntropy extends LossFunction<DenseTensor, DenseTensor, ElementwiseLoss> {
     private final Engine engine;
     private final float[] weight;
     private final float[] posWeight;
@@ -42,19 +46,19 @@ public final class BinaryCrossEntropy {
         this.reduction = reduction;
     }
 
-    /** Defaults (no weights, MEAN) on the given engine. */
-    public static BinaryCrossEntropy on(Engine engine) {
-        return new BinaryCrossEntropy(Objects.requireNonNull(engine, "engine"), null, null, Reduction.MEAN);
+    /** Defaults (no weights, MEAN) on {@code engine}. */
+    BinaryCrossEntropy(Engine engine) {
+        this(Objects.requireNonNull(engine, "engine"), null, null, Reduction.MEAN);
     }
 
     /** Weights, one per element or one per entry of the last axis, or null for none. Copied. */
     public BinaryCrossEntropy withWeight(float[] weight) {
-        return new BinaryCrossEntropy(engine, ElementwiseRun.finite("weight", weight), posWeight, reduction);
+        return new BinaryCrossEntropy(engine, Checks.finite("weight", weight), posWeight, reduction);
     }
 
     /** Positive-class weights, one per entry of the last axis, or null for none. Copied. */
     public BinaryCrossEntropy withPosWeight(float[] posWeight) {
-        return new BinaryCrossEntropy(engine, weight, ElementwiseRun.finite("pos_weight", posWeight), reduction);
+        return new BinaryCrossEntropy(engine, weight, Checks.finite("pos_weight", posWeight), reduction);
     }
 
     public BinaryCrossEntropy withReduction(Reduction reduction) {
@@ -69,36 +73,29 @@ public final class BinaryCrossEntropy {
         return reduction;
     }
 
-    /** The loss; per-element losses under NONE. */
-    public ElementwiseLoss forward(DenseTensor input, DenseTensor target) {
-        return run(input, target, null, null);
+    public Engine engine() {
+        return engine;
     }
 
-    /** Loss and gradient in one pass, upstream gradient 1. {@code grad} may be {@code input} (in place). */
-    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DenseTensor grad) {
-        return run(input, target, Objects.requireNonNull(grad, "grad"), null);
+    public float[] weight() {
+        return weight == null ? null : weight.clone();
     }
 
-    /** As {@link #forwardBackward(DenseTensor, DenseTensor, DenseTensor)} with a scalar upstream gradient (SUM, MEAN). */
-    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DenseTensor grad, float upstream) {
-        return run(input, target, Objects.requireNonNull(grad, "grad"), new float[] {upstream});
+    public float[] posWeight() {
+        return posWeight == null ? null : posWeight.clone();
     }
 
-    /** As {@link #forwardBackward(DenseTensor, DenseTensor, DenseTensor)} with one upstream gradient per element (NONE). */
-    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DenseTensor grad, float[] upstreamPerElement) {
-        return run(input, target, Objects.requireNonNull(grad, "grad"), Objects.requireNonNull(upstreamPerElement, "upstreamPerElement"));
+    @Override
+    long rows(DenseTensor input) {
+        return input.count();
     }
 
-    /** Overwrites the input with the gradient of the loss (upstream 1). */
-    public ElementwiseLoss forwardBackwardInPlace(DenseTensor input, DenseTensor target) {
-        return forwardBackward(input, target, input);
-    }
-
-    private ElementwiseLoss run(DenseTensor input, DenseTensor target, DenseTensor grad, float[] upstream) {
+    @Override
+    ElementwiseLoss run(DenseTensor input, DenseTensor target, float[] upstream, DenseTensor grad) {
         Objects.requireNonNull(input, "input");
         Broadcast wb = weight == null ? Broadcast.PER_ELEMENT : ElementwiseRun.weightBroadcast(weight, input);
         if (posWeight != null) ElementwiseRun.checkPosWeight(posWeight, input);
         Extras x = new Extras(weight, wb, posWeight, null, Broadcast.PER_ELEMENT, null, false, false, 0f);
-        return ElementwiseRun.run(engine, Op.BCE_WITH_LOGITS, reduction, input, target, grad, upstream, x);
+        return ElementwiseRun.run(engine, Op.BCE_WITH_LOGITS, reduction, input, target, upstream, grad, x);
     }
 }

@@ -3,8 +3,8 @@ package dev.xent;
 import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -41,15 +41,16 @@ import java.util.Objects;
  *       ignored rows, so MEAN keeps its denominator sum of w[y_i]; label smoothing does not
  *       change it) and 1 for probability targets (MEAN divides by N). Its gradient {@code 2 lambda
  *       u_i lse_i p_ik} is folded into the per-row coefficient of p, so it costs nothing per
- *       element. {@link Loss#perRow()} and the reduced loss include it; {@link Loss#zLossPerRow()}
+ *       element. {@link Loss#perRow()} and the reduced loss include it; {@link Loss#perRowZLoss()}
  *       and {@link Loss#zLoss()} give it apart, for logging the cross-entropy and the z-loss
  *       separately. {@link Loss#lse()} is the log-sum-exp of the transformed logits, which is
  *       also what {@link #backward} expects back.
  * </ul>
  *
- * Losses are fp32; gradients have the logits' storage type and layout.
+ * Losses are fp32; gradients have the logits' storage type and layout. Made by
+ * {@link Xent#crossEntropy()}.
  */
-public final class CrossEntropy {
+public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
     /** PyTorch's default {@code ignore_index}. */
     public static final long DEFAULT_IGNORE_INDEX = -100;
 
@@ -63,10 +64,6 @@ public final class CrossEntropy {
     private final float softcap;
     private final float zLoss;
 
-    private CrossEntropy(Engine engine, float[] weight, long ignoreIndex, float labelSmoothing, Reduction reduction) {
-        this(engine, weight, ignoreIndex, labelSmoothing, reduction, 1f, 0f, 0f);
-    }
-
     private CrossEntropy(Engine engine, float[] weight, long ignoreIndex, float labelSmoothing, Reduction reduction,
             float logitScale, float softcap, float zLoss) {
         this.engine = engine;
@@ -79,24 +76,14 @@ public final class CrossEntropy {
         this.zLoss = zLoss;
     }
 
-    /** Defaults (no weights, ignoreIndex -100, no smoothing, MEAN) on the given engine. */
-    public static CrossEntropy on(Engine engine) {
-        return new CrossEntropy(Objects.requireNonNull(engine, "engine"), null, DEFAULT_IGNORE_INDEX, 0f, Reduction.MEAN);
-    }
-
-    /** Defaults on the automatically selected engine ({@link Engines#auto()}). */
-    public static CrossEntropy create() {
-        return on(Engines.auto().engine());
+    /** Defaults (no weights, ignoreIndex -100, no smoothing, MEAN, no extras) on {@code engine}. */
+    CrossEntropy(Engine engine) {
+        this(Objects.requireNonNull(engine, "engine"), null, DEFAULT_IGNORE_INDEX, 0f, Reduction.MEAN, 1f, 0f, 0f);
     }
 
     /** Per-class weights, C values, or null for none. The array is copied. */
     public CrossEntropy withWeight(float[] weight) {
-        float[] w = weight == null ? null : weight.clone();
-        if (w != null) {
-            for (int k = 0; k < w.length; k++) {
-                if (!Float.isFinite(w[k])) throw new IllegalArgumentException("weight[" + k + "] is " + w[k] + "; weights must be finite");
-            }
-        }
+        float[] w = Checks.finite("weight", weight);
         return new CrossEntropy(engine, w, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss);
     }
 
@@ -200,73 +187,49 @@ public final class CrossEntropy {
         return zLoss;
     }
 
-    /** The loss and the per-row log-sum-exp. */
-    public Loss forward(Logits logits, Targets targets) {
-        return run(Pass.FORWARD, logits, targets, null, null, null);
-    }
-
     /**
-     * Loss and gradient in one pass, with upstream gradient 1 (for NONE: 1 for every row, the
-     * gradient of the sum). {@code grad} must have the logits' shape, type and layout; it may be
-     * {@code logits} itself, which overwrites the logits with their gradient.
+     * Gradient from the log-sum-exp a forward pass returned ({@link Loss#lse()}), with a scalar
+     * upstream gradient (SUM or MEAN), into {@code grad} (may be {@code logits}).
      */
-    public Loss forwardBackward(Logits logits, Targets targets, Logits grad) {
-        return run(Pass.FORWARD_BACKWARD, logits, targets, null, requireGrad(grad), null);
-    }
-
-    /** As {@link #forwardBackward(Logits, Targets, Logits)} with a scalar upstream gradient (SUM or MEAN). */
-    public Loss forwardBackward(Logits logits, Targets targets, Logits grad, float upstream) {
-        return run(Pass.FORWARD_BACKWARD, logits, targets, null, requireGrad(grad), scalarUpstream(upstream));
-    }
-
-    /** As {@link #forwardBackward(Logits, Targets, Logits)} with one upstream gradient per row (NONE). */
-    public Loss forwardBackward(Logits logits, Targets targets, Logits grad, float[] upstreamPerRow) {
-        return run(Pass.FORWARD_BACKWARD, logits, targets, null, requireGrad(grad), rowUpstream(upstreamPerRow, logits));
-    }
-
-    /** Overwrites the logits with the gradient of the loss (upstream 1). */
-    public Loss forwardBackwardInPlace(Logits logits, Targets targets) {
-        return forwardBackward(logits, targets, logits);
-    }
-
-    /** Gradient from the log-sum-exp a forward pass returned, with a scalar upstream gradient (SUM or MEAN). */
     public void backward(Logits logits, Targets targets, float[] lse, float upstream, Logits grad) {
-        run(Pass.BACKWARD, logits, targets, requireLse(lse, logits), requireGrad(grad), scalarUpstream(upstream));
-    }
-
-    /** Gradient from the saved log-sum-exp with one upstream gradient per row (NONE). */
-    public void backward(Logits logits, Targets targets, float[] lse, float[] upstreamPerRow, Logits grad) {
-        run(Pass.BACKWARD, logits, targets, requireLse(lse, logits), requireGrad(grad), rowUpstream(upstreamPerRow, logits));
-    }
-
-    private Loss run(Pass pass, Logits logits, Targets targets, float[] lseIn, Logits grad, float[] upstream) {
         Objects.requireNonNull(logits, "logits");
+        run(Pass.BACKWARD, logits, targets, requireLse(lse, logits), Checks.scalarUpstream(upstream, reduction, logits.rows()),
+                Objects.requireNonNull(grad, "grad"));
+    }
+
+    /** As {@link #backward(Logits, Targets, float[], float, Logits)} with one upstream gradient per row (NONE). */
+    public void backward(Logits logits, Targets targets, float[] lse, float[] upstreamPerRow, Logits grad) {
+        Objects.requireNonNull(logits, "logits");
+        run(Pass.BACKWARD, logits, targets, requireLse(lse, logits), Checks.rowUpstream(upstreamPerRow, reduction, logits.rows()),
+                Objects.requireNonNull(grad, "grad"));
+    }
+
+    @Override
+    long rows(Logits logits) {
+        return logits.rows();
+    }
+
+    @Override
+    Loss run(Logits logits, Targets targets, float[] upstream, Logits grad) {
+        return run(grad == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD, logits, targets, null, upstream, grad);
+    }
+
+    private Loss run(Pass pass, Logits logits, Targets targets, float[] lseIn, float[] upstream, Logits grad) {
         Objects.requireNonNull(targets, "targets");
-        checkAlive(logits.data(), "logits");
-        Layout layout = logits.layout();
-        long rows = logits.rows();
-        if (rows > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("more rows (" + rows + ") than a Java array of per-row losses can hold");
-        }
+        Checks.alive(logits.data(), "logits");
+        int n = Checks.rowsForArray(logits.rows(), 1, "per-row losses");
         if (weight != null && weight.length != logits.classes()) {
             throw new IllegalArgumentException("weight has " + weight.length + " entries but logits have C = " + logits.classes() + " classes");
         }
-        if (upstream != null && (upstream.length == 1) != (reduction != Reduction.NONE)) {
-            throw new IllegalArgumentException(reduction == Reduction.NONE
-                    ? "reduction NONE needs one upstream gradient per row (" + rows + "), got a scalar"
-                    : "reduction " + reduction + " needs a scalar upstream gradient, got one per row");
-        }
         checkTargets(targets, logits);
-        if (grad != null) checkGrad(grad, logits);
-
-        int n = (int) rows;
+        if (grad != null) Checks.gradient(grad, logits, "logits");
         float[] rowLoss = pass == Pass.BACKWARD ? null : new float[n];
         float[] lse = lseIn != null ? lseIn : new float[n];
         float[] rowZLoss = rowLoss != null && zLoss > 0 ? new float[n] : null;
         float[] reduced = new float[3];
         MemorySegment reducedSeg = MemorySegment.ofArray(reduced);
         engine.crossEntropy(new CrossEntropyCall(
-                pass, layout, logits.dtype(), logits.data(), targets,
+                pass, logits.layout(), logits.dtype(), logits.data(), targets,
                 weight == null ? null : MemorySegment.ofArray(weight),
                 ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss,
                 upstream == null ? null : MemorySegment.ofArray(upstream),
@@ -281,9 +244,9 @@ public final class CrossEntropy {
 
     private void checkTargets(Targets targets, Logits logits) {
         switch (targets) {
-            case Targets.ClassIndices idx -> checkClassIndices(idx, logits, ignoreIndex);
+            case Targets.ClassIndices idx -> Checks.classIndices(idx, logits, ignoreIndex);
             case Targets.Probabilities prob -> {
-                checkAlive(prob.data(), "targets");
+                Checks.alive(prob.data(), "targets");
                 if (prob.dtype() != logits.dtype()) {
                     throw new IllegalArgumentException("probability targets are " + prob.dtype() + " but logits are " + logits.dtype());
                 }
@@ -296,79 +259,11 @@ public final class CrossEntropy {
         }
     }
 
-    /** One index per row of the logits, each in [0, C) or equal to {@code ignoreIndex}; throws naming the position. */
-    static void checkClassIndices(Targets.ClassIndices idx, Logits logits, long ignoreIndex) {
-        checkAlive(idx.data(), "targets");
-        if (idx.count() != logits.rows()) {
-            throw new IllegalArgumentException("targets hold " + idx.count() + " class indices but logits "
-                    + logits + " have " + logits.rows() + " rows of shape " + Arrays.toString(logits.rowShape()));
-        }
-        checkLabels(idx, logits, ignoreIndex);
-    }
-
-    private static void checkLabels(Targets.ClassIndices idx, Logits logits, long ignoreIndex) {
-        long classes = logits.classes();
-        MemorySegment data = idx.data();
-        long count = idx.count();
-        for (long r = 0; r < count; r++) {
-            long y = idx.type() == IndexType.I32
-                    ? data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, r)
-                    : data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, r);
-            if ((y < 0 || y >= classes) && y != ignoreIndex) {
-                throw new IllegalArgumentException("target " + y + " at " + position(r, logits.rowShape())
-                        + " is out of range [0, " + classes + ") and is not ignoreIndex (" + ignoreIndex + ")");
-            }
-        }
-    }
-
-    /** "row 5" for (N) targets, "position [1, 2, 0]" for (N, d1..dk) ones. */
-    private static String position(long row, long[] rowShape) {
-        if (rowShape.length == 1) return "row " + row;
-        long[] index = new long[rowShape.length];
-        long rest = row;
-        for (int i = rowShape.length - 1; i >= 0; i--) {
-            index[i] = rest % rowShape[i];
-            rest /= rowShape[i];
-        }
-        return "position " + Arrays.toString(index);
-    }
-
-    static void checkGrad(Logits grad, Logits logits) {
-        checkAlive(grad.data(), "gradient");
-        if (grad.dtype() != logits.dtype() || !Arrays.equals(grad.shape(), logits.shape()) || !grad.layout().equals(logits.layout())) {
-            throw new IllegalArgumentException("gradient buffer " + grad + " must match the logits " + logits
-                    + " in shape, dtype and row stride");
-        }
-        if (grad.data().isReadOnly()) throw new IllegalArgumentException("gradient buffer is read-only");
-    }
-
-    static Logits requireGrad(Logits grad) {
-        return Objects.requireNonNull(grad, "grad");
-    }
-
     private static float[] requireLse(float[] lse, Logits logits) {
         Objects.requireNonNull(lse, "lse");
         if (lse.length != logits.rows()) {
             throw new IllegalArgumentException("lse has " + lse.length + " values but logits have " + logits.rows() + " rows");
         }
         return lse;
-    }
-
-    static float[] scalarUpstream(float upstream) {
-        return new float[] {upstream};
-    }
-
-    static float[] rowUpstream(float[] upstream, Logits logits) {
-        Objects.requireNonNull(upstream, "upstreamPerRow");
-        if (upstream.length != logits.rows()) {
-            throw new IllegalArgumentException("upstream has " + upstream.length + " values but logits have " + logits.rows() + " rows");
-        }
-        return upstream;
-    }
-
-    static void checkAlive(MemorySegment segment, String what) {
-        if (!segment.scope().isAlive()) {
-            throw new IllegalStateException(what + " memory is no longer accessible: its arena was closed");
-        }
     }
 }

@@ -1,77 +1,45 @@
 package dev.xent;
 
-import java.util.Arrays;
-
 /**
- * The result of a {@link Distillation} forward pass: the reduced loss and, per row (in row order
- * of shape {@link #rowShape()}), the loss, KL(p || q), the soft cross-entropy H(p, q) and the
- * teacher's entropy H(p), the last three at the temperature, in nats, not scaled by T^2 (so
- * {@code softCrossEntropy = teacherEntropy + kl} row by row). Arrays are handed over, not copied.
+ * The result of a {@link Distillation}: the {@link LossResult} values ({@link #perRow()}: {@code
+ * alpha T^2 KL + (1 - alpha) CE}, the hard term 0 on ignored rows) and, per row, KL(p || q), the
+ * soft cross-entropy H(p, q) and the teacher's entropy H(p), the last three at the temperature, in
+ * nats, not scaled by T^2 (so {@code perRowSoftCe = perRowTeacherEntropy + perRowKl} row by row).
+ * MEAN divides the KL term by {@link #denominator()} (the batch N of the shape, PyTorch's
+ * batchmean) and the hard term by {@link #hardDenominator()}.
  */
-public final class DistillLoss {
-    private final Reduction reduction;
-    private final float value;
-    private final float[] perRow;
-    private final float[] kl;
-    private final float[] softCrossEntropy;
-    private final float[] teacherEntropy;
-    private final long[] rowShape;
+public final class DistillLoss extends LossResult {
+    private final float[] perRowKl;
+    private final float[] perRowSoftCe;
+    private final float[] perRowTeacherEntropy;
+    private final double hardDenominator;
 
-    DistillLoss(Reduction reduction, float value, float[] perRow, float[] kl, float[] softCrossEntropy,
-            float[] teacherEntropy, long[] rowShape) {
-        this.reduction = reduction;
-        this.value = value;
-        this.perRow = perRow;
-        this.kl = kl;
-        this.softCrossEntropy = softCrossEntropy;
-        this.teacherEntropy = teacherEntropy;
-        this.rowShape = rowShape;
+    DistillLoss(Reduction reduction, float value, float klDenominator, float hardDenominator, float[] perRow,
+            float[] perRowKl, float[] perRowSoftCe, float[] perRowTeacherEntropy, long[] rowShape) {
+        super(reduction, value, klDenominator, perRow, rowShape);
+        this.perRowKl = perRowKl;
+        this.perRowSoftCe = perRowSoftCe;
+        this.perRowTeacherEntropy = perRowTeacherEntropy;
+        this.hardDenominator = hardDenominator;
     }
 
-    /**
-     * The reduced loss (SUM or MEAN).
-     *
-     * @throws IllegalStateException under reduction NONE, which has one loss per row
-     */
-    public float value() {
-        if (reduction == Reduction.NONE) {
-            throw new IllegalStateException("reduction NONE gives one loss per row; use perRow()");
-        }
-        return value;
-    }
-
-    /** Per-row {@code alpha T^2 KL + (1 - alpha) CE} (the hard term 0 on ignored rows). */
-    public float[] perRow() {
-        return perRow;
+    /** What MEAN divides the hard term by: the rows not ignored (read it under MEAN with alpha < 1). */
+    public double hardDenominator() {
+        return hardDenominator;
     }
 
     /** Per-row KL(p || q) at the temperature, not scaled by T^2. */
-    public float[] kl() {
-        return kl;
+    public float[] perRowKl() {
+        return perRowKl;
     }
 
     /** Per-row soft cross-entropy H(p, q) = -sum p log q at the temperature. */
-    public float[] softCrossEntropy() {
-        return softCrossEntropy;
+    public float[] perRowSoftCe() {
+        return perRowSoftCe;
     }
 
     /** Per-row entropy H(p) of the softened teacher. */
-    public float[] teacherEntropy() {
-        return teacherEntropy;
-    }
-
-    public long[] rowShape() {
-        return rowShape.clone();
-    }
-
-    public Reduction reduction() {
-        return reduction;
-    }
-
-    @Override
-    public String toString() {
-        return reduction == Reduction.NONE
-                ? "DistillLoss[NONE, rows=" + Arrays.toString(rowShape) + "]"
-                : "DistillLoss[" + reduction + " = " + value + "]";
+    public float[] perRowTeacherEntropy() {
+        return perRowTeacherEntropy;
     }
 }

@@ -3,13 +3,15 @@ package dev.xent;
 import dev.xent.engine.DistillCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Knowledge distillation (Hinton et al.) from teacher and student logits of the same shape, dtype
- * and layout, on one engine. Immutable: the {@code withX} methods return a copy.
+ * Knowledge distillation (Hinton et al.) of student logits (the input) towards teacher logits (the
+ * target) of the same shape, dtype and layout, on one engine. Immutable: the {@code withX} methods
+ * return a copy. Made by {@link Xent#distillation()}. As every loss: input (student), targets
+ * (teacher, then the hard labels), upstream gradient, gradient buffer last.
  *
  * <p>With temperature T, {@code p = softmax(z_t / T)} and {@code q = softmax(z_s / T)} per row:
  *
@@ -44,9 +46,9 @@ public final class Distillation {
         this.reduction = reduction;
     }
 
-    /** Defaults (T = 1, alpha = 1, ignoreIndex -100, MEAN) on the given engine. */
-    public static Distillation on(Engine engine) {
-        return new Distillation(Objects.requireNonNull(engine, "engine"), 1f, 1f, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+    /** Defaults (T = 1, alpha = 1, ignoreIndex -100, MEAN) on {@code engine}. */
+    Distillation(Engine engine) {
+        this(Objects.requireNonNull(engine, "engine"), 1f, 1f, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
     }
 
     /** Temperature T: finite and > 0. */
@@ -92,55 +94,63 @@ public final class Distillation {
         return reduction;
     }
 
+    public Engine engine() {
+        return engine;
+    }
+
     /** The loss with alpha = 1 (no hard term). */
-    public DistillLoss forward(Logits teacher, Logits student) {
-        return run(teacher, student, null, null, null);
+    public DistillLoss forward(Logits student, Logits teacher) {
+        return run(student, teacher, null, null, null);
     }
 
     /** The loss mixed with the student's hard-label cross-entropy. */
-    public DistillLoss forward(Logits teacher, Logits student, Targets.ClassIndices targets) {
-        return run(teacher, student, Objects.requireNonNull(targets, "targets"), null, null);
+    public DistillLoss forward(Logits student, Logits teacher, Targets.ClassIndices targets) {
+        return run(student, teacher, Objects.requireNonNull(targets, "targets"), null, null);
     }
 
     /** Loss and the gradient w.r.t. the student's logits (upstream 1), alpha = 1. {@code grad} may be the student. */
-    public DistillLoss forwardBackward(Logits teacher, Logits student, Logits grad) {
-        return run(teacher, student, null, CrossEntropy.requireGrad(grad), null);
+    public DistillLoss forwardBackward(Logits student, Logits teacher, Logits grad) {
+        return run(student, teacher, null, null, Objects.requireNonNull(grad, "grad"));
     }
 
     /** Loss and gradient with hard targets. {@code grad} may be the student. */
-    public DistillLoss forwardBackward(Logits teacher, Logits student, Targets.ClassIndices targets, Logits grad) {
-        return run(teacher, student, Objects.requireNonNull(targets, "targets"), CrossEntropy.requireGrad(grad), null);
+    public DistillLoss forwardBackward(Logits student, Logits teacher, Targets.ClassIndices targets, Logits grad) {
+        return run(student, teacher, Objects.requireNonNull(targets, "targets"), null, Objects.requireNonNull(grad, "grad"));
     }
 
     /** As {@link #forwardBackward(Logits, Logits, Targets.ClassIndices, Logits)} with a scalar upstream gradient (SUM or MEAN). */
-    public DistillLoss forwardBackward(Logits teacher, Logits student, Targets.ClassIndices targets, Logits grad, float upstream) {
-        return run(teacher, student, targets, CrossEntropy.requireGrad(grad), CrossEntropy.scalarUpstream(upstream));
+    public DistillLoss forwardBackward(Logits student, Logits teacher, Targets.ClassIndices targets, float upstream, Logits grad) {
+        Objects.requireNonNull(student, "student");
+        float[] up = Checks.scalarUpstream(upstream, reduction, student.rows());
+        return run(student, teacher, Objects.requireNonNull(targets, "targets"), up, Objects.requireNonNull(grad, "grad"));
     }
 
-    private DistillLoss run(Logits teacher, Logits student, Targets.ClassIndices targets, Logits grad, float[] upstream) {
-        Objects.requireNonNull(teacher, "teacher");
+    /** Overwrites the student's logits with the gradient of the loss (upstream 1), alpha = 1. */
+    public DistillLoss forwardBackwardInPlace(Logits student, Logits teacher) {
+        return forwardBackward(student, teacher, student);
+    }
+
+    /** Overwrites the student's logits with the gradient of the loss with hard targets (upstream 1). */
+    public DistillLoss forwardBackwardInPlace(Logits student, Logits teacher, Targets.ClassIndices targets) {
+        return forwardBackward(student, teacher, targets, student);
+    }
+
+    private DistillLoss run(Logits student, Logits teacher, Targets.ClassIndices targets, float[] upstream, Logits grad) {
         Objects.requireNonNull(student, "student");
-        CrossEntropy.checkAlive(teacher.data(), "teacher logits");
-        CrossEntropy.checkAlive(student.data(), "student logits");
-        if (teacher.dtype() != student.dtype() || !Arrays.equals(teacher.shape(), student.shape())
-                || !teacher.layout().equals(student.layout())) {
+        Objects.requireNonNull(teacher, "teacher");
+        Checks.alive(student.data(), "student logits");
+        Checks.alive(teacher.data(), "teacher logits");
+        if (!Checks.sameLayout(teacher, student)) {
             throw new IllegalArgumentException("teacher logits " + teacher + " and student logits " + student
                     + " must match in shape, dtype and row stride");
         }
-        long rows = student.rows();
-        if (rows > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("more rows (" + rows + ") than a Java array of per-row losses can hold");
-        }
+        int n = Checks.rowsForArray(student.rows(), 1, "per-row losses");
         if (alpha < 1 && targets == null) {
             throw new IllegalArgumentException("alpha = " + alpha + " < 1 mixes in the hard-label loss: pass the targets");
         }
-        if (upstream != null && reduction == Reduction.NONE) {
-            throw new IllegalArgumentException("reduction NONE takes no scalar upstream gradient");
-        }
         Targets.ClassIndices hard = alpha < 1 ? targets : null;
-        if (hard != null) CrossEntropy.checkClassIndices(hard, student, ignoreIndex);
-        if (grad != null) CrossEntropy.checkGrad(grad, student);
-        int n = (int) rows;
+        if (hard != null) Checks.classIndices(hard, student, ignoreIndex);
+        if (grad != null) Checks.gradient(grad, student, "student logits");
         float[] perRow = new float[n];
         float[] kl = new float[n];
         float[] softCe = new float[n];
@@ -151,6 +161,6 @@ public final class Distillation {
                 upstream == null ? null : MemorySegment.ofArray(upstream), grad == null ? null : grad.data(),
                 MemorySegment.ofArray(perRow), MemorySegment.ofArray(kl), MemorySegment.ofArray(softCe),
                 MemorySegment.ofArray(entropy), MemorySegment.ofArray(reduced)));
-        return new DistillLoss(reduction, reduced[0], perRow, kl, softCe, entropy, student.rowShape());
+        return new DistillLoss(reduction, reduced[0], reduced[1], reduced[2], perRow, kl, softCe, entropy, student.rowShape());
     }
 }

@@ -4,14 +4,15 @@ import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.ElementwiseLossCall.Broadcast;
 import dev.xent.engine.ElementwiseLossCall.Op;
 import dev.xent.engine.Engine;
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * What the element-wise loss classes share: checking a call, handing it to the engine, and
- * packaging the result. The values themselves (target range, variance sign) are checked by the
- * engines, which see every element anyway.
+ * What the element-wise loss classes share: checking a call (the upstream gradient is checked by
+ * the caller), handing it to the engine, and packaging the result. The values themselves (target
+ * range, variance sign) are checked by the engines, which see every element anyway.
  */
 final class ElementwiseRun {
     private ElementwiseRun() {}
@@ -21,30 +22,16 @@ final class ElementwiseRun {
             float[] auxGrad, boolean full, boolean logInput, float eps) {}
 
     static ElementwiseLoss run(Engine engine, Op op, Reduction reduction, DenseTensor input, DenseTensor target,
-            DenseTensor grad, float[] upstream, Extras x) {
+            float[] upstream, DenseTensor grad, Extras x) {
         Objects.requireNonNull(input, "input");
         Objects.requireNonNull(target, "target");
-        CrossEntropy.checkAlive(input.data(), "input");
-        CrossEntropy.checkAlive(target.data(), "target");
+        Checks.alive(input.data(), "input");
+        Checks.alive(target.data(), "target");
         if (target.dtype() != input.dtype() || !Arrays.equals(target.shape(), input.shape())) {
             throw new IllegalArgumentException("target " + target + " must have the input's shape and dtype " + input);
         }
         long n = input.count();
-        if (grad != null) {
-            CrossEntropy.checkAlive(grad.data(), "gradient");
-            if (grad.dtype() != input.dtype() || !Arrays.equals(grad.shape(), input.shape())) {
-                throw new IllegalArgumentException("gradient buffer " + grad + " must have the input's shape and dtype " + input);
-            }
-            if (grad.data().isReadOnly()) throw new IllegalArgumentException("gradient buffer is read-only");
-        }
-        if (upstream != null) {
-            boolean scalar = upstream.length == 1 && reduction != Reduction.NONE;
-            if (!scalar && (reduction != Reduction.NONE || upstream.length != n)) {
-                throw new IllegalArgumentException(reduction == Reduction.NONE
-                        ? "reduction NONE needs one upstream gradient per element (" + n + "), got " + upstream.length
-                        : "reduction " + reduction + " needs a scalar upstream gradient, got " + upstream.length + " values");
-            }
-        }
+        if (grad != null) Checks.gradient(grad, input);
         if (x.auxGrad() != null && (x.auxGrad().length != n || x.auxBroadcast() != Broadcast.PER_ELEMENT)) {
             throw new IllegalArgumentException("the gradient of a learned variance or scale needs a per-element one ("
                     + n + " values) and room for as many gradients, got " + x.aux().length + " and " + x.auxGrad().length);
@@ -89,14 +76,5 @@ final class ElementwiseRun {
         throw new IllegalArgumentException(name + " has " + aux.length + " values; it needs one per element (" + input.count()
                 + "), one per row (" + input.count() / Math.max(1, input.lastDim()) + ", the input's shape with last axis 1) or one for all, for "
                 + input);
-    }
-
-    static float[] finite(String name, float[] values) {
-        if (values == null) return null;
-        float[] v = values.clone();
-        for (int i = 0; i < v.length; i++) {
-            if (!Float.isFinite(v[i])) throw new IllegalArgumentException(name + "[" + i + "] is " + v[i] + "; it must be finite");
-        }
-        return v;
     }
 }

@@ -1,62 +1,25 @@
 package dev.xent;
 
-import java.util.Arrays;
-
 /**
- * The result of a cross-entropy forward pass: the reduced loss, the per-row losses, and the
- * per-row log-sum-exp that {@link CrossEntropy#backward} needs. Arrays are handed over to the
- * caller, not copied.
+ * The result of {@link CrossEntropy} and {@link NllLoss}: the {@link LossResult} values and the
+ * per-row log-sum-exp that {@link CrossEntropy#backward} needs, with the z-loss part apart.
+ * {@link #denominator()} is the summed weight of the rows not ignored (probability targets: the
+ * row count); {@link #perRow()} is always there, weights and smoothing applied.
  */
-public final class Loss {
-    private final Reduction reduction;
-    private final float value;
-    private final float denominator;
-    private final float[] perRow;
+public final class Loss extends LossResult {
     private final float[] lse;
-    private final long[] rowShape;
-    private final float[] zLossPerRow;
+    private final float[] perRowZLoss;
     private final float zLoss;
 
     Loss(Reduction reduction, float value, float denominator, float[] perRow, float[] lse, long[] rowShape,
-            float[] zLossPerRow, float zLoss) {
-        this.zLossPerRow = zLossPerRow;
-        this.zLoss = zLoss;
-        this.reduction = reduction;
-        this.value = value;
-        this.denominator = denominator;
-        this.perRow = perRow;
+            float[] perRowZLoss, float zLoss) {
+        super(reduction, value, denominator, perRow, rowShape);
         this.lse = lse;
-        this.rowShape = rowShape;
+        this.perRowZLoss = perRowZLoss;
+        this.zLoss = zLoss;
     }
 
-    /**
-     * The reduced loss (SUM or MEAN).
-     *
-     * @throws IllegalStateException under reduction NONE, which has one loss per row
-     */
-    public float value() {
-        if (reduction == Reduction.NONE) {
-            throw new IllegalStateException("reduction NONE gives one loss per row; use perRow()");
-        }
-        return value;
-    }
-
-    /** The sum of the per-row losses, whatever the reduction. */
-    public float sum() {
-        return reduction == Reduction.MEAN ? value * denominator : value;
-    }
-
-    /** What MEAN divides by: the summed weight of rows not ignored (probability targets: the row count). */
-    public float denominator() {
-        return denominator;
-    }
-
-    /** Per-row losses, weights and smoothing applied, in row order of shape {@link #rowShape()}. */
-    public float[] perRow() {
-        return perRow;
-    }
-
-    /** Per-row log-sum-exp of the logits, for {@link CrossEntropy#backward}. */
+    /** Per-row log-sum-exp of the (transformed) logits, for {@link CrossEntropy#backward}; null for {@link NllLoss}. */
     public float[] lse() {
         return lse;
     }
@@ -65,8 +28,8 @@ public final class Loss {
      * The z-loss part of {@link #perRow()} ({@code lambda u_i lse_i^2}, see {@link CrossEntropy}),
      * or null when the z-loss coefficient is 0.
      */
-    public float[] zLossPerRow() {
-        return zLossPerRow;
+    public float[] perRowZLoss() {
+        return perRowZLoss;
     }
 
     /**
@@ -76,21 +39,5 @@ public final class Loss {
      */
     public float zLoss() {
         return zLoss;
-    }
-
-    /** Shape of {@link #perRow()} and {@link #lse()}: (N) or (N, d1..dk). */
-    public long[] rowShape() {
-        return rowShape.clone();
-    }
-
-    public Reduction reduction() {
-        return reduction;
-    }
-
-    @Override
-    public String toString() {
-        return reduction == Reduction.NONE
-                ? "Loss[NONE, rows=" + Arrays.toString(rowShape) + "]"
-                : "Loss[" + reduction + " = " + value + "]";
     }
 }

@@ -3,6 +3,7 @@ package dev.xent;
 import dev.xent.engine.Engine;
 import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -17,8 +18,9 @@ import java.util.Objects;
  * everywhere else, {@code s_i} the upstream gradient (divided by the denominator under MEAN).
  * The input is used as given (no check that it holds log-probabilities), as PyTorch does.
  * Losses are fp32; gradients have the input's storage type and layout. {@link Loss#lse()} is null.
+ * Made by {@link Xent#nllLoss()}.
  */
-public final class NllLoss {
+public final class NllLoss extends LossFunction<Logits, Targets.ClassIndices, Loss> {
     private final Engine engine;
     private final float[] weight;
     private final long ignoreIndex;
@@ -31,20 +33,14 @@ public final class NllLoss {
         this.reduction = reduction;
     }
 
-    /** Defaults (no weights, ignoreIndex -100, MEAN) on the given engine. */
-    public static NllLoss on(Engine engine) {
-        return new NllLoss(Objects.requireNonNull(engine, "engine"), null, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+    /** Defaults (no weights, ignoreIndex -100, MEAN) on {@code engine}. */
+    NllLoss(Engine engine) {
+        this(Objects.requireNonNull(engine, "engine"), null, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
     }
 
     /** Per-class weights, C finite values, or null for none. The array is copied. */
     public NllLoss withWeight(float[] weight) {
-        float[] w = weight == null ? null : weight.clone();
-        if (w != null) {
-            for (int k = 0; k < w.length; k++) {
-                if (!Float.isFinite(w[k])) throw new IllegalArgumentException("weight[" + k + "] is " + w[k] + "; weights must be finite");
-            }
-        }
-        return new NllLoss(engine, w, ignoreIndex, reduction);
+        return new NllLoss(engine, Checks.finite("weight", weight), ignoreIndex, reduction);
     }
 
     /** Class index whose rows contribute no loss and no gradient (default -100). */
@@ -77,46 +73,23 @@ public final class NllLoss {
         return reduction;
     }
 
-    /** The loss; reads one element per row. */
-    public Loss forward(Logits logProbabilities, Targets.ClassIndices targets) {
-        return run(logProbabilities, targets, null, null);
+    @Override
+    long rows(Logits logProbabilities) {
+        return logProbabilities.rows();
     }
 
-    /** Loss and gradient (upstream 1; NONE: 1 per row). {@code grad} may be the input itself. */
-    public Loss forwardBackward(Logits logProbabilities, Targets.ClassIndices targets, Logits grad) {
-        return run(logProbabilities, targets, CrossEntropy.requireGrad(grad), null);
-    }
-
-    /** As {@link #forwardBackward(Logits, Targets.ClassIndices, Logits)} with a scalar upstream gradient (SUM or MEAN). */
-    public Loss forwardBackward(Logits logProbabilities, Targets.ClassIndices targets, Logits grad, float upstream) {
-        return run(logProbabilities, targets, CrossEntropy.requireGrad(grad), CrossEntropy.scalarUpstream(upstream));
-    }
-
-    /** As {@link #forwardBackward(Logits, Targets.ClassIndices, Logits)} with one upstream gradient per row (NONE). */
-    public Loss forwardBackward(Logits logProbabilities, Targets.ClassIndices targets, Logits grad, float[] upstreamPerRow) {
-        return run(logProbabilities, targets, CrossEntropy.requireGrad(grad),
-                CrossEntropy.rowUpstream(upstreamPerRow, logProbabilities));
-    }
-
-    private Loss run(Logits input, Targets.ClassIndices targets, Logits grad, float[] upstream) {
-        Objects.requireNonNull(input, "logProbabilities");
+    /** The forward pass reads one element per row; the gradient writes every element once. */
+    @Override
+    Loss run(Logits input, Targets.ClassIndices targets, float[] upstream, Logits grad) {
         Objects.requireNonNull(targets, "targets");
-        CrossEntropy.checkAlive(input.data(), "log-probabilities");
-        long rows = input.rows();
-        if (rows > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("more rows (" + rows + ") than a Java array of per-row losses can hold");
-        }
+        Checks.alive(input.data(), "log-probabilities");
+        int n = Checks.rowsForArray(input.rows(), 1, "per-row losses");
         if (weight != null && weight.length != input.classes()) {
             throw new IllegalArgumentException("weight has " + weight.length + " entries but the input has C = " + input.classes() + " classes");
         }
-        if (upstream != null && (upstream.length == 1) != (reduction != Reduction.NONE)) {
-            throw new IllegalArgumentException(reduction == Reduction.NONE
-                    ? "reduction NONE needs one upstream gradient per row (" + rows + "), got a scalar"
-                    : "reduction " + reduction + " needs a scalar upstream gradient, got one per row");
-        }
-        CrossEntropy.checkClassIndices(targets, input, ignoreIndex);
-        if (grad != null) CrossEntropy.checkGrad(grad, input);
-        float[] rowLoss = new float[(int) rows];
+        Checks.classIndices(targets, input, ignoreIndex);
+        if (grad != null) Checks.gradient(grad, input, "log-probabilities");
+        float[] rowLoss = new float[n];
         float[] reduced = new float[2];
         engine.nll(new NllCall(grad == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD, input.layout(), input.dtype(),
                 input.data(), targets, weight == null ? null : MemorySegment.ofArray(weight), ignoreIndex, reduction,

@@ -20,8 +20,11 @@ import java.util.Objects;
  * <p>Differences from PyTorch: a negative target, or a negative rate when the input is not a
  * log-rate, is an {@link IllegalArgumentException} naming the element and the value (PyTorch
  * computes with it).
+ *
+ * <p>Made by {@link Xent#poissonNll()}. Each element is a row: an upstream gradient per row has one
+ * value per element.
  */
-public final class PoissonNll {
+public final class PoissonNll extends LossFunction<DenseTensor, DenseTensor, ElementwiseLoss> {
     /** PyTorch's default eps. */
     public static final double DEFAULT_EPS = 1e-8;
 
@@ -39,9 +42,9 @@ public final class PoissonNll {
         this.reduction = reduction;
     }
 
-    /** Defaults (log input, full false, eps 1e-8, MEAN) on the given engine. */
-    public static PoissonNll on(Engine engine) {
-        return new PoissonNll(Objects.requireNonNull(engine, "engine"), true, false, (float) DEFAULT_EPS, Reduction.MEAN);
+    /** Defaults (log input, full false, eps 1e-8, MEAN) on {@code engine}. */
+    PoissonNll(Engine engine) {
+        this(Objects.requireNonNull(engine, "engine"), true, false, (float) DEFAULT_EPS, Reduction.MEAN);
     }
 
     /** Whether the input is log(rate) (true, the default) or the rate itself. */
@@ -84,33 +87,18 @@ public final class PoissonNll {
         return reduction;
     }
 
-    /** The loss; per-element losses under NONE. */
-    public ElementwiseLoss forward(DenseTensor input, DenseTensor target) {
-        return run(input, target, null, null);
+    public Engine engine() {
+        return engine;
     }
 
-    /** Loss and gradient in one pass, upstream 1. {@code grad} may be {@code input} (in place). */
-    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DenseTensor grad) {
-        return run(input, target, Objects.requireNonNull(grad, "grad"), null);
+    @Override
+    long rows(DenseTensor input) {
+        return input.count();
     }
 
-    /** With a scalar upstream gradient (SUM, MEAN). */
-    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DenseTensor grad, float upstream) {
-        return run(input, target, Objects.requireNonNull(grad, "grad"), new float[] {upstream});
-    }
-
-    /** With one upstream gradient per element (NONE). */
-    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DenseTensor grad, float[] upstreamPerElement) {
-        return run(input, target, Objects.requireNonNull(grad, "grad"), Objects.requireNonNull(upstreamPerElement, "upstreamPerElement"));
-    }
-
-    /** Overwrites the input with the gradient of the loss (upstream 1). */
-    public ElementwiseLoss forwardBackwardInPlace(DenseTensor input, DenseTensor target) {
-        return forwardBackward(input, target, input);
-    }
-
-    private ElementwiseLoss run(DenseTensor input, DenseTensor target, DenseTensor grad, float[] upstream) {
+    @Override
+    ElementwiseLoss run(DenseTensor input, DenseTensor target, float[] upstream, DenseTensor grad) {
         Extras x = new Extras(null, Broadcast.PER_ELEMENT, null, null, Broadcast.PER_ELEMENT, null, full, logInput, eps);
-        return ElementwiseRun.run(engine, Op.POISSON_NLL, reduction, input, target, grad, upstream, x);
+        return ElementwiseRun.run(engine, Op.POISSON_NLL, reduction, input, target, upstream, grad, x);
     }
 }

@@ -1,14 +1,16 @@
 package dev.xent;
 
 import dev.xent.engine.Engine;
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
  * Entry point: the ops of one engine. {@code Xent.auto()} picks the engine automatically (CUDA when
  * a driver and a device answer, else Java; {@link #selectionReason()} says why);
- * {@code Xent.engine("java")} names one.
+ * {@code Xent.engine("java")} names one. Every loss object comes from here ({@link #crossEntropy()},
+ * {@link #nllLoss()}, {@link #distillation()}, {@link #binaryCrossEntropy()}, {@link #gaussianNll()},
+ * {@link #laplaceNll()}, {@link #poissonNll()}), with PyTorch's defaults; {@code withX} changes them.
  *
  * <pre>{@code
  * Xent xent = Xent.auto();
@@ -52,32 +54,27 @@ public final class Xent {
 
     /** Cross-entropy with PyTorch's defaults on this engine. */
     public CrossEntropy crossEntropy() {
-        return CrossEntropy.on(engine);
+        return new CrossEntropy(engine);
     }
 
     /** Binary cross-entropy with logits (PyTorch's defaults) on this engine. */
     public BinaryCrossEntropy binaryCrossEntropy() {
-        return BinaryCrossEntropy.on(engine);
+        return new BinaryCrossEntropy(engine);
     }
 
     /** Gaussian negative log-likelihood (PyTorch's defaults) on this engine. */
     public GaussianNll gaussianNll() {
-        return GaussianNll.on(engine);
+        return new GaussianNll(engine);
     }
 
     /** Laplace negative log-likelihood on this engine. */
     public LaplaceNll laplaceNll() {
-        return LaplaceNll.on(engine);
+        return new LaplaceNll(engine);
     }
 
     /** Poisson negative log-likelihood (PyTorch's defaults) on this engine. */
     public PoissonNll poissonNll() {
-        return PoissonNll.on(engine);
-    }
-
-    /** Evaluation (row statistics, accuracy, top-k, NLL, ECE) on this engine, with its defaults. */
-    public Evaluation evaluation() {
-        return Evaluation.on(engine);
+        return new PoissonNll(engine);
     }
 
     /** {@code out = z - logsumexp(z)} over the class axis. {@code out} may be {@code in} itself. */
@@ -95,23 +92,20 @@ public final class Xent {
     /** Per-row {@code log sum_k exp z_k}, as fp32, shape (N) or (N, d1..dk). */
     public float[] logSumExp(Logits in) {
         Objects.requireNonNull(in, "in");
-        CrossEntropy.checkAlive(in.data(), "logits");
-        if (in.rows() > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("more rows (" + in.rows() + ") than a Java array can hold");
-        }
-        float[] out = new float[(int) in.rows()];
+        Checks.alive(in.data(), "logits");
+        float[] out = new float[Checks.rowsForArray(in.rows(), 1, "per-row values")];
         engine.logSumExp(in.layout(), in.dtype(), in.data(), MemorySegment.ofArray(out));
         return out;
     }
 
     /** NLL loss on log-probabilities with PyTorch's defaults on this engine. */
     public NllLoss nllLoss() {
-        return NllLoss.on(engine);
+        return new NllLoss(engine);
     }
 
     /** Distillation with T = 1, alpha = 1 (pure KL), MEAN on this engine. */
     public Distillation distillation() {
-        return Distillation.on(engine);
+        return new Distillation(engine);
     }
 
     /** Per-row entropy {@code H(softmax(z)) = lse - sum_k p_k z_k} in nats, fp32, shape (N) or (N, d1..dk). */
@@ -125,7 +119,7 @@ public final class Xent {
      */
     public float[] entropy(Logits logits, Logits grad) {
         float[] out = perRowOut(logits, "logits");
-        if (grad != null) CrossEntropy.checkGrad(grad, logits);
+        if (grad != null) Checks.gradient(grad, logits, "logits");
         engine.entropy(logits.layout(), logits.dtype(), logits.data(), null, grad == null ? null : grad.data(),
                 MemorySegment.ofArray(out));
         return out;
@@ -133,12 +127,12 @@ public final class Xent {
 
     /** Per-row {@code KL(softmax(p) || softmax(q))} in nats (the distillation kernel at T = 1, without T^2). */
     public float[] kl(Logits p, Logits q) {
-        return distillation().withReduction(Reduction.NONE).forward(p, q).kl();
+        return distillation().withReduction(Reduction.NONE).forward(q, p).perRowKl();
     }
 
     /** Per-row KL(p || q), and into {@code gradQ} (may be {@code q} itself) the gradient of their sum w.r.t. q's logits: {@code q - p}. */
     public float[] kl(Logits p, Logits q, Logits gradQ) {
-        return distillation().withReduction(Reduction.NONE).forwardBackward(p, q, gradQ).kl();
+        return distillation().withReduction(Reduction.NONE).forwardBackward(q, p, gradQ).perRowKl();
     }
 
     /**
@@ -148,8 +142,8 @@ public final class Xent {
     public float[] jensenShannon(Logits p, Logits q) {
         float[] out = perRowOut(p, "p");
         Objects.requireNonNull(q, "q");
-        CrossEntropy.checkAlive(q.data(), "q");
-        if (p.dtype() != q.dtype() || !Arrays.equals(p.shape(), q.shape()) || !p.layout().equals(q.layout())) {
+        Checks.alive(q.data(), "q");
+        if (!Checks.sameLayout(p, q)) {
             throw new IllegalArgumentException("logits p " + p + " and q " + q + " must match in shape, dtype and row stride");
         }
         engine.jensenShannon(p.layout(), p.dtype(), p.data(), q.data(), MemorySegment.ofArray(out));
@@ -158,21 +152,18 @@ public final class Xent {
 
     private static float[] perRowOut(Logits in, String what) {
         Objects.requireNonNull(in, what);
-        CrossEntropy.checkAlive(in.data(), what);
-        if (in.rows() > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("more rows (" + in.rows() + ") than a Java array can hold");
-        }
-        return new float[(int) in.rows()];
+        Checks.alive(in.data(), what);
+        return new float[Checks.rowsForArray(in.rows(), 1, "per-row values")];
     }
 
     private static void checkSameLayout(Logits in, Logits out) {
         Objects.requireNonNull(in, "in");
         Objects.requireNonNull(out, "out");
-        CrossEntropy.checkAlive(in.data(), "input");
-        CrossEntropy.checkAlive(out.data(), "output");
-        if (in.dtype() != out.dtype() || !Arrays.equals(in.shape(), out.shape()) || !in.layout().equals(out.layout())) {
+        Checks.alive(in.data(), "input");
+        Checks.alive(out.data(), "output");
+        if (!Checks.sameLayout(in, out)) {
             throw new IllegalArgumentException("output " + out + " must match the input " + in + " in shape, dtype and row stride");
         }
-        if (out.data().isReadOnly()) throw new IllegalArgumentException("output buffer is read-only");
+        Checks.writable(out.data(), "output");
     }
 }

@@ -118,8 +118,8 @@ final class CeRunner {
                 case FORWARD -> loss = ce.forward(logits.logits, targets);
                 case FORWARD_BACKWARD -> loss = switch (spec.upstream()) {
                     case DEFAULT -> ce.forwardBackward(logits.logits, targets, grad.logits);
-                    case SCALAR -> ce.forwardBackward(logits.logits, targets, grad.logits, upstreamScalar);
-                    case PER_ROW -> ce.forwardBackward(logits.logits, targets, grad.logits, upstreamRows);
+                    case SCALAR -> ce.forwardBackward(logits.logits, targets, upstreamScalar, grad.logits);
+                    case PER_ROW -> ce.forwardBackward(logits.logits, targets, upstreamRows, grad.logits);
                 };
                 case BACKWARD -> {
                     loss = ce.forward(logits.logits, targets);
@@ -156,10 +156,10 @@ final class CeRunner {
             }
             assertEquals(n, loss.perRow().length, context);
             if (x.zLoss() == 0) {
-                assertEquals(null, loss.zLossPerRow(), context);
+                assertEquals(null, loss.perRowZLoss(), context);
                 assertEquals(0f, loss.zLoss(), context);
             } else {
-                Check.vector("row z-loss", Check.toDouble(loss.zLossPerRow()), ref.rowZLoss(), lossAtol, 4e-6, context);
+                Check.vector("row z-loss", Check.toDouble(loss.perRowZLoss()), ref.rowZLoss(), lossAtol, 4e-6, context);
                 double zAbsSum = 0;
                 for (double l : ref.rowZLoss()) zAbsSum += Math.abs(l);
                 Check.scalar("reduced z-loss", loss.zLoss(), ref.reducedZLoss(), 2e-6 * zAbsSum / denomForAtol + lossAtol, 4e-6, context);

@@ -137,7 +137,7 @@ class CrossEntropyExtrasTest {
                 .forward(Logits.of(z, 2, 12), Targets.classes(new int[] {-100, -100}));
         assertEquals(0f, sum.value());
         assertEquals(0f, sum.zLoss());
-        assertEquals(0f, sum.zLossPerRow()[0]);
+        assertEquals(0f, sum.perRowZLoss()[0]);
     }
 
     @ParameterizedTest(name = "{0}")

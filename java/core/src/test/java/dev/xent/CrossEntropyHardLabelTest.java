@@ -164,7 +164,7 @@ class CrossEntropyHardLabelTest {
         for (int r = 0; r < n; r++) y[r] = rnd.nextInt(c);
         CrossEntropy ce = e.xent().crossEntropy().withLabelSmoothing(0.1);
         float[] fused = new float[z.length];
-        Loss loss = ce.forwardBackward(Logits.of(z, n, c), Targets.classes(y), Logits.of(fused, n, c), 0.5f);
+        Loss loss = ce.forwardBackward(Logits.of(z, n, c), Targets.classes(y), 0.5f, Logits.of(fused, n, c));
         float[] split = new float[z.length];
         ce.backward(Logits.of(z, n, c), Targets.classes(y), loss.lse(), 0.5f, Logits.of(split, n, c));
         double scale = Check.maxAbs(Check.toDouble(fused));

@@ -1,5 +1,7 @@
 package dev.xent;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,19 +135,26 @@ class DistillationTest {
             Distillation d = e.xent().distillation().withTemperature(o.tau()).withAlpha(o.alpha()).withIgnoreIndex(ignore)
                     .withReduction(o.reduction());
             Targets.ClassIndices targets = Targets.classes(y);
-            DistillLoss fwd = d.forward(teacher.logits, student.logits, targets);
-            DistillLoss fb = d.forwardBackward(teacher.logits, student.logits, targets, grad.logits);
+            DistillLoss fwd = d.forward(student.logits, teacher.logits, targets);
+            DistillLoss fb = d.forwardBackward(student.logits, teacher.logits, targets, grad.logits);
             PairReference.Distill ref = PairReference.distill(zt, zs, s.shape()[0], o.tau(), o.alpha(), y, ignore, o.reduction(), 1);
             // fp32 arithmetic on terms of the size of the entropies and of z / tau (scaling rounds z / tau)
             double zsize = (Math.abs(v.offset()) + 6 * v.scale()) / o.tau();
             double atol = 1e-5 * (1 + Check.maxAbs(ref.softCe())) + 4 * Math.ulp((float) zsize);
             for (DistillLoss l : List.of(fwd, fb)) {
-                Check.vector("kl", Check.toDouble(l.kl()), ref.kl(), atol, 1e-5, context);
-                Check.vector("soft ce", Check.toDouble(l.softCrossEntropy()), ref.softCe(), atol, 1e-5, context);
-                Check.vector("teacher entropy", Check.toDouble(l.teacherEntropy()), ref.entropy(), atol, 1e-5, context);
+                Check.vector("kl", Check.toDouble(l.perRowKl()), ref.kl(), atol, 1e-5, context);
+                Check.vector("soft ce", Check.toDouble(l.perRowSoftCe()), ref.softCe(), atol, 1e-5, context);
+                Check.vector("teacher entropy", Check.toDouble(l.perRowTeacherEntropy()), ref.entropy(), atol, 1e-5, context);
                 double lossAtol = atol * (o.tau() * o.tau() + 1) + 1e-5 * Check.maxAbs(ref.rowLoss());
                 Check.vector("row loss", Check.toDouble(l.perRow()), ref.rowLoss(), lossAtol, 1e-5, context);
                 if (o.reduction() != Reduction.NONE) Check.scalar("loss", l.value(), ref.reduced(), lossAtol, 1e-5, context);
+                double refSum = 0;
+                for (double x : ref.rowLoss()) refSum += x;
+                Check.scalar("sum", l.sum(), refSum, lossAtol * n, 1e-5, context);
+                if (o.reduction() == Reduction.MEAN) {
+                    Check.scalar("KL denominator", l.denominator(), s.shape()[0], 0, 0, context);
+                    if (o.alpha() < 1) Check.scalar("hard denominator", l.hardDenominator(), n - Math.min(n, o.ignoredRows()), 0, 0, context);
+                }
             }
             double[][] g = grad.read();
             for (int r = 0; r < n; r++) {
@@ -217,14 +226,14 @@ class DistillationTest {
             qd.write(zq);
             Loss cross = xent.crossEntropy().withReduction(Reduction.NONE)
                     .forward(qd.logits, Targets.probabilities(probs.seg, dt));
-            DistillLoss dl = xent.distillation().withReduction(Reduction.NONE).forward(p.logits, q.logits);
+            DistillLoss dl = xent.distillation().withReduction(Reduction.NONE).forward(q.logits, p.logits);
             double tol = dt == DType.F32 ? 3e-5 : 4 * Reference.ulp(dt);
             for (int r = 0; r < n; r++) {
                 double sum = (double) h[r] + kl[r];
                 Check.scalar("H(p, q) = H(p) + KL row " + r, cross.perRow()[r], sum, tol * (1 + Math.abs(sum)), 0, context);
-                Check.scalar("soft ce = H(p) + KL row " + r, dl.softCrossEntropy()[r], (double) dl.teacherEntropy()[r] + dl.kl()[r],
+                Check.scalar("soft ce = H(p) + KL row " + r, dl.perRowSoftCe()[r], (double) dl.perRowTeacherEntropy()[r] + dl.perRowKl()[r],
                         1e-5 * (1 + Math.abs(sum)), 0, context);
-                Check.scalar("teacher entropy = entropy row " + r, dl.teacherEntropy()[r], h[r], 2e-5 * (1 + Math.abs(h[r])), 0, context);
+                Check.scalar("teacher entropy = entropy row " + r, dl.perRowTeacherEntropy()[r], h[r], 2e-5 * (1 + Math.abs(h[r])), 0, context);
             }
         }
     }
@@ -241,6 +250,27 @@ class DistillationTest {
             double[] p = Reference.softmax(Check.toDouble(Arrays.copyOfRange(zp, 4 * r, 4 * r + 4)));
             double[] q = Reference.softmax(Check.toDouble(Arrays.copyOfRange(zq, 4 * r, 4 * r + 4)));
             for (int k = 0; k < 4; k++) Check.scalar("grad[" + r + "," + k + "]", g[4 * r + k], q[k] - p[k], 1e-6, 1e-5, e);
+        }
+    }
+
+    /** forwardBackwardInPlace leaves in the student what forwardBackward writes into a separate buffer. */
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void inPlaceGradientEqualsSeparateBuffer(EngineCase e) {
+        float[] zs = new float[3 * 6], zt = new float[3 * 6];
+        for (int i = 0; i < zs.length; i++) {
+            zs[i] = (float) Math.sin(i);
+            zt[i] = (float) Math.cos(0.7 * i);
+        }
+        Targets.ClassIndices y = Targets.classes(new int[] {5, -100, 0});
+        for (Distillation d : List.of(e.xent().distillation().withTemperature(2), e.xent().distillation().withAlpha(0.25))) {
+            float[] apart = new float[zs.length], student = zs.clone();
+            Logits teacher = Logits.of(zt, 3, 6);
+            DistillLoss separate = d.forwardBackward(Logits.of(zs, 3, 6), teacher, y, Logits.of(apart, 3, 6));
+            DistillLoss inPlace = d.alpha() == 1 ? d.forwardBackwardInPlace(Logits.of(student, 3, 6), teacher)
+                    : d.forwardBackwardInPlace(Logits.of(student, 3, 6), teacher, y);
+            assertEquals(separate.value(), inPlace.value(), "alpha " + d.alpha());
+            assertArrayEquals(apart, student, "alpha " + d.alpha());
         }
     }
 

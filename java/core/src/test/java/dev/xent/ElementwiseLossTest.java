@@ -59,7 +59,7 @@ class ElementwiseLossTest {
         DenseTensor g = DenseTensor.of(new float[0], shape);
         assertEquals(0f, ElementwiseRunner.call(e, c, Reduction.SUM, in, x, t, g, null, null).value());
         assertTrue(Float.isNaN(ElementwiseRunner.call(e, c, Reduction.MEAN, in, x, t, null, null, null).value()), "mean of nothing is NaN");
-        assertEquals(0, ElementwiseRunner.call(e, c, Reduction.NONE, in, x, t, g, null, null).perElement().length);
+        assertEquals(0, ElementwiseRunner.call(e, c, Reduction.NONE, in, x, t, g, null, null).perRow().length);
     }
 
     @ParameterizedTest
@@ -71,16 +71,16 @@ class ElementwiseLossTest {
         long[] shape = {x.length};
         float[] grad = new float[x.length];
         Arrays.fill(grad, Float.NaN);
-        ElementwiseLoss l = BinaryCrossEntropy.on(e).withReduction(Reduction.NONE)
+        ElementwiseLoss l = Xent.of(e).binaryCrossEntropy().withReduction(Reduction.NONE)
                 .forwardBackward(DenseTensor.of(x.clone(), shape), DenseTensor.of(y, shape), DenseTensor.of(grad, shape));
         for (int i = 0; i < x.length; i++) {
             double[] r = ElementwiseReference.bce(x[i], y[i], 1, 1);
-            assertTrue(Float.isFinite(l.perElement()[i]), "loss at x = " + x[i]);
-            Check.scalar("loss at x = " + x[i] + ", y = " + y[i], l.perElement()[i], r[0], 1e-38, 1e-6, e.name());
+            assertTrue(Float.isFinite(l.perRow()[i]), "loss at x = " + x[i]);
+            Check.scalar("loss at x = " + x[i] + ", y = " + y[i], l.perRow()[i], r[0], 1e-38, 1e-6, e.name());
             Check.scalar("grad at x = " + x[i] + ", y = " + y[i], grad[i], r[1], 1e-38, 1e-6, e.name());
         }
-        assertEquals(100f, l.perElement()[2], "x = 100, y = 0: 100 (+ 3.7e-44, below fp32's resolution at 100)");
-        assertEquals(100f, l.perElement()[3], "x = -100, y = 1: 100");
+        assertEquals(100f, l.perRow()[2], "x = 100, y = 0: 100 (+ 3.7e-44, below fp32's resolution at 100)");
+        assertEquals(100f, l.perRow()[3], "x = -100, y = 1: 100");
     }
 
     /** Infinite logits give the limits: loss +inf, or 0 where the term's coefficient is 0; gradient sigmoid(x) - y. */
@@ -103,12 +103,12 @@ class ElementwiseLossTest {
         long[] shape = {n};
         for (Reduction red : new Reduction[] {Reduction.NONE, Reduction.SUM}) {
             float[] grad = new float[n];
-            ElementwiseLoss l = BinaryCrossEntropy.on(e).withReduction(red)
+            ElementwiseLoss l = Xent.of(e).binaryCrossEntropy().withReduction(red)
                     .forwardBackward(DenseTensor.of(x.clone(), shape), DenseTensor.of(y, shape), DenseTensor.of(grad, shape));
             for (int i = 0; i < n; i++) {
                 int k = i % x0.length;
                 String at = red + " at x = " + x[i] + ", y = " + y[i];
-                if (red == Reduction.NONE) Check.scalar("loss " + at, l.perElement()[i], loss0[k], 0, 1e-6, e.name());
+                if (red == Reduction.NONE) Check.scalar("loss " + at, l.perRow()[i], loss0[k], 0, 1e-6, e.name());
                 Check.scalar("grad " + at, grad[i], dx0[k], 0, 1e-6, e.name());
             }
             if (red == Reduction.SUM) assertTrue(Float.isNaN(l.value()), "a NaN logit makes the sum NaN");
@@ -124,18 +124,27 @@ class ElementwiseLossTest {
         DenseTensor t = ElementwiseRunner.tensor(DType.BF16, in.t(), shape);
         DenseTensor x = ElementwiseRunner.tensor(DType.BF16, in.x(), shape);
         DenseTensor g = ElementwiseRunner.poisoned(DType.BF16, shape, in.n());
-        BinaryCrossEntropy bce = BinaryCrossEntropy.on(e).withWeight(in.weight()).withPosWeight(in.posWeight());
+        BinaryCrossEntropy bce = Xent.of(e).binaryCrossEntropy().withWeight(in.weight()).withPosWeight(in.posWeight());
         float separate = bce.forwardBackward(x, t, g).value();
         float inPlace = bce.forwardBackwardInPlace(x, t).value();
         assertEquals(separate, inPlace);
         assertArrayEquals(ElementwiseRunner.values(g), ElementwiseRunner.values(x));
         DenseTensor p = ElementwiseRunner.tensor(DType.F16, new double[] {0.5, 1, 2}, new long[] {3});
         DenseTensor c = ElementwiseRunner.tensor(DType.F16, new double[] {0, 1, 3}, new long[] {3});
-        PoissonNll poisson = PoissonNll.on(e).withLogInput(false);
+        PoissonNll poisson = Xent.of(e).poissonNll().withLogInput(false);
         DenseTensor pg = ElementwiseRunner.poisoned(DType.F16, new long[] {3}, 3);
         poisson.forwardBackward(p, c, pg);
         poisson.forwardBackwardInPlace(p, c);
         assertArrayEquals(ElementwiseRunner.values(pg), ElementwiseRunner.values(p));
+        float[] spread = {0.5f, 2f, 1e-3f};
+        for (SpreadNll<?> nll : List.of(Xent.of(e).gaussianNll(), Xent.of(e).laplaceNll())) {
+            DenseTensor mu = ElementwiseRunner.tensor(DType.F32, new double[] {0.25, -1, 3}, new long[] {3});
+            DenseTensor target = ElementwiseRunner.tensor(DType.F32, new double[] {0, 1, 2.5}, new long[] {3});
+            DenseTensor sg = ElementwiseRunner.poisoned(DType.F32, new long[] {3}, 3);
+            float apart = nll.forwardBackward(mu, target, spread, sg).value();
+            assertEquals(apart, nll.forwardBackwardInPlace(mu, target, spread).value(), nll.getClass().getSimpleName());
+            assertArrayEquals(ElementwiseRunner.values(sg), ElementwiseRunner.values(mu), nll.getClass().getSimpleName());
+        }
     }
 
     @Test
@@ -143,8 +152,8 @@ class ElementwiseLossTest {
         long[] shape = {400, 333};
         Inputs in = ElementwiseRunner.draw(Config.GAUSSIAN_PER_ROW_FULL, DType.F32, shape, 3);
         DenseTensor x = ElementwiseRunner.tensor(DType.F32, in.x(), shape), t = ElementwiseRunner.tensor(DType.F32, in.t(), shape);
-        float one = GaussianNll.on(JavaEngine.create().withThreads(1)).forward(x, t, in.spread()).value();
-        float many = GaussianNll.on(JavaEngine.create().withThreads(8)).forward(x, t, in.spread()).value();
+        float one = Xent.of(JavaEngine.create().withThreads(1)).gaussianNll().forward(x, t, in.spread()).value();
+        float many = Xent.of(JavaEngine.create().withThreads(8)).gaussianNll().forward(x, t, in.spread()).value();
         assertEquals(one, many);
     }
 
@@ -163,16 +172,16 @@ class ElementwiseLossTest {
         long[] s = {2, 3};
         DenseTensor x = DenseTensor.of(new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, s);
         DenseTensor grad = DenseTensor.of(new float[6], s);
-        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.of(new float[] {0, 1, 0, 1.5f, 0, 1}, s)), "target[3]", "1.5", "[0, 1]");
-        rejects(() -> BinaryCrossEntropy.on(e).forwardBackward(x, DenseTensor.of(new float[] {0, 1, 0, 1, Float.NaN, 1}, s), grad),
+        rejects(() -> Xent.of(e).binaryCrossEntropy().forward(x, DenseTensor.of(new float[] {0, 1, 0, 1.5f, 0, 1}, s)), "target[3]", "1.5", "[0, 1]");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().forwardBackward(x, DenseTensor.of(new float[] {0, 1, 0, 1, Float.NaN, 1}, s), grad),
                 "target[4]", "NaN");
-        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.of(new float[] {0, -0.25f, 0, 1, 0, 1}, s)), "target[1]", "-0.25");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().forward(x, DenseTensor.of(new float[] {0, -0.25f, 0, 1, 0, 1}, s)), "target[1]", "-0.25");
         DenseTensor t = DenseTensor.of(new float[] {1, 2, 3, 4, 5, 6}, s);
-        rejects(() -> GaussianNll.on(e).forward(x, t, new float[] {1, 1, 1, 1, -0.5f, 1}), "var[4]", "-0.5", "negative");
-        rejects(() -> GaussianNll.on(e).forwardBackward(x, t, new float[] {1, -2}, grad), "var[1]", "-2.0", "negative");
-        rejects(() -> LaplaceNll.on(e).forward(x, t, new float[] {-1}), "scale[0]", "-1.0", "negative");
-        rejects(() -> PoissonNll.on(e).forward(x, DenseTensor.of(new float[] {1, 2, -3, 4, 5, 6}, s)), "target[2]", "-3.0", "counts");
-        rejects(() -> PoissonNll.on(e).withLogInput(false).forwardBackward(
+        rejects(() -> Xent.of(e).gaussianNll().forward(x, t, new float[] {1, 1, 1, 1, -0.5f, 1}), "var[4]", "-0.5", "negative");
+        rejects(() -> Xent.of(e).gaussianNll().forwardBackward(x, t, new float[] {1, -2}, grad), "var[1]", "-2.0", "negative");
+        rejects(() -> Xent.of(e).laplaceNll().forward(x, t, new float[] {-1}), "scale[0]", "-1.0", "negative");
+        rejects(() -> Xent.of(e).poissonNll().forward(x, DenseTensor.of(new float[] {1, 2, -3, 4, 5, 6}, s)), "target[2]", "-3.0", "counts");
+        rejects(() -> Xent.of(e).poissonNll().withLogInput(false).forwardBackward(
                 DenseTensor.of(new float[] {1, 2, 3, 4, 5, -0.5f}, s), t, grad), "input[5]", "-0.5", "rate");
     }
 
@@ -182,18 +191,18 @@ class ElementwiseLossTest {
         long[] s = {2, 3};
         DenseTensor x = DenseTensor.of(new float[6], s);
         DenseTensor t = DenseTensor.of(new float[6], s);
-        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.of(new float[6], 3, 2)), "target", "shape");
-        rejects(() -> BinaryCrossEntropy.on(e).forward(x, DenseTensor.ofBf16(new short[6], s)), "target", "dtype");
-        rejects(() -> BinaryCrossEntropy.on(e).forwardBackward(x, t, DenseTensor.of(new float[6], 6)), "gradient");
-        rejects(() -> BinaryCrossEntropy.on(e).withWeight(new float[4]).forward(x, t), "weight has 4 values");
-        rejects(() -> BinaryCrossEntropy.on(e).withPosWeight(new float[2]).forward(x, t), "pos_weight has 2 values");
-        rejects(() -> BinaryCrossEntropy.on(e).withWeight(new float[] {1, Float.NaN, 1}), "weight[1]");
-        rejects(() -> BinaryCrossEntropy.on(e).withReduction(Reduction.NONE).forwardBackward(x, t, x, 1f), "NONE", "per element");
-        rejects(() -> BinaryCrossEntropy.on(e).forwardBackward(x, t, x, new float[6]), "MEAN", "scalar");
-        rejects(() -> GaussianNll.on(e).forward(x, t, new float[4]), "var has 4 values");
-        rejects(() -> GaussianNll.on(e).forwardBackward(x, t, new float[] {1, 1}, x, new float[6], 1f), "per-element");
-        rejects(() -> GaussianNll.on(e).withEps(0), "eps");
-        rejects(() -> PoissonNll.on(e).withEps(-1), "eps");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().forward(x, DenseTensor.of(new float[6], 3, 2)), "target", "shape");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().forward(x, DenseTensor.ofBf16(new short[6], s)), "target", "dtype");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().forwardBackward(x, t, DenseTensor.of(new float[6], 6)), "gradient");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().withWeight(new float[4]).forward(x, t), "weight has 4 values");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().withPosWeight(new float[2]).forward(x, t), "pos_weight has 2 values");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().withWeight(new float[] {1, Float.NaN, 1}), "weight[1]");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().withReduction(Reduction.NONE).forwardBackward(x, t, 1f, x), "NONE", "per row");
+        rejects(() -> Xent.of(e).binaryCrossEntropy().forwardBackward(x, t, new float[6], x), "MEAN", "scalar");
+        rejects(() -> Xent.of(e).gaussianNll().forward(x, t, new float[4]), "var has 4 values");
+        rejects(() -> Xent.of(e).gaussianNll().forwardBackward(x, t, new float[] {1, 1}, 1f, x, new float[6]), "per-element");
+        rejects(() -> Xent.of(e).gaussianNll().withEps(0), "eps");
+        rejects(() -> Xent.of(e).poissonNll().withEps(-1), "eps");
         rejects(() -> DenseTensor.of(new float[5], 2, 3), "needs 24 bytes");
     }
 }

@@ -23,7 +23,7 @@ class ElementwisePropertiesTest {
         double softplus = Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs((double) x)));
         double expected = softplus - (double) y * x;
         for (EngineCase e : EngineSource.availableEngines()) {
-            float got = BinaryCrossEntropy.on(e.engine()).withReduction(Reduction.SUM)
+            float got = Xent.of(e.engine()).binaryCrossEntropy().withReduction(Reduction.SUM)
                     .forward(DenseTensor.of(new float[] {x}), DenseTensor.of(new float[] {y})).value();
             // fp32 accuracy relative to the terms, softplus(x) and |y x|
             Check.scalar("bce(" + x + ", " + y + ")", got, expected, 1e-6 * (softplus + Math.abs(y * x)) + 1e-38, 0, e);

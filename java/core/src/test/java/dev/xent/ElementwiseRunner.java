@@ -176,30 +176,30 @@ final class ElementwiseRunner {
             DenseTensor grad, float[] spreadGrad, Object upstream) {
         switch (c.kind) {
             case BCE -> {
-                BinaryCrossEntropy op = BinaryCrossEntropy.on(e).withWeight(in.weight).withPosWeight(in.posWeight).withReduction(red);
+                BinaryCrossEntropy op = Xent.of(e).binaryCrossEntropy().withWeight(in.weight).withPosWeight(in.posWeight).withReduction(red);
                 if (grad == null) return op.forward(x, t);
                 if (upstream == null) return op.forwardBackward(x, t, grad);
-                return upstream instanceof Float f ? op.forwardBackward(x, t, grad, f) : op.forwardBackward(x, t, grad, (float[]) upstream);
+                return upstream instanceof Float f ? op.forwardBackward(x, t, f, grad) : op.forwardBackward(x, t, (float[]) upstream, grad);
             }
             case GAUSSIAN -> {
-                GaussianNll op = GaussianNll.on(e).withFull(c.full).withReduction(red);
+                GaussianNll op = Xent.of(e).gaussianNll().withFull(c.full).withReduction(red);
                 if (grad == null) return op.forward(x, t, in.spread);
                 if (upstream == null && spreadGrad == null) return op.forwardBackward(x, t, in.spread, grad);
-                return upstream instanceof float[] u ? op.forwardBackward(x, t, in.spread, grad, spreadGrad, u)
-                        : op.forwardBackward(x, t, in.spread, grad, spreadGrad, upstream == null ? 1f : (Float) upstream);
+                return upstream instanceof float[] u ? op.forwardBackward(x, t, in.spread, u, grad, spreadGrad)
+                        : op.forwardBackward(x, t, in.spread, upstream == null ? 1f : (Float) upstream, grad, spreadGrad);
             }
             case LAPLACE -> {
-                LaplaceNll op = LaplaceNll.on(e).withFull(c.full).withReduction(red);
+                LaplaceNll op = Xent.of(e).laplaceNll().withFull(c.full).withReduction(red);
                 if (grad == null) return op.forward(x, t, in.spread);
                 if (upstream == null && spreadGrad == null) return op.forwardBackward(x, t, in.spread, grad);
-                return upstream instanceof float[] u ? op.forwardBackward(x, t, in.spread, grad, spreadGrad, u)
-                        : op.forwardBackward(x, t, in.spread, grad, spreadGrad, upstream == null ? 1f : (Float) upstream);
+                return upstream instanceof float[] u ? op.forwardBackward(x, t, in.spread, u, grad, spreadGrad)
+                        : op.forwardBackward(x, t, in.spread, upstream == null ? 1f : (Float) upstream, grad, spreadGrad);
             }
             default -> {
-                PoissonNll op = PoissonNll.on(e).withLogInput(c.logInput).withFull(c.full).withReduction(red);
+                PoissonNll op = Xent.of(e).poissonNll().withLogInput(c.logInput).withFull(c.full).withReduction(red);
                 if (grad == null) return op.forward(x, t);
                 if (upstream == null) return op.forwardBackward(x, t, grad);
-                return upstream instanceof Float f ? op.forwardBackward(x, t, grad, f) : op.forwardBackward(x, t, grad, (float[]) upstream);
+                return upstream instanceof Float f ? op.forwardBackward(x, t, f, grad) : op.forwardBackward(x, t, (float[]) upstream, grad);
             }
         }
     }
@@ -241,8 +241,8 @@ final class ElementwiseRunner {
             double s = red == Reduction.NONE ? upPerElement[i] : red == Reduction.MEAN ? upScalar / n : upScalar;
             double tolL = 1e-5 * r[3] + 1e-38;
             if (red == Reduction.NONE) {
-                Check.scalar("loss[" + i + "]", fwd.perElement()[i], r[0], tolL, 0, ctx);
-                Check.scalar("fused loss[" + i + "]", fused.perElement()[i], r[0], tolL, 0, ctx);
+                Check.scalar("loss[" + i + "]", fwd.perRow()[i], r[0], tolL, 0, ctx);
+                Check.scalar("fused loss[" + i + "]", fused.perRow()[i], r[0], tolL, 0, ctx);
             }
             double g = s * r[1];
             float stored = Reference.round(dt, (float) g);
@@ -257,11 +257,11 @@ final class ElementwiseRunner {
         double tol = 1e-5 * (red == Reduction.MEAN ? mag / n : mag) + 1e-30;
         for (ElementwiseLoss l : new ElementwiseLoss[] {fwd, fused}) {
             assertEquals(red, l.reduction());
-            assertEquals(n, l.count(), ctx);
+            assertEquals(n, l.denominator(), ctx);
             if (red == Reduction.NONE) {
-                assertEquals(n, l.perElement().length, ctx);
+                assertEquals(n, l.perRow().length, ctx);
             } else {
-                assertNull(l.perElement(), ctx);
+                assertNull(l.perRow(), ctx);
                 Check.scalar("reduced", l.value(), expected, tol, 0, ctx);
             }
             Check.scalar("sum", l.sum(), sum, 1e-5 * mag + 1e-30, 0, ctx);

@@ -82,11 +82,11 @@ class ErrorCasesTest {
         throwsMentioning(IllegalArgumentException.class,
                 () -> xent.crossEntropy().backward(Logits.of(z(), N, C), y, new float[N - 1], 1f, Logits.of(new float[N * C], N, C)), "lse");
         throwsMentioning(IllegalArgumentException.class,
-                () -> xent.crossEntropy().forwardBackward(Logits.of(z(), N, C), y, Logits.of(new float[N * C], N, C), new float[N]), "scalar");
+                () -> xent.crossEntropy().forwardBackward(Logits.of(z(), N, C), y, new float[N], Logits.of(new float[N * C], N, C)), "scalar");
         throwsMentioning(IllegalArgumentException.class, () -> xent.crossEntropy().withReduction(Reduction.NONE)
-                .forwardBackward(Logits.of(z(), N, C), y, Logits.of(new float[N * C], N, C), 1f), "per row");
+                .forwardBackward(Logits.of(z(), N, C), y, 1f, Logits.of(new float[N * C], N, C)), "per row");
         throwsMentioning(IllegalArgumentException.class, () -> xent.crossEntropy().withReduction(Reduction.NONE)
-                .forwardBackward(Logits.of(z(), N, C), y, Logits.of(new float[N * C], N, C), new float[N + 1]), "upstream");
+                .forwardBackward(Logits.of(z(), N, C), y, new float[N + 1], Logits.of(new float[N * C], N, C)), "upstream");
         // strides, shapes and buffers
         throwsMentioning(IllegalArgumentException.class, () -> Logits.of(z(), N, C).withRowStride(C - 1), "stride");
         throwsMentioning(IllegalArgumentException.class, () -> Logits.of(z(), N, C).withRowStride(-1), "stride");

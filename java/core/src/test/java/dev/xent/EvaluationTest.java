@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.xent.EngineSource.EngineCase;
 import dev.xent.engine.jvm.JavaEngine;
+import dev.xent.eval.Evaluation;
+import dev.xent.eval.Metrics;
+import dev.xent.eval.RowStats;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,7 +27,7 @@ class EvaluationTest {
     @ParameterizedTest(name = "{0}")
     @ArgumentsSource(EngineSource.class)
     void handCheckableMetrics(EngineCase e) {
-        Evaluation ev = e.xent().evaluation().withTopK(2).withBins(2);
+        Evaluation ev = Evaluation.of(e.xent()).withTopK(2).withBins(2);
         RowStats stats = ev.rowStats(Logits.of(Z, 5, 3), Targets.classes(Y));
         assertArrayEquals(new long[] {0, 1, 1, -1, 1}, new long[] {stats.rank(0), stats.rank(1), stats.rank(2), stats.rank(3), stats.rank(4)});
         assertArrayEquals(new long[] {0, 1, 0, 0, 2}, new long[] {stats.predicted(0), stats.predicted(1), stats.predicted(2),
@@ -58,7 +61,7 @@ class EvaluationTest {
         int[] y = new int[n];
         for (int i = 0; i < z.length; i++) z[i] = (float) (3 * rnd.nextGaussian());
         for (int r = 0; r < n; r++) y[r] = r % 17 == 0 ? -100 : rnd.nextInt(c);
-        Metrics m = Evaluation.on(e.engine()).withTopK(k).withBins(bins).evaluate(Logits.of(z, n, c), Targets.classes(y));
+        Metrics m = Evaluation.of(Xent.of(e.engine())).withTopK(k).withBins(bins).evaluate(Logits.of(z, n, c), Targets.classes(y));
 
         long counted = 0, top1 = 0, topk = 0;
         double nll = 0;
@@ -98,7 +101,7 @@ class EvaluationTest {
 
     @Test
     void refusesBadOptions() {
-        Evaluation ev = Evaluation.on(JavaEngine.create());
+        Evaluation ev = Evaluation.of(Xent.of(JavaEngine.create()));
         assertEquals("top-k: k must be >= 1, got 0", assertThrows(IllegalArgumentException.class, () -> ev.withTopK(0)).getMessage());
         assertEquals("bins must be >= 1, got 0", assertThrows(IllegalArgumentException.class, () -> ev.withBins(0)).getMessage());
         RowStats stats = ev.rowStats(Logits.of(Z, 5, 3), Targets.classes(Y));
@@ -108,7 +111,7 @@ class EvaluationTest {
 
     @Test
     void everyRowIgnoredGivesNaN() {
-        Metrics m = Evaluation.on(JavaEngine.create()).evaluate(Logits.of(new float[] {1, 2}, 1, 2), Targets.classes(new int[] {-100}));
+        Metrics m = Evaluation.of(Xent.of(JavaEngine.create())).evaluate(Logits.of(new float[] {1, 2}, 1, 2), Targets.classes(new int[] {-100}));
         assertEquals(0, m.rows());
         assertEquals(Double.NaN, m.meanNll());
         assertEquals(Double.NaN, m.accuracy());

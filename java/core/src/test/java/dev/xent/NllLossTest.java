@@ -1,5 +1,7 @@
 package dev.xent;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -98,7 +100,7 @@ class NllLossTest {
             Targets.ClassIndices targets = o.int64() ? Targets.classes(y) : Targets.classes(Arrays.stream(y).mapToInt(v -> (int) v).toArray());
             NllLoss nll = e.xent().nllLoss().withWeight(wf).withIgnoreIndex(ignore).withReduction(o.reduction());
             Loss fwd = nll.forward(in.logits, targets);
-            Loss loss = up != null ? nll.forwardBackward(in.logits, targets, grad.logits, up) : nll.forwardBackward(in.logits, targets, grad.logits);
+            Loss loss = up != null ? nll.forwardBackward(in.logits, targets, up, grad.logits) : nll.forwardBackward(in.logits, targets, grad.logits);
             PairReference.Nll ref = PairReference.nll(x, y, weight, ignore, o.reduction(), upD);
             double scale = Math.max(1, Check.maxAbs(ref.rowLoss()));
             for (Loss l : List.of(fwd, loss)) {
@@ -146,6 +148,21 @@ class NllLossTest {
         IllegalArgumentException b = assertThrows(IllegalArgumentException.class,
                 () -> nll.forward(Logits.of(new float[2 * 5 * 3], 2, 5, 3), Targets.classes(new long[] {0, 1, 2, 3, -4, 4})));
         assertTrue(b.getMessage().contains("[1, 1]") && b.getMessage().contains("-4"), b.getMessage());
+    }
+
+    /** forwardBackwardInPlace leaves in the input what forwardBackward writes into a separate buffer. */
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void inPlaceGradientEqualsSeparateBuffer(EngineCase e) {
+        float[] x = new float[4 * 5];
+        for (int i = 0; i < x.length; i++) x[i] = (float) -Math.abs(Math.sin(i + 1));
+        Targets.ClassIndices y = Targets.classes(new int[] {0, 4, -100, 2});
+        NllLoss nll = e.xent().nllLoss().withWeight(new float[] {1, 2, 0.5f, 1, 3});
+        float[] apart = new float[x.length];
+        Loss separate = nll.forwardBackward(Logits.of(x.clone(), 4, 5), y, Logits.of(apart, 4, 5));
+        Loss inPlace = nll.forwardBackwardInPlace(Logits.of(x, 4, 5), y);
+        assertEquals(separate.value(), inPlace.value());
+        assertArrayEquals(apart, x);
     }
 
     /** The engine's own check (the device error word for the native engines), below the API's. */

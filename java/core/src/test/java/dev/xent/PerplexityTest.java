@@ -3,6 +3,8 @@ package dev.xent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.xent.eval.LogUnit;
+import dev.xent.eval.Perplexity;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

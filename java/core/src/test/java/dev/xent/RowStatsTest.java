@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.xent.EngineSource.EngineCase;
 import dev.xent.Tensor.Memory;
+import dev.xent.eval.Evaluation;
+import dev.xent.eval.RowStats;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.List;
@@ -78,7 +80,7 @@ class RowStatsTest {
             for (int i = 0; i < z.length; i++) z[i] = (float) Math.sin(i);
             z[2] = Float.NaN; // row 0: a NaN beside the target
             z[c + 1] = Float.NaN; // row 1: the target itself
-            RowStats s = Evaluation.on(e.engine()).rowStats(Logits.of(z, 3, c), Targets.classes(new int[] {0, 1, 4}));
+            RowStats s = Evaluation.of(Xent.of(e.engine())).rowStats(Logits.of(z, 3, c), Targets.classes(new int[] {0, 1, 4}));
             String at = e + " C=" + c;
             assertEquals(Float.NaN, s.loss(0), at);
             assertEquals(Float.NaN, s.confidence(0), at);
@@ -101,13 +103,13 @@ class RowStatsTest {
     @ParameterizedTest(name = "{0}")
     @ArgumentsSource(EngineSource.class)
     void noRows(EngineCase e) {
-        RowStats stats = Evaluation.on(e.engine()).rowStats(Logits.of(new float[0], 0, 5), Targets.classes(new int[0]));
+        RowStats stats = Evaluation.of(Xent.of(e.engine())).rowStats(Logits.of(new float[0], 0, 5), Targets.classes(new int[0]));
         assertEquals(0, stats.rows());
     }
 
     @Test
     void refusesBadScalesAndLabels() {
-        Evaluation ev = Evaluation.on(dev.xent.engine.jvm.JavaEngine.create());
+        Evaluation ev = Evaluation.of(Xent.of(dev.xent.engine.jvm.JavaEngine.create()));
         Logits z = Logits.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
         Targets.ClassIndices y = Targets.classes(new int[] {0, 2});
         for (float bad : new float[] {0f, -1f, Float.NaN, Float.POSITIVE_INFINITY}) {
@@ -153,7 +155,7 @@ class RowStatsTest {
             if (kind == Inputs.MASKED) z[0][(int) y[0]] = Double.NEGATIVE_INFINITY; // a masked target: loss +inf
             t.fillAll(Float.NaN);
             t.write(z);
-            RowStats got = Evaluation.on(e.engine()).rowStats(t.logits, Targets.classes(y), scale);
+            RowStats got = Evaluation.of(Xent.of(e.engine())).rowStats(t.logits, Targets.classes(y), scale);
             String context = e + " " + t + " s=" + scale + " " + kind + " seed=" + seed;
             assertEquals(rows, got.rows(), context);
             for (int r = 0; r < rows; r++) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.xent.EngineSource.EngineCase;
 import dev.xent.engine.jvm.JavaEngine;
+import dev.xent.eval.Evaluation;
+import dev.xent.eval.TemperatureScaling;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,7 +62,7 @@ class TemperatureScalingTest {
     @ValueSource(doubles = {0.5, 2.0})
     void recoversAKnownTemperature(double t0) {
         Synthetic data = Synthetic.of(200_000, 10, t0, 20261123L);
-        TemperatureScaling.Fit fit = TemperatureScaling.with(Evaluation.on(JavaEngine.create()))
+        TemperatureScaling.Fit fit = TemperatureScaling.of(Evaluation.of(Xent.of(JavaEngine.create())))
                 .fit(data.logits(), Targets.classes(data.y()));
         assertTrue(fit.converged(), "not converged: " + fit);
         assertTrue(Math.abs(fit.temperature() - t0) < 0.01 * t0, "T = " + fit.temperature() + ", T0 = " + t0);
@@ -74,7 +76,7 @@ class TemperatureScalingTest {
     void newtonFindsTheGoldenSectionMinimum(EngineCase e) {
         for (double t0 : new double[] {0.7, 1.6}) {
             Synthetic data = Synthetic.of(1000, 7, t0, 77);
-            TemperatureScaling.Fit fit = TemperatureScaling.with(Evaluation.on(e.engine())).fit(data.logits(), Targets.classes(data.y()));
+            TemperatureScaling.Fit fit = TemperatureScaling.of(Evaluation.of(Xent.of(e.engine()))).fit(data.logits(), Targets.classes(data.y()));
             double golden = goldenSection(data::nll, 0.01, 20, 1e-12);
             String context = e + " T0=" + t0 + " " + fit;
             assertTrue(fit.converged(), context);
@@ -86,7 +88,7 @@ class TemperatureScalingTest {
 
     @Test
     void everyRowIgnoredIsRefused() {
-        TemperatureScaling ts = TemperatureScaling.with(Evaluation.on(JavaEngine.create()));
+        TemperatureScaling ts = TemperatureScaling.of(Evaluation.of(Xent.of(JavaEngine.create())));
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
                 () -> ts.fit(Logits.of(new float[] {1, 2, 3, 4}, 2, 2), Targets.classes(new int[] {-100, -100})));
         assertEquals("temperature fit: every row is ignored, nothing to fit", ex.getMessage());

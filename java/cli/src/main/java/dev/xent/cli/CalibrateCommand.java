@@ -1,7 +1,7 @@
 package dev.xent.cli;
 
-import dev.xent.Metrics;
-import dev.xent.TemperatureScaling;
+import dev.xent.eval.Metrics;
+import dev.xent.eval.TemperatureScaling;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         EvalInputs.Loaded in = inputs.load();
         TemperatureScaling.Fit fit;
         try {
-            fit = TemperatureScaling.with(in.evaluation()).fit(in.logits().logits(), in.targets());
+            fit = TemperatureScaling.of(in.evaluation()).fit(in.logits().logits(), in.targets());
         } catch (IllegalArgumentException e) {
             throw new UserError(inputs.target + ": " + e.getMessage());
         }

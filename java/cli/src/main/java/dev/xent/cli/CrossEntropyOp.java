@@ -69,7 +69,7 @@ final class CrossEntropyOp implements LossOp {
                 ? NpyArray.ofFloats(loss.perRow(), rowShape)
                 : NpyArray.ofFloats(new float[] {loss.value()});
         String summary = r.reduction() == Reduction.NONE
-                ? "none: " + z.rows() + " per-row losses, sum = " + loss.sum()
+                ? "none: " + z.rows() + " per-row losses, sum = " + (float) loss.sum()
                 : r.reduction().name().toLowerCase(java.util.Locale.ROOT) + " = " + loss.value() + " over " + z.rows() + " rows";
         if (r.zLoss() > 0) summary += " (z-loss part " + loss.zLoss() + ")";
         return new LossResult(lossArray, NpyArray.ofFloats(loss.lse(), rowShape),

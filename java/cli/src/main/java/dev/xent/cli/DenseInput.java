@@ -119,11 +119,12 @@ final class DenseInput {
     /** The outputs of an element-wise loss over this input: the loss (per element under none) and the gradient. */
     LossResult result(ElementwiseLoss loss, DenseTensor grad) {
         boolean none = loss.reduction() == Reduction.NONE;
-        NpyArray lossArray = none ? NpyArray.ofFloats(loss.perElement(), shape) : NpyArray.ofFloats(new float[] {loss.value()});
+        long elements = (long) loss.denominator();
+        NpyArray lossArray = none ? NpyArray.ofFloats(loss.perRow(), shape) : NpyArray.ofFloats(new float[] {loss.value()});
         String summary = none
-                ? "none: " + loss.count() + " per-element losses, sum = " + (float) loss.sum()
-                : loss.reduction().name().toLowerCase(Locale.ROOT) + " = " + loss.value() + " over " + loss.count() + " elements";
-        return new LossResult(lossArray, null, grad == null ? null : toNpy(grad), null, loss.count(), summary);
+                ? "none: " + elements + " per-element losses, sum = " + (float) loss.sum()
+                : loss.reduction().name().toLowerCase(Locale.ROOT) + " = " + loss.value() + " over " + elements + " elements";
+        return new LossResult(lossArray, null, grad == null ? null : toNpy(grad), null, elements, summary);
     }
 
     /** Runs a library call, turning its argument errors into user errors. */

@@ -1,9 +1,9 @@
 package dev.xent.cli;
 
-import dev.xent.LogUnit;
-import dev.xent.Metrics;
-import dev.xent.Perplexity;
-import dev.xent.RowStats;
+import dev.xent.eval.LogUnit;
+import dev.xent.eval.Metrics;
+import dev.xent.eval.Perplexity;
+import dev.xent.eval.RowStats;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.xent.cli;
 
-import dev.xent.Evaluation;
 import dev.xent.Targets;
 import dev.xent.Xent;
+import dev.xent.eval.Evaluation;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -40,7 +40,7 @@ final class EvalInputs {
         Xent xent = EngineChoice.select(engine);
         LogitsInput in = LogitsInput.of(LossCommand.read(logits), bf16, logits.toString());
         Targets.ClassIndices targets = ClassTargets.read(new InputFile(target.toString(), LossCommand.read(target)), in);
-        Evaluation evaluation = xent.evaluation().withIgnoreIndex(ignoreIndex).withBins(bins);
+        Evaluation evaluation = Evaluation.of(xent).withIgnoreIndex(ignoreIndex).withBins(bins);
         return new Loaded(xent, in, targets, evaluation);
     }
 }

@@ -1,7 +1,7 @@
 package dev.xent.cli;
 
-import dev.xent.Distillation;
 import dev.xent.DistillLoss;
+import dev.xent.Distillation;
 import dev.xent.Logits;
 import dev.xent.Reduction;
 import dev.xent.Targets;
@@ -59,18 +59,16 @@ final class KlOp implements LossOp {
         DistillLoss loss;
         try {
             if (targets == null) {
-                loss = grad == null ? d.forward(teacher.logits(), z) : d.forwardBackward(teacher.logits(), z, grad);
+                loss = grad == null ? d.forward(z, teacher.logits()) : d.forwardBackward(z, teacher.logits(), grad);
             } else {
-                loss = grad == null ? d.forward(teacher.logits(), z, targets) : d.forwardBackward(teacher.logits(), z, targets, grad);
+                loss = grad == null ? d.forward(z, teacher.logits(), targets) : d.forwardBackward(z, teacher.logits(), targets, grad);
             }
         } catch (IllegalArgumentException e) {
             throw new UserError((targets != null ? r.target().name() + ": " : "") + e.getMessage());
         }
         boolean none = r.reduction() == Reduction.NONE;
-        double sum = 0;
-        for (float v : loss.perRow()) sum += v;
         String summary = none
-                ? "none: " + z.rows() + " per-row losses, sum = " + (float) sum
+                ? "none: " + z.rows() + " per-row losses, sum = " + (float) loss.sum()
                 : r.reduction().name().toLowerCase(Locale.ROOT) + " = " + loss.value() + " over " + z.rows() + " rows";
         return new LossResult(none ? NpyArray.ofFloats(loss.perRow(), z.rowShape()) : NpyArray.ofFloats(new float[] {loss.value()}),
                 null, grad == null ? null : student.toNpy(grad), null, z.rows(), summary);

@@ -53,7 +53,7 @@ final class NllOp implements LossOp {
         }
         boolean none = r.reduction() == Reduction.NONE;
         String summary = none
-                ? "none: " + x.rows() + " per-row losses, sum = " + loss.sum()
+                ? "none: " + x.rows() + " per-row losses, sum = " + (float) loss.sum()
                 : r.reduction().name().toLowerCase(Locale.ROOT) + " = " + loss.value() + " over " + x.rows() + " rows";
         return new LossResult(none ? NpyArray.ofFloats(loss.perRow(), x.rowShape()) : NpyArray.ofFloats(new float[] {loss.value()}),
                 null, grad == null ? null : in.toNpy(grad), null, x.rows(), summary);

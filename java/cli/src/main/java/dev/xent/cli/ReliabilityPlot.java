@@ -1,7 +1,7 @@
 package dev.xent.cli;
 
-import dev.xent.Reliability;
-import dev.xent.TemperatureScaling;
+import dev.xent.eval.Reliability;
+import dev.xent.eval.TemperatureScaling;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

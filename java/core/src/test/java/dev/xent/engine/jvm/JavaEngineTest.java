@@ -144,13 +144,13 @@ class JavaEngineTest {
             Loss expected;
             float[] expectedGrad = new float[2 * c];
             expected = Xent.of(JavaEngine.scalar()).crossEntropy().withReduction(Reduction.NONE)
-                    .forwardBackward(Logits.of(z, 2, c), Targets.classes(y), Logits.of(expectedGrad, 2, c), new float[] {1f, 1f});
+                    .forwardBackward(Logits.of(z, 2, c), Targets.classes(y), new float[] {1f, 1f}, Logits.of(expectedGrad, 2, c));
             for (JavaEngine engine : new JavaEngine[] {JavaEngine.create(), JavaEngine.scalar()}) {
                 Logits big = Logits.of(seg, DType.F32, 2, c).withRowStride(stride);
                 MemorySegment.copy(z, 0, seg, ValueLayout.JAVA_FLOAT, 0, c);
                 MemorySegment.copy(z, c, seg, ValueLayout.JAVA_FLOAT, 4 * stride, c);
                 Loss loss = Xent.of(engine).crossEntropy().withReduction(Reduction.NONE)
-                        .forwardBackward(big, Targets.classes(y), big, new float[] {1f, 1f});
+                        .forwardBackward(big, Targets.classes(y), new float[] {1f, 1f}, big);
                 for (int r = 0; r < 2; r++) assertEquals(expected.perRow()[r], loss.perRow()[r], 1e-5 * Math.abs(expected.perRow()[r]));
                 for (int k = 0; k < c; k++) {
                     assertEquals(expectedGrad[k], seg.getAtIndex(ValueLayout.JAVA_FLOAT, k), 1e-6);

@@ -3,11 +3,11 @@ package dev.xent.engine.jvm;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.xent.CrossEntropy;
 import dev.xent.Logits;
 import dev.xent.Loss;
 import dev.xent.Reduction;
 import dev.xent.Targets;
+import dev.xent.Xent;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,14 +34,14 @@ class NaNPropagationTest {
                 Arrays.fill(z, C, C + JavaEngine.TILE, Float.NEGATIVE_INFINITY);   // row 1, tile 0: masked
                 z[C + w] = nan;
                 float[] g = new float[z.length];
-                Loss loss = CrossEntropy.on(engine).withReduction(Reduction.NONE)
+                Loss loss = Xent.of(engine).crossEntropy().withReduction(Reduction.NONE)
                         .forwardBackward(Logits.of(z, rows, C), Targets.classes(new int[] {1, C - 1, 2}), Logits.of(g, rows, C));
                 String what = engine.mode() + ", NaN " + Integer.toHexString(nanBits) + " at class " + w;
                 assertTrue(Float.isNaN(loss.perRow()[1]), what + ": loss " + loss.perRow()[1]);
                 assertTrue(Float.isNaN(loss.lse()[1]), what + ": lse");
                 assertTrue(Float.isNaN(g[C + 4000 % C]) && Float.isNaN(g[C + C - 1]), what + ": gradient");
                 assertFalse(Float.isNaN(loss.perRow()[0]) || Float.isNaN(loss.perRow()[2]), what + ": other rows");
-                float[] lse = CrossEntropy.on(engine).forward(Logits.of(z, rows, C), Targets.classes(new int[] {1, C - 1, 2})).lse();
+                float[] lse = Xent.of(engine).crossEntropy().forward(Logits.of(z, rows, C), Targets.classes(new int[] {1, C - 1, 2})).lse();
                 assertTrue(Float.isNaN(lse[1]), what + ": forward lse");
             }
         }

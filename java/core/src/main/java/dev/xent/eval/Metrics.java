@@ -1,4 +1,4 @@
-package dev.xent;
+package dev.xent.eval;
 
 /**
  * Classification metrics over the counted rows of {@link RowStats}: mean NLL (nats), accuracy,

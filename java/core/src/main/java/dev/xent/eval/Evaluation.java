@@ -1,7 +1,12 @@
-package dev.xent;
+package dev.xent.eval;
 
+import dev.xent.CrossEntropy;
+import dev.xent.Logits;
+import dev.xent.Targets;
+import dev.xent.Xent;
 import dev.xent.engine.Engine;
 import dev.xent.engine.RowStatsCall;
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -10,7 +15,7 @@ import java.util.Objects;
  * ({@link #rowStats}), and from them mean NLL, accuracy, top-k accuracy and the expected
  * calibration error ({@link #evaluate}). Immutable; options by {@code withX}.
  *
- * <p>Logits are (N, C) or (N, C, d1..dk) with classes on axis 1, as for {@link CrossEntropy}.
+ * <p>Logits are (N, C) or (N, C, d1..dk) with classes on axis 1, as for {@link dev.xent.CrossEntropy}.
  * Defaults: ignoreIndex -100, top-5, 15 confidence bins. Ties: the predicted class is the first
  * maximum and a target tied with an earlier class ranks below it, so accuracy counts a tied row
  * only when the target is the first of the tied classes. Masked (-inf) logits weigh nothing; a
@@ -30,9 +35,9 @@ public final class Evaluation {
         this.bins = bins;
     }
 
-    /** Evaluation on {@code engine} with the defaults. */
-    public static Evaluation on(Engine engine) {
-        return new Evaluation(Objects.requireNonNull(engine, "engine"), -100, 5, 15);
+    /** Evaluation on {@code xent}'s engine with the defaults. */
+    public static Evaluation of(Xent xent) {
+        return new Evaluation(Objects.requireNonNull(xent, "xent").engine(), CrossEntropy.DEFAULT_IGNORE_INDEX, 5, 15);
     }
 
     public Evaluation withIgnoreIndex(long ignoreIndex) {
@@ -82,13 +87,9 @@ public final class Evaluation {
         if (!(scale > 0) || Float.isInfinite(scale)) {
             throw new IllegalArgumentException("scale must be finite and > 0, got " + scale);
         }
-        CrossEntropy.checkAlive(logits.data(), "logits");
-        long rows = logits.rows();
-        if (rows > (Integer.MAX_VALUE - 8) / RowStatsCall.FLOATS) {
-            throw new IllegalArgumentException("more rows (" + rows + ") than a Java array of row statistics can hold");
-        }
-        CrossEntropy.checkClassIndices(targets, logits, ignoreIndex);
-        int n = (int) rows;
+        Checks.alive(logits.data(), "logits");
+        int n = Checks.rowsForArray(logits.rows(), RowStatsCall.FLOATS, "row statistics");
+        Checks.classIndices(targets, logits, ignoreIndex);
         float[] stats = new float[RowStatsCall.FLOATS * n];
         long[] indices = new long[2 * n];
         engine.rowStats(new RowStatsCall(logits.layout(), logits.dtype(), logits.data(), targets, ignoreIndex, scale,

@@ -1,4 +1,4 @@
-package dev.xent;
+package dev.xent.eval;
 
 /**
  * Counted rows binned by confidence into equal-width bins of [0, 1] (bin b holds confidences in

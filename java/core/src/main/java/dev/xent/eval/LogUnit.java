@@ -1,4 +1,4 @@
-package dev.xent;
+package dev.xent.eval;
 
 /** Unit of a log-likelihood: natural log (nats) or log base 2 (bits = nats / ln 2). */
 public enum LogUnit {

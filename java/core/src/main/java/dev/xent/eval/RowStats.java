@@ -1,4 +1,4 @@
-package dev.xent;
+package dev.xent.eval;
 
 import dev.xent.engine.RowStatsCall;
 

@@ -1,5 +1,7 @@
-package dev.xent;
+package dev.xent.eval;
 
+import dev.xent.Logits;
+import dev.xent.Targets;
 import java.util.Objects;
 
 /**
@@ -26,7 +28,7 @@ public final class TemperatureScaling {
     }
 
     /** A fit that takes its engine, ignoreIndex and ECE bins from {@code evaluation}. */
-    public static TemperatureScaling with(Evaluation evaluation) {
+    public static TemperatureScaling of(Evaluation evaluation) {
         return new TemperatureScaling(Objects.requireNonNull(evaluation, "evaluation"));
     }
 

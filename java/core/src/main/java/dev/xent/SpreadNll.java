@@ -1,0 +1,120 @@
+package dev.xent;
+
+import dev.xent.ElementwiseRun.Extras;
+import dev.xent.engine.ElementwiseLossCall.Broadcast;
+import dev.xent.engine.ElementwiseLossCall.Op;
+import dev.xent.engine.Engine;
+import dev.xent.internal.Checks;
+import java.util.Objects;
+
+/**
+ * What {@link GaussianNll} and {@link LaplaceNll} share: a negative log-likelihood with a location
+ * (the input), a target and a spread (GaussianNll's var, LaplaceNll's scale), fp32, per element,
+ * one per row (the input's shape with last axis 1) or one value, clamped to at least eps. The
+ * options are immutable ({@code withX} returns a copy); the calls follow the package's argument
+ * order: input, target, spread, upstream gradient, then the gradient buffers. Each element is a row:
+ * an upstream gradient per row has one value per element.
+ *
+ * @param <L> the concrete loss, which the {@code withX} methods return
+ */
+public abstract sealed class SpreadNll<L extends SpreadNll<L>> permits GaussianNll, LaplaceNll {
+    /** The default clamp of the spread. */
+    public static final double DEFAULT_EPS = 1e-6;
+
+    private final Op op;
+    private final String spreadName;
+    private final Engine engine;
+    private final boolean full;
+    private final float eps;
+    private final Reduction reduction;
+
+    SpreadNll(Op op, String spreadName, Engine engine, boolean full, float eps, Reduction reduction) {
+        this.op = op;
+        this.spreadName = spreadName;
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.full = full;
+        this.eps = eps;
+        this.reduction = reduction;
+    }
+
+    /** The same loss with these options. */
+    abstract L copy(Engine engine, boolean full, float eps, Reduction reduction);
+
+    /** Whether to add the constant term (the class says which). */
+    public L withFull(boolean full) {
+        return copy(engine, full, eps, reduction);
+    }
+
+    /** The spread is clamped to at least eps (> 0, finite) before use. */
+    public L withEps(double eps) {
+        if (!(eps > 0 && eps < Float.MAX_VALUE)) throw new IllegalArgumentException("eps must be positive and finite, got " + eps);
+        return copy(engine, full, (float) eps, reduction);
+    }
+
+    public L withReduction(Reduction reduction) {
+        return copy(engine, full, eps, Objects.requireNonNull(reduction, "reduction"));
+    }
+
+    public L withEngine(Engine engine) {
+        return copy(Objects.requireNonNull(engine, "engine"), full, eps, reduction);
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public boolean full() {
+        return full;
+    }
+
+    public float eps() {
+        return eps;
+    }
+
+    public Reduction reduction() {
+        return reduction;
+    }
+
+    /** The loss; per-element losses under NONE. */
+    public ElementwiseLoss forward(DenseTensor input, DenseTensor target, float[] spread) {
+        return run(input, target, spread, null, null, null);
+    }
+
+    /** Loss and gradient w.r.t. the input in one pass, upstream 1. {@code grad} may be {@code input}. */
+    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, float[] spread, DenseTensor grad) {
+        return run(input, target, spread, null, Objects.requireNonNull(grad, "grad"), null);
+    }
+
+    /**
+     * Loss and gradients w.r.t. the input and, when {@code spreadGrad} is not null, a learned
+     * per-element spread ({@code spreadGrad}: fp32, one per element), with a scalar upstream
+     * gradient (SUM, MEAN).
+     */
+    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, float[] spread, float upstream,
+            DenseTensor grad, float[] spreadGrad) {
+        Objects.requireNonNull(input, "input");
+        float[] up = Checks.scalarUpstream(upstream, reduction, input.count());
+        return run(input, target, spread, up, Objects.requireNonNull(grad, "grad"), spreadGrad);
+    }
+
+    /** As above with one upstream gradient per element (NONE); {@code spreadGrad} may be null. */
+    public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, float[] spread, float[] upstreamPerRow,
+            DenseTensor grad, float[] spreadGrad) {
+        Objects.requireNonNull(input, "input");
+        float[] up = Checks.rowUpstream(upstreamPerRow, reduction, input.count());
+        return run(input, target, spread, up, Objects.requireNonNull(grad, "grad"), spreadGrad);
+    }
+
+    /** Overwrites the input with the gradient of the loss (upstream 1). */
+    public ElementwiseLoss forwardBackwardInPlace(DenseTensor input, DenseTensor target, float[] spread) {
+        return forwardBackward(input, target, spread, input);
+    }
+
+    private ElementwiseLoss run(DenseTensor input, DenseTensor target, float[] spread, float[] upstream, DenseTensor grad,
+            float[] spreadGrad) {
+        Objects.requireNonNull(input, "input");
+        Broadcast b = ElementwiseRun.auxBroadcast(spreadName, spread, input);
+        Extras x = new Extras(null, Broadcast.PER_ELEMENT, null, spread, b, spreadGrad, full, false, eps);
+        return ElementwiseRun.run(engine, op, reduction, input, target, upstream, grad, x);
+    }
+}

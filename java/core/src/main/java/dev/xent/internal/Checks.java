@@ -1,0 +1,124 @@
+package dev.xent.internal;
+
+import dev.xent.DenseTensor;
+import dev.xent.IndexType;
+import dev.xent.Logits;
+import dev.xent.Reduction;
+import dev.xent.Targets;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * The argument checks every op of dev.xent and dev.xent.eval shares: each throws naming what is
+ * wrong before an engine sees the call. Not API: public only because two packages use it; the
+ * module does not export this package.
+ */
+public final class Checks {
+    private Checks() {}
+
+    /** Throws when {@code segment}'s arena was closed; {@code what} names the buffer. */
+    public static void alive(MemorySegment segment, String what) {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException(what + " memory is no longer accessible: its arena was closed");
+        }
+    }
+
+    /** {@code rows} as an int, or a clear exception when a Java array of per-row results cannot hold them. */
+    public static int rowsForArray(long rows, long perRow, String what) {
+        if (rows > (Integer.MAX_VALUE - 8) / perRow) {
+            throw new IllegalArgumentException("more rows (" + rows + ") than a Java array of " + what + " can hold");
+        }
+        return (int) rows;
+    }
+
+    /** Whether two views share shape, dtype and layout (what an output buffer and a paired input need). */
+    public static boolean sameLayout(Logits a, Logits b) {
+        return a.dtype() == b.dtype() && Arrays.equals(a.shape(), b.shape()) && a.layout().equals(b.layout());
+    }
+
+    /** A gradient (or any output) buffer: alive, writable, and laid out as {@code input}. */
+    public static void gradient(Logits grad, Logits input, String inputName) {
+        alive(grad.data(), "gradient");
+        if (!sameLayout(grad, input)) {
+            throw new IllegalArgumentException("gradient buffer " + grad + " must match the " + inputName + " " + input
+                    + " in shape, dtype and row stride");
+        }
+        writable(grad.data(), "gradient");
+    }
+
+    /** An element-wise gradient buffer: alive, writable, with the input's shape and dtype. */
+    public static void gradient(DenseTensor grad, DenseTensor input) {
+        alive(grad.data(), "gradient");
+        if (grad.dtype() != input.dtype() || !Arrays.equals(grad.shape(), input.shape())) {
+            throw new IllegalArgumentException("gradient buffer " + grad + " must have the input's shape and dtype " + input);
+        }
+        writable(grad.data(), "gradient");
+    }
+
+    public static void writable(MemorySegment segment, String what) {
+        if (segment.isReadOnly()) throw new IllegalArgumentException(what + " buffer is read-only");
+    }
+
+    /** One index per row of {@code logits}, each in [0, C) or equal to {@code ignoreIndex}; throws naming the position. */
+    public static void classIndices(Targets.ClassIndices idx, Logits logits, long ignoreIndex) {
+        alive(idx.data(), "targets");
+        if (idx.count() != logits.rows()) {
+            throw new IllegalArgumentException("targets hold " + idx.count() + " class indices but logits "
+                    + logits + " have " + logits.rows() + " rows of shape " + Arrays.toString(logits.rowShape()));
+        }
+        long classes = logits.classes();
+        MemorySegment data = idx.data();
+        for (long r = 0; r < idx.count(); r++) {
+            long y = idx.type() == IndexType.I32
+                    ? data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, r)
+                    : data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, r);
+            if ((y < 0 || y >= classes) && y != ignoreIndex) {
+                throw new IllegalArgumentException("target " + y + " at " + position(r, logits.rowShape())
+                        + " is out of range [0, " + classes + ") and is not ignoreIndex (" + ignoreIndex + ")");
+            }
+        }
+    }
+
+    /** "row 5" for (N) targets, "position [1, 2, 0]" for (N, d1..dk) ones. */
+    private static String position(long row, long[] rowShape) {
+        if (rowShape.length == 1) return "row " + row;
+        long[] index = new long[rowShape.length];
+        long rest = row;
+        for (int i = rowShape.length - 1; i >= 0; i--) {
+            index[i] = rest % rowShape[i];
+            rest /= rowShape[i];
+        }
+        return "position " + Arrays.toString(index);
+    }
+
+    /** A copy of {@code values} (null stays null), each finite; {@code name} names them in the message. */
+    public static float[] finite(String name, float[] values) {
+        if (values == null) return null;
+        float[] v = values.clone();
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) throw new IllegalArgumentException(name + "[" + i + "] is " + v[i] + "; it must be finite");
+        }
+        return v;
+    }
+
+    /** A scalar upstream gradient, which reductions SUM and MEAN take. */
+    public static float[] scalarUpstream(float upstream, Reduction reduction, long rows) {
+        if (reduction == Reduction.NONE) {
+            throw new IllegalArgumentException("reduction NONE needs one upstream gradient per row (" + rows + "), got a scalar");
+        }
+        return new float[] {upstream};
+    }
+
+    /** One upstream gradient per row, which reduction NONE takes. */
+    public static float[] rowUpstream(float[] upstream, Reduction reduction, long rows) {
+        if (upstream == null) throw new NullPointerException("upstreamPerRow");
+        if (reduction != Reduction.NONE) {
+            throw new IllegalArgumentException("reduction " + reduction + " needs a scalar upstream gradient, got one per row");
+        }
+        if (upstream.length != rows) {
+            throw new IllegalArgumentException("upstream has " + upstream.length + " values but the input has " + rows + " rows");
+        }
+        return upstream;
+    }
+}
