@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include "xent.h"
 
+#include "abi.h"
 #include "check.h"
 
 #include <algorithm>
@@ -494,8 +495,12 @@ void run_hard(const HardCase& c) {
 
     // 1. forward
     derr.poison();
-    CHECK_EQ(xent_ce_forward(c.dt, dx.p, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore, c.eps, ls, cap,
-                             zl, c.red, dloss.f(), dzrow.f(), dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr), 0);
+    const xent_tensor logits = abi::tensor(c.dt, dx.p, L.outer, C, L.inner, L.ostride);
+    const xent_targets labels = abi::class_targets(c.lt, dlab.p);
+    const xent_ce_options opt = abi::ce_options(wp, c.ignore, c.eps, ls, cap, zl, c.red);
+    int64_t* err = static_cast<int64_t*>(derr.p);
+    const xent_ce_outputs fwd_out = abi::ce_outputs(nullptr, dloss.f(), dzrow.f(), dlse.f(), dws.f(), err);
+    CHECK_EQ(xent_ce(XENT_FORWARD, &logits, &labels, &opt, nullptr, &fwd_out, nullptr), 0);
     check_losses("forward");
     check_err("forward");
     const float total_fwd = dws.get<float>(1)[0];
@@ -504,8 +509,8 @@ void run_hard(const HardCase& c) {
     dg.poison();
     dws.poison();
     derr.poison();
-    CHECK_EQ(xent_ce_backward(c.dt, dx.p, dg.p, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore, c.eps,
-                              ls, cap, zl, c.red, upp, dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr), 0);
+    const xent_ce_outputs bwd_out = abi::ce_outputs(dg.p, nullptr, nullptr, dlse.f(), dws.f(), err);
+    CHECK_EQ(xent_ce(XENT_BACKWARD, &logits, &labels, &opt, upp, &bwd_out, nullptr), 0);
     check_grad("backward", dg, false);
     check_err("backward");
     EXPECT_VALUE("backward denominator " + ctx, dws.get<float>(2)[1], R.den, 0, 1e-6);
@@ -517,9 +522,8 @@ void run_hard(const HardCase& c) {
     dg.poison();
     derr.poison();
     void* g = c.inplace ? dx.p : dg.p;
-    CHECK_EQ(xent_ce_forward_backward(c.dt, dx.p, g, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore, c.eps,
-                                      ls, cap, zl, c.red, upp, dloss.f(), dzrow.f(), dlse.f(), dws.f(), static_cast<int64_t*>(derr.p), nullptr),
-             0);
+    const xent_ce_outputs fused_out = abi::ce_outputs(g, dloss.f(), dzrow.f(), dlse.f(), dws.f(), err);
+    CHECK_EQ(xent_ce(XENT_FORWARD_BACKWARD, &logits, &labels, &opt, upp, &fused_out, nullptr), 0);
     check_losses("fused");
     check_err("fused");
     check_grad("fused", c.inplace ? dx : dg, c.inplace);
@@ -528,9 +532,8 @@ void run_hard(const HardCase& c) {
     if (!c.inplace) {
         // row_loss = NULL (the workspace holds them), lse = NULL; same reduced loss
         dws.poison();
-        CHECK_EQ(xent_ce_forward_backward(c.dt, dx.p, dg.p, L.outer, C, L.inner, L.ostride, c.lt, dlab.p, wp, c.ignore,
-                                          c.eps, ls, cap, zl, c.red, upp, nullptr, nullptr, nullptr, dws.f(), nullptr, nullptr),
-                 0);
+        const xent_ce_outputs bare = abi::ce_outputs(dg.p, nullptr, nullptr, nullptr, dws.f(), nullptr);
+        CHECK_EQ(xent_ce(XENT_FORWARD_BACKWARD, &logits, &labels, &opt, upp, &bare, nullptr), 0);
         const float again = dws.get<float>(1)[0];
         check::report(f2u(again) == f2u(total_fused) || (std::isnan(again) && std::isnan(total_fused)), __FILE__,
                       __LINE__, "fused is deterministic (row_loss = NULL) " + ctx);
@@ -632,20 +635,23 @@ void run_soft(const SoftCase& c) {
                    [&](int64_t i) { return mask[i] ? R.grad[i] : 1.0; }, grad_atol(c.dt, gscale), grad_rtol(c.dt));
     };
 
-    CHECK_EQ(xent_ce_soft_forward(c.dt, dx.p, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, ls, cap, zl, c.red,
-                                  dloss.f(), dzrow.f(), dlse.f(), dws.f(), nullptr), 0);
+    const xent_tensor logits = abi::tensor(c.dt, dx.p, L.outer, C, L.inner, L.ostride);
+    const xent_targets targets = abi::probability_targets(dt_.p);
+    const xent_ce_options opt = abi::ce_options(wp, -100, c.eps, ls, cap, zl, c.red);
+    const xent_ce_outputs fwd_out = abi::ce_outputs(nullptr, dloss.f(), dzrow.f(), dlse.f(), dws.f(), nullptr);
+    CHECK_EQ(xent_ce(XENT_FORWARD, &logits, &targets, &opt, nullptr, &fwd_out, nullptr), 0);
     check_losses("soft forward");
     dws.poison();
-    CHECK_EQ(xent_ce_soft_backward(c.dt, dx.p, dg.p, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, ls, cap, zl,
-                                   c.red, upp, dlse.f(), dws.f(), nullptr), 0);
+    const xent_ce_outputs bwd_out = abi::ce_outputs(dg.p, nullptr, nullptr, dlse.f(), dws.f(), nullptr);
+    CHECK_EQ(xent_ce(XENT_BACKWARD, &logits, &targets, &opt, upp, &bwd_out, nullptr), 0);
     check_grad("soft backward", dg, false);
     dloss.poison();
     dlse.poison();
     dws.poison();
     dg.poison();
     void* g = c.inplace ? dx.p : dg.p;
-    CHECK_EQ(xent_ce_soft_forward_backward(c.dt, dx.p, g, L.outer, C, L.inner, L.ostride, dt_.p, wp, c.eps, ls, cap,
-                                           zl, c.red, upp, dloss.f(), dzrow.f(), dlse.f(), dws.f(), nullptr), 0);
+    const xent_ce_outputs fused_out = abi::ce_outputs(g, dloss.f(), dzrow.f(), dlse.f(), dws.f(), nullptr);
+    CHECK_EQ(xent_ce(XENT_FORWARD_BACKWARD, &logits, &targets, &opt, upp, &fused_out, nullptr), 0);
     check_losses("soft fused");
     check_grad("soft fused", c.inplace ? dx : dg, c.inplace);
 }
@@ -692,15 +698,16 @@ void run_softmax_family(int dt, const Layout& L, double scale, bool inplace, uin
                    logp ? 2e-5 * std::max(1.0, scale) : grad_atol(dt, 1.0), grad_rtol(dt));
     };
     dx.put(xb);
-    CHECK_EQ(xent_logsumexp(dt, dx.p, dl.f(), L.outer, C, L.inner, L.ostride, nullptr), 0);
+    const xent_tensor in = abi::tensor(dt, dx.p, L.outer, C, L.inner, L.ostride);
+    CHECK_EQ(xent_softmax(XENT_LOGSUMEXP, &in, dl.f(), nullptr), 0);
     std::vector<float> got = dl.get<float>(N);
     EXPECT_ALL("logsumexp " + ctx, N, [&](int64_t i) { return got[i]; }, [&](int64_t i) { return lse[i]; }, LOSS_ATOL,
                LOSS_RTOL);
-    CHECK_EQ(xent_log_softmax(dt, dx.p, inplace ? dx.p : dout.p, L.outer, C, L.inner, L.ostride, nullptr), 0);
+    CHECK_EQ(xent_softmax(XENT_LOG_SOFTMAX, &in, inplace ? dx.p : dout.p, nullptr), 0);
     check_out("log_softmax", inplace ? dx : dout, inplace, true);
     dx.put(xb);
     dout.poison();
-    CHECK_EQ(xent_softmax(dt, dx.p, inplace ? dx.p : dout.p, L.outer, C, L.inner, L.ostride, nullptr), 0);
+    CHECK_EQ(xent_softmax(XENT_SOFTMAX, &in, inplace ? dx.p : dout.p, nullptr), 0);
     check_out("softmax", inplace ? dx : dout, inplace, false);
 }
 
@@ -754,20 +761,22 @@ TEST_CASE(argument_errors) {
     float* W = ws.f();
     auto fwd = [&](int32_t dt, const void* lg, int64_t outer, int64_t C, int64_t inner, int64_t stride, int32_t lt,
                    const void* lb, float eps, int32_t red, float* wsp) {
-        return xent_ce_forward(dt, lg, outer, C, inner, stride, lt, lb, nullptr, -100, eps, 1.0f, 0.0f, 0.0f, red, loss.f(),
-                               nullptr, lse.f(), wsp,
-                               nullptr, nullptr);
+        const xent_tensor t = abi::tensor(dt, lg, outer, C, inner, stride);
+        const xent_targets y = abi::class_targets(lt, lb);
+        const xent_ce_options o = abi::ce_options(nullptr, -100, eps, 1.0f, 0.0f, 0.0f, red);
+        const xent_ce_outputs out = abi::ce_outputs(nullptr, loss.f(), nullptr, lse.f(), wsp, nullptr);
+        return xent_ce(XENT_FORWARD, &t, &y, &o, nullptr, &out, nullptr);
     };
     CHECK_EQ(fwd(XENT_F32, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, 0, 2, W), INV);
     CHECK(msg_has("logits"));
     CHECK_EQ(fwd(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, nullptr, 0, 2, W), INV);
-    CHECK(msg_has("labels"));
+    CHECK(msg_has("targets.data"));
     CHECK_EQ(fwd(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, 0, 2, nullptr), INV);
     CHECK(msg_has("workspace"));
     CHECK_EQ(fwd(7, x.p, 4, 10, 1, 10, XENT_I64, lab.p, 0, 2, W), INV);
     CHECK(msg_has("dtype"));
     CHECK_EQ(fwd(XENT_F32, x.p, 4, 10, 1, 10, 5, lab.p, 0, 2, W), INV);
-    CHECK(msg_has("label_type"));
+    CHECK(msg_has("targets.index_type"));
     CHECK_EQ(fwd(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, 0, 9, W), INV);
     CHECK(msg_has("reduction"));
     CHECK_EQ(fwd(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, 1.5f, 2, W), INV);
@@ -785,27 +794,45 @@ TEST_CASE(argument_errors) {
     CHECK_EQ(fwd(XENT_F32, x.p, 4, 10, 2, 19, XENT_I64, lab.p, 0, 2, W), INV);
     CHECK(msg_has("outer_stride"));
     // backward / fused: grad and lse
-    CHECK_EQ(xent_ce_backward(XENT_F32, x.p, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0, 2,
-                              nullptr, lse.f(), W, nullptr, nullptr), INV);
-    CHECK(msg_has("grad"));
-    CHECK_EQ(xent_ce_backward(XENT_F32, x.p, g.p, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0, 2, nullptr,
-                              nullptr, W, nullptr, nullptr), INV);
-    CHECK(msg_has("lse"));
-    CHECK_EQ(xent_ce_forward_backward(XENT_F32, x.p, nullptr, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0,
-                                      2, nullptr, loss.f(), nullptr, lse.f(), W, nullptr, nullptr), INV);
-    CHECK(msg_has("grad"));
-    CHECK_EQ(xent_ce_soft_forward(XENT_F32, x.p, 4, 10, 1, 10, nullptr, nullptr, 0, 1, 0, 0, 2, loss.f(), nullptr,
-                                  lse.f(), W, nullptr),
-             INV);
+    const xent_tensor t = abi::tensor(XENT_F32, x.p, 4, 10, 1, 10);
+    const xent_targets y = abi::class_targets(XENT_I64, lab.p);
+    const xent_ce_options o = abi::ce_options(nullptr, -100, 0, 1, 0, 0, 2);
+    const xent_ce_outputs no_grad = abi::ce_outputs(nullptr, loss.f(), nullptr, lse.f(), W, nullptr);
+    const xent_ce_outputs no_lse = abi::ce_outputs(g.p, nullptr, nullptr, nullptr, W, nullptr);
+    CHECK_EQ(xent_ce(XENT_BACKWARD, &t, &y, &o, nullptr, &no_grad, nullptr), INV);
+    CHECK(msg_has("outputs.grad"));
+    CHECK_EQ(xent_ce(XENT_BACKWARD, &t, &y, &o, nullptr, &no_lse, nullptr), INV);
+    CHECK(msg_has("outputs.lse"));
+    CHECK_EQ(xent_ce(XENT_FORWARD_BACKWARD, &t, &y, &o, nullptr, &no_grad, nullptr), INV);
+    CHECK(msg_has("outputs.grad"));
+    const xent_targets no_targets = abi::probability_targets(nullptr);
+    CHECK_EQ(xent_ce(XENT_FORWARD, &t, &no_targets, &o, nullptr, &no_grad, nullptr), INV);
     CHECK(msg_has("targets"));
-    CHECK_EQ(xent_log_softmax(XENT_F32, nullptr, g.p, 4, 10, 1, 10, nullptr), INV);
-    CHECK(msg_has("in"));
-    CHECK_EQ(xent_softmax(XENT_F32, x.p, nullptr, 4, 10, 1, 10, nullptr), INV);
+    // the pass and the target kind are arguments: unknown values are named
+    CHECK_EQ(xent_ce(3, &t, &y, &o, nullptr, &no_grad, nullptr), INV);
+    CHECK(msg_has("pass: unknown value 3"));
+    const xent_targets bad_kind{7, XENT_I64, lab.p};
+    CHECK_EQ(xent_ce(XENT_FORWARD, &t, &bad_kind, &o, nullptr, &no_grad, nullptr), INV);
+    CHECK(msg_has("targets.kind: unknown value 7"));
+    CHECK_EQ(xent_ce(XENT_FORWARD, nullptr, &y, &o, nullptr, &no_grad, nullptr), INV);
+    CHECK(msg_has("logits is null"));
+    CHECK_EQ(xent_ce(XENT_FORWARD, &t, &y, nullptr, nullptr, &no_grad, nullptr), INV);
+    CHECK(msg_has("options is null"));
+    CHECK_EQ(xent_ce(XENT_FORWARD, &t, &y, &o, nullptr, nullptr, nullptr), INV);
+    CHECK(msg_has("outputs is null"));
+    const xent_tensor no_in = abi::tensor(XENT_F32, nullptr, 4, 10, 1, 10);
+    CHECK_EQ(xent_softmax(XENT_LOG_SOFTMAX, &no_in, g.p, nullptr), INV);
+    CHECK(msg_has("in.data"));
+    CHECK_EQ(xent_softmax(XENT_SOFTMAX, &t, nullptr, nullptr), INV);
     CHECK(msg_has("out"));
-    CHECK_EQ(xent_logsumexp(XENT_BF16, x.p, loss.f(), 4, 10, 1, 5, nullptr), INV);
+    const xent_tensor short_stride = abi::tensor(XENT_BF16, x.p, 4, 10, 1, 5);
+    CHECK_EQ(xent_softmax(XENT_LOGSUMEXP, &short_stride, loss.f(), nullptr), INV);
     CHECK(msg_has("outer_stride"));
-    CHECK_EQ(xent_logsumexp(9, x.p, loss.f(), 4, 10, 1, 10, nullptr), INV);
+    const xent_tensor bad_dtype = abi::tensor(9, x.p, 4, 10, 1, 10);
+    CHECK_EQ(xent_softmax(XENT_LOGSUMEXP, &bad_dtype, loss.f(), nullptr), INV);
     CHECK(msg_has("dtype"));
+    CHECK_EQ(xent_softmax(3, &t, loss.f(), nullptr), INV);
+    CHECK(msg_has("op: unknown value 3"));
     // memory functions
     CHECK_EQ(xent_malloc(nullptr, 16), INV);
     void* p = nullptr;
@@ -954,19 +981,28 @@ TEST_CASE(hard_all_ignored_and_empty) {
     // N = 0: every call succeeds, SUM = 0, MEAN = NaN
     for (int red : {XENT_REDUCTION_SUM, XENT_REDUCTION_MEAN}) {
         Dev ws(xent_workspace_floats(0, 10) * 4), x(16), g(16), lab(16), loss(16), lse(16);
-        CHECK_EQ(xent_ce_forward(XENT_F32, x.p, 0, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, 1, 0, 0, red, loss.f(),
-                                 nullptr, lse.f(), ws.f(), nullptr, nullptr), 0);
+        const xent_tensor t = abi::tensor(XENT_F32, x.p, 0, 10, 1, 10);
+        const xent_targets y = abi::class_targets(XENT_I64, lab.p);
+        const xent_ce_options o = abi::ce_options(nullptr, -100, 0, 1, 0, 0, red);
+        const xent_ce_outputs out = abi::ce_outputs(nullptr, loss.f(), nullptr, lse.f(), ws.f(), nullptr);
+        CHECK_EQ(xent_ce(XENT_FORWARD, &t, &y, &o, nullptr, &out, nullptr), 0);
         std::vector<float> w = ws.get<float>(2);
         if (red == XENT_REDUCTION_SUM) EXPECT_VALUE("empty SUM", w[0], 0.0, 0, 0);
         else CHECK(std::isnan(w[0]));
-        CHECK_EQ(xent_ce_forward_backward(XENT_BF16, nullptr, nullptr, 0, 10, 1, 10, XENT_I64, nullptr, nullptr, -100, 0,
-                                          1, 0, 0, red, nullptr, nullptr, nullptr, nullptr, ws.f(), nullptr, nullptr), 0);
-        CHECK_EQ(xent_ce_backward(XENT_F16, x.p, g.p, 0, 10, 1, 10, XENT_I32, lab.p, nullptr, -100, 0, 1, 0, 0, red,
-                                  nullptr, lse.f(), ws.f(), nullptr, nullptr), 0);
-        CHECK_EQ(xent_ce_soft_forward_backward(XENT_F32, x.p, g.p, 5, 10, 0, 0, x.p, nullptr, 0, 1, 0, 0, red, nullptr,
-                                               nullptr, nullptr, nullptr, ws.f(), nullptr), 0);
-        CHECK_EQ(xent_softmax(XENT_F32, x.p, g.p, 0, 10, 1, 10, nullptr), 0);
-        CHECK_EQ(xent_logsumexp(XENT_F32, x.p, lse.f(), 0, 10, 1, 10, nullptr), 0);
+        const xent_tensor none16 = abi::tensor(XENT_BF16, nullptr, 0, 10, 1, 10);
+        const xent_targets no_labels = abi::class_targets(XENT_I64, nullptr);
+        const xent_ce_outputs ws_only = abi::ce_outputs(nullptr, nullptr, nullptr, nullptr, ws.f(), nullptr);
+        CHECK_EQ(xent_ce(XENT_FORWARD_BACKWARD, &none16, &no_labels, &o, nullptr, &ws_only, nullptr), 0);
+        const xent_tensor f16 = abi::tensor(XENT_F16, x.p, 0, 10, 1, 10);
+        const xent_targets y32 = abi::class_targets(XENT_I32, lab.p);
+        const xent_ce_outputs bwd = abi::ce_outputs(g.p, nullptr, nullptr, lse.f(), ws.f(), nullptr);
+        CHECK_EQ(xent_ce(XENT_BACKWARD, &f16, &y32, &o, nullptr, &bwd, nullptr), 0);
+        const xent_tensor no_inner = abi::tensor(XENT_F32, x.p, 5, 10, 0, 0);
+        const xent_targets soft = abi::probability_targets(x.p);
+        const xent_ce_outputs fused = abi::ce_outputs(g.p, nullptr, nullptr, nullptr, ws.f(), nullptr);
+        CHECK_EQ(xent_ce(XENT_FORWARD_BACKWARD, &no_inner, &soft, &o, nullptr, &fused, nullptr), 0);
+        CHECK_EQ(xent_softmax(XENT_SOFTMAX, &t, g.p, nullptr), 0);
+        CHECK_EQ(xent_softmax(XENT_LOGSUMEXP, &t, lse.f(), nullptr), 0);
     }
 }
 
@@ -1063,8 +1099,11 @@ TEST_CASE(ce_extras_invalid) {
     Dev x(40 * 4), lab(4 * 8), loss(4 * 4), lse(4 * 4), ws(64 * 4);
     float* W = ws.f();
     auto fwd = [&](float ls, float cap, float zl) {
-        return xent_ce_forward(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, nullptr, -100, 0, ls, cap, zl, 2, loss.f(),
-                               nullptr, lse.f(), W, nullptr, nullptr);
+        const xent_tensor t = abi::tensor(XENT_F32, x.p, 4, 10, 1, 10);
+        const xent_targets y = abi::class_targets(XENT_I64, lab.p);
+        const xent_ce_options o = abi::ce_options(nullptr, -100, 0, ls, cap, zl, 2);
+        const xent_ce_outputs out = abi::ce_outputs(nullptr, loss.f(), nullptr, lse.f(), W, nullptr);
+        return xent_ce(XENT_FORWARD, &t, &y, &o, nullptr, &out, nullptr);
     };
     const int32_t INV = XENT_ERROR_INVALID_ARGUMENT;
     CHECK_EQ(fwd(0.0f, 0.0f, 0.0f), INV);
@@ -1078,9 +1117,11 @@ TEST_CASE(ce_extras_invalid) {
     CHECK_EQ(fwd(1.0f, 0.0f, -1e-3f), INV);
     CHECK(msg_has("z_loss"));
     CHECK_EQ(fwd(1.0f, 0.0f, NAN), INV);
-    CHECK_EQ(xent_ce_soft_backward(XENT_F32, x.p, x.p, 4, 10, 1, 10, x.p, nullptr, 0, -2.0f, 0, 0, 2, nullptr, lse.f(), W,
-                                   nullptr),
-             INV);
+    const xent_tensor t = abi::tensor(XENT_F32, x.p, 4, 10, 1, 10);
+    const xent_targets soft = abi::probability_targets(x.p);
+    const xent_ce_options o = abi::ce_options(nullptr, -100, 0, -2.0f, 0, 0, 2);
+    const xent_ce_outputs out = abi::ce_outputs(x.p, nullptr, nullptr, lse.f(), W, nullptr);
+    CHECK_EQ(xent_ce(XENT_BACKWARD, &t, &soft, &o, nullptr, &out, nullptr), INV);
     CHECK(msg_has("logit_scale"));
 }
 
@@ -1117,8 +1158,11 @@ void run_row_stats(int dt, const Layout& L, float s, bool bad, uint64_t seed) {
     Dev dx(span * esize(dt)), dy(N * 8), dstats(N * XENT_ROW_STATS_FLOATS * 4), didx(N * 16), derr(16);
     dx.put(xb);
     dy.put(y);
-    CHECK_EQ(xent_row_stats(dt, dx.p, L.outer, C, L.inner, L.ostride, XENT_I64, dy.p, -100, s, dstats.f(),
-                            static_cast<int64_t*>(didx.p), static_cast<int64_t*>(derr.p), nullptr), 0);
+    const xent_tensor logits = abi::tensor(dt, dx.p, L.outer, C, L.inner, L.ostride);
+    const xent_targets labels = abi::class_targets(XENT_I64, dy.p);
+    const xent_row_stats_options opt{-100, s};
+    const xent_row_stats_outputs out{dstats.f(), static_cast<int64_t*>(didx.p), static_cast<int64_t*>(derr.p)};
+    CHECK_EQ(xent_row_stats(&logits, &labels, &opt, &out, nullptr), 0);
     const std::vector<float> st = dstats.get<float>(N * XENT_ROW_STATS_FLOATS);
     const std::vector<int64_t> ix = didx.get<int64_t>(2 * N);
     const std::vector<int64_t> err = derr.get<int64_t>(2);
@@ -1178,21 +1222,35 @@ TEST_CASE(row_stats_argument_errors) {
     const int INV = XENT_ERROR_INVALID_ARGUMENT;
     Dev x(4 * 40), lab(8 * 4), stats(4 * 4 * XENT_ROW_STATS_FLOATS), idx(8 * 8);
     int64_t* I = static_cast<int64_t*>(idx.p);
-    CHECK_EQ(xent_row_stats(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, -100, 0.0f, stats.f(), I, nullptr, nullptr), INV);
-    CHECK(msg_has("scale must be finite and > 0"));
-    CHECK_EQ(xent_row_stats(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, -100, NAN, stats.f(), I, nullptr, nullptr), INV);
-    CHECK_EQ(xent_row_stats(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, -100, INFINITY, stats.f(), I, nullptr, nullptr), INV);
-    CHECK_EQ(xent_row_stats(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, -100, 1.0f, nullptr, I, nullptr, nullptr), INV);
+    auto rs = [&](int32_t dt, const void* lg, int64_t outer, int64_t stride, int32_t it, const void* lb, float sc,
+                  float* st, int64_t* ix) {
+        const xent_tensor t = abi::tensor(dt, lg, outer, 10, 1, stride);
+        const xent_targets y = abi::class_targets(it, lb);
+        const xent_row_stats_options o{-100, sc};
+        const xent_row_stats_outputs out{st, ix, nullptr};
+        return xent_row_stats(&t, &y, &o, &out, nullptr);
+    };
+    CHECK_EQ(rs(XENT_F32, x.p, 4, 10, XENT_I64, lab.p, 0.0f, stats.f(), I), INV);
+    CHECK(msg_has("logit_scale must be finite and > 0"));
+    CHECK_EQ(rs(XENT_F32, x.p, 4, 10, XENT_I64, lab.p, NAN, stats.f(), I), INV);
+    CHECK_EQ(rs(XENT_F32, x.p, 4, 10, XENT_I64, lab.p, INFINITY, stats.f(), I), INV);
+    CHECK_EQ(rs(XENT_F32, x.p, 4, 10, XENT_I64, lab.p, 1.0f, nullptr, I), INV);
     CHECK(msg_has("stats is null"));
-    CHECK_EQ(xent_row_stats(XENT_F32, x.p, 4, 10, 1, 10, XENT_I64, lab.p, -100, 1.0f, stats.f(), nullptr, nullptr, nullptr), INV);
+    CHECK_EQ(rs(XENT_F32, x.p, 4, 10, XENT_I64, lab.p, 1.0f, stats.f(), nullptr), INV);
     CHECK(msg_has("indices is null"));
-    CHECK_EQ(xent_row_stats(XENT_F32, x.p, 4, 10, 1, 10, 7, lab.p, -100, 1.0f, stats.f(), I, nullptr, nullptr), INV);
-    CHECK(msg_has("label_type"));
-    CHECK_EQ(xent_row_stats(9, x.p, 4, 10, 1, 10, XENT_I64, lab.p, -100, 1.0f, stats.f(), I, nullptr, nullptr), INV);
-    CHECK_EQ(xent_row_stats(XENT_F32, x.p, 4, 10, 1, 9, XENT_I64, lab.p, -100, 1.0f, stats.f(), I, nullptr, nullptr), INV);
+    CHECK_EQ(rs(XENT_F32, x.p, 4, 10, 7, lab.p, 1.0f, stats.f(), I), INV);
+    CHECK(msg_has("index_type"));
+    CHECK_EQ(rs(9, x.p, 4, 10, XENT_I64, lab.p, 1.0f, stats.f(), I), INV);
+    CHECK_EQ(rs(XENT_F32, x.p, 4, 9, XENT_I64, lab.p, 1.0f, stats.f(), I), INV);
     CHECK(msg_has("outer_stride"));
+    const xent_targets probs = abi::probability_targets(x.p);
+    const xent_tensor t4 = abi::tensor(XENT_F32, x.p, 4, 10, 1, 10);
+    const xent_row_stats_options o1{-100, 1.0f};
+    const xent_row_stats_outputs out1{stats.f(), I, nullptr};
+    CHECK_EQ(xent_row_stats(&t4, &probs, &o1, &out1, nullptr), INV);
+    CHECK(msg_has("targets.kind"));
     // no rows: nothing is touched, null buffers are fine
-    CHECK_EQ(xent_row_stats(XENT_F32, nullptr, 0, 10, 1, 10, XENT_I64, nullptr, -100, 1.0f, nullptr, nullptr, nullptr, nullptr), 0);
+    CHECK_EQ(rs(XENT_F32, nullptr, 0, 10, XENT_I64, nullptr, 1.0f, nullptr, nullptr), 0);
 }
 
 TEST_CASE(gpu_int64_indexing) {
@@ -1222,9 +1280,11 @@ TEST_CASE(gpu_int64_indexing) {
     for (int64_t r = 0; r < N; ++r) y[r] = (r * 7919) % C;
     Dev lab(N * 8), loss(N * 4), lse(N * 4), ws(xent_workspace_floats(N, C) * 4);
     lab.put(y);
-    CHECK_EQ(xent_ce_forward_backward(XENT_BF16, x, x, N, C, 1, C, XENT_I64, lab.p, nullptr, -100, 0.0f,
-                                      1.0f, 0.0f, 0.0f, XENT_REDUCTION_SUM, nullptr, loss.f(), nullptr, lse.f(), ws.f(),
-                                      nullptr, nullptr), 0);
+    const xent_tensor logits = abi::tensor(XENT_BF16, x, N, C, 1, C);
+    const xent_targets labels = abi::class_targets(XENT_I64, lab.p);
+    const xent_ce_options opt = abi::ce_options(nullptr, -100, 0.0f, 1.0f, 0.0f, 0.0f, XENT_REDUCTION_SUM);
+    const xent_ce_outputs out = abi::ce_outputs(x, loss.f(), nullptr, lse.f(), ws.f(), nullptr);
+    CHECK_EQ(xent_ce(XENT_FORWARD_BACKWARD, &logits, &labels, &opt, nullptr, &out, nullptr), 0);
     const double ref_lse_v = ref_lse(row);
     std::vector<float> l = loss.get<float>(N);
     for (int64_t r : {int64_t(0), N / 2, N - 2, N - 1}) {
@@ -1291,17 +1351,22 @@ void run_elementwise(const EwCase& c) {
     daux.put(aux);
     dw.put(w);
     dpw.put(pw);
+    const xent_tensor in = abi::dense(c.dt, dx.p, n, c.last);
+    xent_elementwise_options o{};
+    xent_elementwise_outputs out{dg.p, nullptr, dloss.f(), ws.f(), (int64_t*)err.p};
     int32_t st;
     switch (c.op) {
-        case 0: st = xent_bce_with_logits(c.dt, dx.p, dt_.p, dg.p, n, c.last, dw.f(), XENT_PER_LAST, dpw.f(), c.reduction,
-                                          dup.f(), dloss.f(), ws.f(), (int64_t*)err.p, nullptr); break;
-        case 1: st = xent_gaussian_nll(c.dt, dx.p, dt_.p, dg.p, n, c.last, daux.f(), XENT_PER_ELEMENT, dauxg.f(), 1, 1e-6f,
-                                       c.reduction, dup.f(), dloss.f(), ws.f(), (int64_t*)err.p, nullptr); break;
-        case 2: st = xent_laplace_nll(c.dt, dx.p, dt_.p, dg.p, n, c.last, daux.f(), XENT_PER_ROW, nullptr, 0, 1e-6f,
-                                      c.reduction, dup.f(), dloss.f(), ws.f(), (int64_t*)err.p, nullptr); break;
-        default: st = xent_poisson_nll(c.dt, dx.p, dt_.p, dg.p, n, 0, 1, 1e-8f, c.reduction, dup.f(), dloss.f(), ws.f(),
-                                       (int64_t*)err.p, nullptr); break;
+        case 0: o = xent_elementwise_options{XENT_BCE_WITH_LOGITS, c.reduction, dw.f(), XENT_PER_LAST, dpw.f(), nullptr,
+                                             XENT_PER_ELEMENT, 0, 0.0f, 0}; break;
+        case 1: o = xent_elementwise_options{XENT_GAUSSIAN_NLL, c.reduction, nullptr, XENT_PER_ELEMENT, nullptr, daux.f(),
+                                             XENT_PER_ELEMENT, 1, 1e-6f, 0};
+                out.scale_grad = dauxg.f(); break;
+        case 2: o = xent_elementwise_options{XENT_LAPLACE_NLL, c.reduction, nullptr, XENT_PER_ELEMENT, nullptr, daux.f(),
+                                             XENT_PER_ROW, 0, 1e-6f, 0}; break;
+        default: o = xent_elementwise_options{XENT_POISSON_NLL, c.reduction, nullptr, XENT_PER_ELEMENT, nullptr, nullptr,
+                                              XENT_PER_ELEMENT, 1, 1e-8f, 0}; break;
     }
+    st = xent_elementwise(XENT_FORWARD_BACKWARD, &in, dt_.p, &o, dup.f(), &out, nullptr);
     CHECK_EQ(st, 0);
     std::vector<EwRef> ref(n);
     double sum = 0, mag = 0;
@@ -1378,8 +1443,11 @@ TEST_CASE(elementwise_bad_values_and_arguments) {
     Dev dx(36), dy(36), ws(xent_elementwise_workspace_floats(9) * 4), err(16), loss(36);
     dx.put(x);
     dy.put(y);
-    CHECK_EQ(xent_bce_with_logits(XENT_F32, dx.p, dy.p, nullptr, 9, 3, nullptr, XENT_PER_ELEMENT, nullptr,
-                                  XENT_REDUCTION_NONE, nullptr, loss.f(), ws.f(), (int64_t*)err.p, nullptr), 0);
+    const xent_tensor in = abi::dense(XENT_F32, dx.p, 9, 3);
+    const xent_elementwise_options bce{XENT_BCE_WITH_LOGITS, XENT_REDUCTION_NONE, nullptr, XENT_PER_ELEMENT, nullptr,
+                                       nullptr, XENT_PER_ELEMENT, 0, 0.0f, 0};
+    const xent_elementwise_outputs bce_out{nullptr, nullptr, loss.f(), ws.f(), (int64_t*)err.p};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD, &in, dy.p, &bce, nullptr, &bce_out, nullptr), 0);
     const std::vector<int64_t> e = err.get<int64_t>(2);
     CHECK_EQ(e[0], int64_t(5));
     CHECK_EQ(e[1], (int64_t)f2u(1.5f));
@@ -1388,24 +1456,38 @@ TEST_CASE(elementwise_bad_values_and_arguments) {
     std::vector<float> var = {1, 1, -2};
     Dev dv(12), err2(16);
     dv.put(var);
-    CHECK_EQ(xent_gaussian_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 3, dv.f(), XENT_PER_ROW, nullptr, 0, 1e-6f,
-                               XENT_REDUCTION_SUM, nullptr, nullptr, ws.f(), (int64_t*)err2.p, nullptr), 0);
+    const xent_elementwise_options gauss{XENT_GAUSSIAN_NLL, XENT_REDUCTION_SUM, nullptr, XENT_PER_ELEMENT, nullptr,
+                                         dv.f(), XENT_PER_ROW, 0, 1e-6f, 0};
+    const xent_elementwise_outputs gauss_out{nullptr, nullptr, nullptr, ws.f(), (int64_t*)err2.p};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD, &in, dy.p, &gauss, nullptr, &gauss_out, nullptr), 0);
     const std::vector<int64_t> e2 = err2.get<int64_t>(2);
     CHECK(e2[0] >= 6 && e2[0] <= 8);
     CHECK_EQ(e2[1], ((int64_t)1 << 32) | (int64_t)f2u(-2.0f));
     // argument errors name the function and the argument
-    CHECK_EQ(xent_bce_with_logits(XENT_F32, dx.p, dy.p, nullptr, 9, 2, nullptr, 0, nullptr, XENT_REDUCTION_SUM, nullptr,
-                                  nullptr, ws.f(), nullptr, nullptr), XENT_ERROR_INVALID_ARGUMENT);
-    CHECK(std::string(xent_last_error()).find("last_dim") != std::string::npos);
-    CHECK_EQ(xent_gaussian_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 3, dv.f(), XENT_PER_ROW, dv.f(), 0, 1e-6f,
-                               XENT_REDUCTION_SUM, nullptr, nullptr, ws.f(), nullptr, nullptr), XENT_ERROR_INVALID_ARGUMENT);
-    CHECK(std::string(xent_last_error()).find("var_grad") != std::string::npos);
-    CHECK_EQ(xent_poisson_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 1, 0, 1e-8f, 7, nullptr, nullptr, ws.f(), nullptr, nullptr),
+    const xent_elementwise_outputs ws_only{nullptr, nullptr, nullptr, ws.f(), nullptr};
+    const xent_tensor strided = abi::tensor(XENT_F32, dx.p, 3, 2, 1, 3);  // not dense
+    CHECK_EQ(xent_elementwise(XENT_FORWARD, &strided, dy.p, &bce, nullptr, &ws_only, nullptr), XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("dense") != std::string::npos);
+    const xent_elementwise_outputs row_scale_grad{dv.f(), dv.f(), nullptr, ws.f(), nullptr};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD_BACKWARD, &in, dy.p, &gauss, nullptr, &row_scale_grad, nullptr),
+             XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("scale_grad") != std::string::npos);
+    const xent_elementwise_options poisson_bad_red{XENT_POISSON_NLL, 7, nullptr, XENT_PER_ELEMENT, nullptr, nullptr,
+                                                   XENT_PER_ELEMENT, 0, 1e-8f, 1};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD, &in, dy.p, &poisson_bad_red, nullptr, &ws_only, nullptr),
              XENT_ERROR_INVALID_ARGUMENT);
     CHECK(std::string(xent_last_error()).find("reduction") != std::string::npos);
-    CHECK_EQ(xent_laplace_nll(XENT_F32, dx.p, dy.p, nullptr, 9, 3, nullptr, XENT_SCALAR, nullptr, 0, 1e-6f,
-                              XENT_REDUCTION_SUM, nullptr, nullptr, ws.f(), nullptr, nullptr), XENT_ERROR_INVALID_ARGUMENT);
+    const xent_elementwise_options laplace_no_scale{XENT_LAPLACE_NLL, XENT_REDUCTION_SUM, nullptr, XENT_PER_ELEMENT,
+                                                    nullptr, nullptr, XENT_SCALAR, 0, 1e-6f, 0};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD, &in, dy.p, &laplace_no_scale, nullptr, &ws_only, nullptr),
+             XENT_ERROR_INVALID_ARGUMENT);
     CHECK(std::string(xent_last_error()).find("scale is null") != std::string::npos);
+    const xent_elementwise_options bad_op{9, XENT_REDUCTION_SUM, nullptr, XENT_PER_ELEMENT, nullptr, nullptr,
+                                          XENT_PER_ELEMENT, 0, 0.0f, 0};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD, &in, dy.p, &bad_op, nullptr, &ws_only, nullptr), XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("options.op: unknown value 9") != std::string::npos);
+    CHECK_EQ(xent_elementwise(XENT_BACKWARD, &in, dy.p, &bce, nullptr, &ws_only, nullptr), XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("XENT_BACKWARD does not exist") != std::string::npos);
 }
 
 }  // namespace
