@@ -62,29 +62,29 @@ enum CeOp : int {
 
 // Everything a CE kernel needs, passed by value.
 struct CeArgs {
-    const void* x;        // logits
-    void* g;              // gradient (fused/backward), may equal x
-    const void* tgt;      // probability targets (dense), soft ops
-    const void* labels;   // class indices, hard ops
-    int lab64;            // labels are int64
+    const void* logits;
+    void* grad;              // fused/backward, may equal logits
+    const void* targets;     // probability targets (dense), soft ops
+    const void* labels;      // class indices, hard ops
+    int lab64;               // derived: labels are int64
     int reduction;
-    const float* weight;  // C class weights or null
-    int64_t C, inner, ostride, rows;
+    const float* weight;     // classes class weights or null
+    int64_t classes, inner, outer_stride;
+    int64_t rows;            // derived: outer * inner
     int64_t ignore_index;
-    float eps;            // label smoothing
-    int smooth;           // eps > 0
+    float label_smoothing;
+    int smooth;              // derived: label_smoothing > 0
     const float* upstream;
-    const float* lse_in;  // backward
-    float* row_loss;      // never null (the launcher substitutes workspace + 4)
-    float* lse_out;       // may be null
-    float scale;          // logit scale (1: none)
-    float cap;            // soft-cap (0: none)
-    float zl;             // z-loss lambda (0: none)
-    float* row_z;         // per-row z-loss out, may be null
-    float* ws;            // workspace
-    int64_t* err;         // error_info or null
-    int64_t chunk_len;    // elements per chunk (split rows / chunked backward)
-    int chunks;           // chunks per row (1: whole rows)
+    float* lse;              // backward reads it; forward ops write it (may be null)
+    float* row_loss;         // never null (the API substitutes workspace + WS_ROWS)
+    float logit_scale;       // 1: none
+    float softcap;           // 0: none
+    float z_loss;            // lambda (0: none)
+    float* row_z_loss;       // may be null
+    float* workspace;
+    int64_t* error_info;     // or null
+    int64_t chunk_len;       // derived: elements per chunk (split rows / chunked backward)
+    int chunks;              // derived: chunks per row (1: whole rows)
 };
 
 constexpr int WS_ROWS = 4;  // per-row loss scratch starts here
@@ -113,17 +113,17 @@ inline int64_t ce_workspace_floats(int64_t rows, int64_t classes) {
 
 // z' = cap tanh(scale z / cap) (cap 0: scale z), -inf kept; dz = dz'/dz (0 at -inf under a cap).
 XENT_DEV float logit_xform(const CeArgs& A, float z, float& dz) {
-    if (A.cap == 0.0f) {
-        dz = A.scale;
-        return A.scale * z;
+    if (A.softcap == 0.0f) {
+        dz = A.logit_scale;
+        return A.logit_scale * z;
     }
     if (z == neg_inf()) {
         dz = 0.0f;
         return z;
     }
-    const float t = tanhf(A.scale * z / A.cap);
-    dz = A.scale * (1.0f - t * t);
-    return A.cap * t;
+    const float t = tanhf(A.logit_scale * z / A.softcap);
+    dz = A.logit_scale * (1.0f - t * t);
+    return A.softcap * t;
 }
 
 template <int P>
@@ -132,10 +132,10 @@ XENT_DEV void xform_pack(const CeArgs& A, float (&v)[P], float (&dz)[P]) {
     for (int i = 0; i < P; ++i) v[i] = logit_xform(A, v[i], dz[i]);
 }
 
-// The row's z-loss lambda u lse^2 (0 when u is 0), stored in row_z when given; callers test A.zl.
+// The row's z-loss lambda u lse^2 (0 when u is 0), stored in row_z when given; callers test A.z_loss.
 XENT_DEV float row_zloss(const CeArgs& A, int64_t r, float u, float lse) {
-    const float z = u != 0.0f ? A.zl * u * lse * lse : 0.0f;
-    if (A.row_z) A.row_z[r] = z;
+    const float z = u != 0.0f ? A.z_loss * u * lse * lse : 0.0f;
+    if (A.row_z_loss) A.row_z_loss[r] = z;
     return z;
 }
 
@@ -150,7 +150,7 @@ XENT_DEV HardRow hard_row(const CeArgs& A, int64_t r) {
     HardRow h;
     h.y = load_label(A.labels, A.lab64, r);
     const bool ignored = h.y == A.ignore_index;
-    const bool in_range = h.y >= 0 && h.y < A.C;
+    const bool in_range = h.y >= 0 && h.y < A.classes;
     h.active = !ignored && in_range;
     h.bad = !ignored && !in_range;
     h.wy = h.active ? (A.weight ? A.weight[h.y] : 1.0f) : 0.0f;
@@ -160,13 +160,13 @@ XENT_DEV HardRow hard_row(const CeArgs& A, int64_t r) {
 // s_i: upstream[i] (NONE), upstream[0] (SUM), upstream[0] / denominator (MEAN); null upstream = 1.
 XENT_DEV float row_scale(const CeArgs& A, int64_t r) {
     float u = A.upstream ? A.upstream[A.reduction == RED_NONE ? r : 0] : 1.0f;
-    if (A.reduction == RED_MEAN) u = u / A.ws[1];
+    if (A.reduction == RED_MEAN) u = u / A.workspace[1];
     return u;
 }
 
-// The z-loss's share of the coefficient of p: s 2 lambda u lse (callers test A.zl).
+// The z-loss's share of the coefficient of p: s 2 lambda u lse (callers test A.z_loss).
 XENT_DEV float zloss_coef(const CeArgs& A, float s, float u, float lse) {
-    return u != 0.0f ? s * 2.0f * A.zl * u * lse : 0.0f;
+    return u != 0.0f ? s * 2.0f * A.z_loss * u * lse : 0.0f;
 }
 
 // grad_k = cp * p_k - cw * w_k - [k == y] cy   (hard labels)
@@ -175,9 +175,9 @@ struct HardCoef {
 };
 XENT_DEV HardCoef hard_coef(const CeArgs& A, const HardRow& h, float s) {
     HardCoef c;
-    const float a = (1.0f - A.eps) * h.wy;
-    const float b = A.smooth ? A.eps / (float)A.C : 0.0f;
-    const float wsum = A.smooth ? A.ws[2] : 0.0f;
+    const float a = (1.0f - A.label_smoothing) * h.wy;
+    const float b = A.smooth ? A.label_smoothing / (float)A.classes : 0.0f;
+    const float wsum = A.smooth ? A.workspace[2] : 0.0f;
     c.cp = s * (a + b * wsum);
     c.cw = s * b;
     c.cy = s * a;
@@ -187,8 +187,8 @@ XENT_DEV HardCoef hard_coef(const CeArgs& A, const HardRow& h, float s) {
 // loss_i = (1-eps) w_y ((m - z_y) + log s) + (eps/C) (sum_k w_k (m - z_k) + W log s)
 XENT_DEV float hard_loss(const CeArgs& A, const HardRow& h, const Acc& acc, float logs) {
     if (!h.active) return 0.0f;
-    float loss = (1.0f - A.eps) * h.wy * ((acc.m - acc.t) + logs);
-    if (A.smooth) loss += (A.eps / (float)A.C) * (acc.d + A.ws[2] * logs);
+    float loss = (1.0f - A.label_smoothing) * h.wy * ((acc.m - acc.t) + logs);
+    if (A.smooth) loss += (A.label_smoothing / (float)A.classes) * (acc.d + A.workspace[2] * logs);
     return loss;
 }
 
@@ -206,7 +206,7 @@ XENT_DEV void soft_weights(const CeArgs& A, const T* t, int64_t e0, int64_t coun
     float tv[P], wv[P];
     load_vals<T>(t, e0, count, step, vec, full, tv, 0.0f);
     load_weights<P>(A.weight, e0, count, vec, full, wv);  // 0 for padding
-    const float keep = 1.0f - A.eps, add = A.eps / (float)A.C;
+    const float keep = 1.0f - A.label_smoothing, add = A.label_smoothing / (float)A.classes;
 #pragma unroll
     for (int i = 0; i < P; ++i) u[i] = wv[i] * (keep * tv[i] + add);
 }
@@ -329,10 +329,10 @@ XENT_DEV bool owns(int64_t y, int64_t c0, int64_t c1, int lane) {
 }
 
 XENT_DEV int64_t row_base(const CeArgs& A, int64_t r) {
-    return A.inner == 1 ? r * A.ostride : (r / A.inner) * A.ostride + (r % A.inner);
+    return A.inner == 1 ? r * A.outer_stride : (r / A.inner) * A.outer_stride + (r % A.inner);
 }
 XENT_DEV int64_t dense_base(const CeArgs& A, int64_t r) {
-    return A.inner == 1 ? r * A.C : (r / A.inner) * (A.C * A.inner) + (r % A.inner);
+    return A.inner == 1 ? r * A.classes : (r / A.inner) * (A.classes * A.inner) + (r % A.inner);
 }
 
 // The element y's gradient, written last by its owner (overwrites the value pass 2 wrote).
@@ -358,20 +358,20 @@ __global__ void XENT_BOUNDS(PREP_BLOCK, 1) ce_prep_kernel(CeArgs A, int soft) {
             double acc = 0.0;
             for (int64_t r = threadIdx.x; r < A.rows; r += PREP_BLOCK) {
                 const int64_t y = load_label(A.labels, A.lab64, r);
-                if (y != A.ignore_index && y >= 0 && y < A.C) acc += A.weight ? (double)A.weight[y] : 1.0;
+                if (y != A.ignore_index && y >= 0 && y < A.classes) acc += A.weight ? (double)A.weight[y] : 1.0;
             }
             den = block_sum_d<PREP_BLOCK>(acc, scratch);
         }
     }
-    double wsum = (double)A.C;
+    double wsum = (double)A.classes;
     if (A.weight) {
         double acc = 0.0;
-        for (int64_t k = threadIdx.x; k < A.C; k += PREP_BLOCK) acc += (double)A.weight[k];
+        for (int64_t k = threadIdx.x; k < A.classes; k += PREP_BLOCK) acc += (double)A.weight[k];
         wsum = block_sum_d<PREP_BLOCK>(acc, scratch);
     }
     if (threadIdx.x == 0) {
-        A.ws[1] = (float)den;
-        A.ws[2] = (float)wsum;
+        A.workspace[1] = (float)den;
+        A.workspace[2] = (float)wsum;
     }
 }
 
@@ -402,18 +402,18 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
     constexpr bool WRITES = OP == CE_FUSED || OP == CE_BWD || OP == SOFT_FUSED || OP == SOFT_BWD;
     constexpr int P = Storage<T>::PACK;
     const int64_t c0 = (int64_t)blockIdx.y * A.chunk_len;
-    const int64_t c1 = A.chunks > 1 ? (c0 + A.chunk_len < A.C ? c0 + A.chunk_len : A.C) : A.C;
+    const int64_t c1 = A.chunks > 1 ? (c0 + A.chunk_len < A.classes ? c0 + A.chunk_len : A.classes) : A.classes;
     const int64_t step = A.inner;
-    const T* x = static_cast<const T*>(A.x) + row_base(A, r);
-    T* g = WRITES ? static_cast<T*>(A.g) + row_base(A, r) : nullptr;
-    const T* t = SOFT ? static_cast<const T*>(A.tgt) + dense_base(A, r) : nullptr;
+    const T* x = static_cast<const T*>(A.logits) + row_base(A, r);
+    T* g = WRITES ? static_cast<T*>(A.grad) + row_base(A, r) : nullptr;
+    const T* t = SOFT ? static_cast<const T*>(A.targets) + dense_base(A, r) : nullptr;
     const bool vec = step == 1 && aligned16(x) && (!WRITES || aligned16(g)) && (!SOFT || aligned16(t)) &&
                      (A.weight == nullptr || aligned16(A.weight));
     const bool leader = lane == 0 && blockIdx.y == 0;
 
     if (!SOFT) {
         const HardRow h = hard_row(A, r);
-        if (leader && h.bad) record_bad_label(A.err, r, h.y);
+        if (leader && h.bad) record_bad_label(A.error_info, r, h.y);
         const bool own_y = h.active && owns<T, GROUP>(h.y, c0, c1, lane);
         float dzy = 1.0f;
         float zy = own_y ? Storage<T>::load(x + h.y * step) : 0.0f;  // before this thread writes
@@ -421,8 +421,8 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         // per-row scalars loaded up front, not after the reduction
         HardCoef c = (OP == CE_FWD) ? HardCoef{0.0f, 0.0f, 0.0f} : hard_coef(A, h, row_scale(A, r));
         if (OP == CE_BWD) {
-            const float lse = A.lse_in[r];
-            if (A.zl != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, lse);
+            const float lse = A.lse[r];
+            if (A.z_loss != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, lse);
             row_pass2<T, GROUP, false, XF>(A, x, g, t, c0, c1, step, vec, lane, lse, c.cp, c.cw, h.active);
             if (own_y) fix_target<T>(A, g + h.y * step, h, c, zy, lse, dzy);
             return;
@@ -433,12 +433,12 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         const float logs = xlog(acc.s);
         if (leader) {
             float loss = hard_loss(A, h, acc, logs);
-            if (A.zl != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
+            if (A.z_loss != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
             A.row_loss[r] = loss;
-            if (A.lse_out) A.lse_out[r] = acc.m + logs;
+            if (A.lse) A.lse[r] = acc.m + logs;
         }
         if (OP == CE_FUSED) {
-            if (A.zl != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, acc.m + logs);
+            if (A.z_loss != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, acc.m + logs);
             const HardCoef cs = scaled_by_inverse_sum(c, acc.s);
             const float shift = safe_max(acc.m);
             row_pass2<T, GROUP, false, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cs.cp, cs.cw, h.active);
@@ -459,9 +459,9 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
                 for (int i = 0; i < P; ++i) wt += u[i];
             }
             wt = group_sum<GROUP, BLOCK>(wt, fscratch);
-            const float lse = A.lse_in[r];
+            const float lse = A.lse[r];
             float cp = s * wt;
-            if (A.zl != 0.0f) cp += zloss_coef(A, s, 1.0f, lse);
+            if (A.z_loss != 0.0f) cp += zloss_coef(A, s, 1.0f, lse);
             row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, lse, cp, s, true);
             return;
         }
@@ -470,14 +470,14 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         const float logs = xlog(acc.s);
         if (leader) {
             float loss = acc.d + acc.w * logs;  // sum_k u_k (lse - z_k)
-            if (A.zl != 0.0f) loss += row_zloss(A, r, 1.0f, acc.m + logs);
+            if (A.z_loss != 0.0f) loss += row_zloss(A, r, 1.0f, acc.m + logs);
             A.row_loss[r] = loss;
-            if (A.lse_out) A.lse_out[r] = acc.m + logs;
+            if (A.lse) A.lse[r] = acc.m + logs;
         }
         if (OP == SOFT_FUSED) {
             const float shift = safe_max(acc.m);
             float cp = s * acc.w;
-            if (A.zl != 0.0f) cp += zloss_coef(A, s, 1.0f, acc.m + logs);
+            if (A.z_loss != 0.0f) cp += zloss_coef(A, s, 1.0f, acc.m + logs);
             row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cp / acc.s, s, true);
         }
     }
@@ -521,15 +521,15 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
     const int lane = GROUP == 32 ? (int)(threadIdx.x & 31) : (int)threadIdx.x;
     const int64_t r = (int64_t)blockIdx.x * (BLOCK / GROUP) + threadIdx.x / GROUP;
     if (r >= A.rows) return;  // uniform over the group
-    const int C = (int)A.C;   // <= GROUP * NPACK * P <= 65536 here
-    const T* x = static_cast<const T*>(A.x) + r * A.ostride;
-    T* g = static_cast<T*>(A.g) + r * A.ostride;
+    const int C = (int)A.classes;   // <= GROUP * NPACK * P <= 65536 here
+    const T* x = static_cast<const T*>(A.logits) + r * A.outer_stride;
+    T* g = static_cast<T*>(A.grad) + r * A.outer_stride;
     // The launcher takes this kernel only when every row is 16-byte aligned (resident_ok).
     const HardRow h = hard_row(A, r);
     // every per-row scalar load is issued before the row's loads, not after the reduction
     const HardCoef c = hard_coef(A, h, row_scale(A, r));
     const float wy_fix = A.smooth && A.weight && h.active ? A.weight[h.y] : 1.0f;
-    if (lane == 0 && h.bad) record_bad_label(A.err, r, h.y);
+    if (lane == 0 && h.bad) record_bad_label(A.error_info, r, h.y);
     const bool own_y = h.active && owns<T, GROUP>(h.y, 0, C, lane);
 
     // full packs: pack j of this lane starts at element (j * GROUP + lane) * P
@@ -600,7 +600,7 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
     const float logs = xlog(acc.s);
     if (lane == 0) {
         A.row_loss[r] = hard_loss(A, h, acc, logs);
-        if (A.lse_out) A.lse_out[r] = acc.m + logs;
+        if (A.lse) A.lse[r] = acc.m + logs;
     }
     const float shift = ms;
     const float cp = c.cp / acc.s;
@@ -640,7 +640,7 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
 
 // Split rows, kernel 1: block (c, r) reduces chunk c of row r into a partial Acc in the workspace.
 constexpr int SPLIT_BLOCK = 256;
-XENT_DEV float* split_partials(const CeArgs& A) { return A.ws + WS_ROWS + A.rows; }
+XENT_DEV float* split_partials(const CeArgs& A) { return A.workspace + WS_ROWS + A.rows; }
 
 template <typename T>
 __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_partial_kernel(CeArgs A) {
@@ -648,8 +648,8 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_partial_kernel(CeArgs A) {
     const int lane = threadIdx.x;
     const int64_t r = blockIdx.y, c = blockIdx.x;
     const int64_t c0 = c * A.chunk_len;
-    const int64_t c1 = c0 + A.chunk_len < A.C ? c0 + A.chunk_len : A.C;
-    const T* x = static_cast<const T*>(A.x) + r * A.ostride;
+    const int64_t c1 = c0 + A.chunk_len < A.classes ? c0 + A.chunk_len : A.classes;
+    const T* x = static_cast<const T*>(A.logits) + r * A.outer_stride;
     const bool vec = aligned16(x) && (A.weight == nullptr || aligned16(A.weight));
     const HardRow h = hard_row(A, r);
     Acc acc = row_pass1<T, SPLIT_BLOCK, false, false>(A, x, nullptr, c0, c1, 1, vec, lane);
@@ -680,21 +680,21 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     const float logs = xlog(acc.s);
     const HardRow h = hard_row(A, r);
     if (c == 0 && lane == 0) {
-        if (h.bad) record_bad_label(A.err, r, h.y);
+        if (h.bad) record_bad_label(A.error_info, r, h.y);
         float loss = hard_loss(A, h, acc, logs);
-        if (A.zl != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
+        if (A.z_loss != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
         A.row_loss[r] = loss;
-        if (A.lse_out) A.lse_out[r] = acc.m + logs;
+        if (A.lse) A.lse[r] = acc.m + logs;
     }
     if (!GRAD) return;
     const int64_t c0 = c * A.chunk_len;
-    const int64_t c1 = c0 + A.chunk_len < A.C ? c0 + A.chunk_len : A.C;
-    const T* x = static_cast<const T*>(A.x) + r * A.ostride;
-    T* g = static_cast<T*>(A.g) + r * A.ostride;
+    const int64_t c1 = c0 + A.chunk_len < A.classes ? c0 + A.chunk_len : A.classes;
+    const T* x = static_cast<const T*>(A.logits) + r * A.outer_stride;
+    T* g = static_cast<T*>(A.grad) + r * A.outer_stride;
     const bool vec = aligned16(x) && aligned16(g) && (A.weight == nullptr || aligned16(A.weight));
     const float s = row_scale(A, r);
     HardCoef co = hard_coef(A, h, s);
-    if (A.zl != 0.0f) co.cp += zloss_coef(A, s, h.wy, acc.m + logs);
+    if (A.z_loss != 0.0f) co.cp += zloss_coef(A, s, h.wy, acc.m + logs);
     co = scaled_by_inverse_sum(co, acc.s);
     const float shift = safe_max(acc.m);
     row_pass2<T, SPLIT_BLOCK, false, false>(A, x, g, nullptr, c0, c1, 1, vec, lane, shift, co.cp, co.cw, h.active);
@@ -746,7 +746,7 @@ cudaError_t launch_ce_stream_xf(const CeArgs& A, cudaStream_t st, bool warp_fits
 // The streaming kernels with the logit transform when the call has one (uniform per call).
 template <typename T, int OP>
 cudaError_t launch_ce_stream(const CeArgs& A, cudaStream_t st, bool warp_fits) {
-    return A.scale != 1.0f || A.cap != 0.0f ? launch_ce_stream_xf<T, OP, true>(A, st, warp_fits)
+    return A.logit_scale != 1.0f || A.softcap != 0.0f ? launch_ce_stream_xf<T, OP, true>(A, st, warp_fits)
                                             : launch_ce_stream_xf<T, OP, false>(A, st, warp_fits);
 }
 
@@ -783,8 +783,8 @@ cudaError_t launch_resident_block(const CeArgs& A, cudaStream_t st) {
 // gradient and weights 16-byte aligned, and a row stride that keeps every row aligned.
 template <typename T>
 inline bool resident_ok(const CeArgs& A) {
-    const uintptr_t bits = (uintptr_t)A.x | (uintptr_t)A.g | (uintptr_t)A.weight;
-    return A.inner == 1 && (bits & 15u) == 0 && ((uint64_t)A.ostride * sizeof(T)) % 16 == 0;
+    const uintptr_t bits = (uintptr_t)A.logits | (uintptr_t)A.grad | (uintptr_t)A.weight;
+    return A.inner == 1 && (bits & 15u) == 0 && ((uint64_t)A.outer_stride * sizeof(T)) % 16 == 0;
 }
 
 // Largest grid dimension we launch over rows (gridDim.x limit 2^31 - 1).
@@ -798,7 +798,7 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
     const bool soft = op == SOFT_FWD || op == SOFT_FUSED || op == SOFT_BWD;
     const bool forward = op == CE_FWD || op == CE_FUSED || op == SOFT_FWD || op == SOFT_FUSED;
     A.chunks = 1;
-    A.chunk_len = A.C;
+    A.chunk_len = A.classes;
     cudaError_t e;
     {
         auto k = ce_prep_kernel;
@@ -806,15 +806,15 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
         if ((e = after_launch()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {
-        const bool warp_fits = A.C <= 32 * 8 * P;
-        const int64_t chunks = A.inner == 1 ? ce_split_chunks(A.rows, A.C) : 1;
+        const bool warp_fits = A.classes <= 32 * 8 * P;
+        const int64_t chunks = A.inner == 1 ? ce_split_chunks(A.rows, A.classes) : 1;
         // a logit transform only in the streaming kernels (CE_BWD's chunks are streaming too); the
         // z-loss not in the register-resident ones either, which keep their registers
-        const bool xf = A.scale != 1.0f || A.cap != 0.0f;
-        const bool resident = op == CE_FUSED && !xf && A.zl == 0.0f && resident_ok<T>(A);
+        const bool xf = A.logit_scale != 1.0f || A.softcap != 0.0f;
+        const bool resident = op == CE_FUSED && !xf && A.z_loss == 0.0f && resident_ok<T>(A);
         if (chunks > 1 && (op == CE_BWD || (!xf && (op == CE_FWD || op == CE_FUSED)))) {
-            A.chunk_len = ce_chunk_len(A.C, chunks);
-            A.chunks = (int)((A.C + A.chunk_len - 1) / A.chunk_len);
+            A.chunk_len = ce_chunk_len(A.classes, chunks);
+            A.chunks = (int)((A.classes + A.chunk_len - 1) / A.chunk_len);
             const dim3 grid((unsigned)A.chunks, (unsigned)A.rows);
             if (op == CE_BWD) {
                 e = launch_ce_stream<T, CE_BWD>(A, st, false);
@@ -831,19 +831,19 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
                 }
                 e = after_launch();
             }
-        } else if (resident && A.C <= WARP_RESIDENT_MAX) {
-            if (A.C <= 32 * 1 * P) e = launch_resident_warp<T, 1>(A, st);
-            else if (A.C <= 32 * 2 * P) e = launch_resident_warp<T, 2>(A, st);
-            else if (P == 8 || A.C <= 32 * 4 * P) e = launch_resident_warp<T, 4>(A, st);
+        } else if (resident && A.classes <= WARP_RESIDENT_MAX) {
+            if (A.classes <= 32 * 1 * P) e = launch_resident_warp<T, 1>(A, st);
+            else if (A.classes <= 32 * 2 * P) e = launch_resident_warp<T, 2>(A, st);
+            else if (P == 8 || A.classes <= 32 * 4 * P) e = launch_resident_warp<T, 4>(A, st);
             else e = launch_resident_warp<T, (P == 4 ? 8 : 4)>(A, st);
-        } else if (resident && A.C <= SMALL_ROW_BLOCK_MAX) {
+        } else if (resident && A.classes <= SMALL_ROW_BLOCK_MAX) {
             // 1024 < C <= 4096: 128 threads per row, 8..16 rows in flight per SM
-            if (A.C <= SMALL_ROW_BLOCK * (P == 4 ? 4 : 2) * P) e = launch_resident_block<T, SMALL_ROW_BLOCK, (P == 4 ? 4 : 2)>(A, st);
+            if (A.classes <= SMALL_ROW_BLOCK * (P == 4 ? 4 : 2) * P) e = launch_resident_block<T, SMALL_ROW_BLOCK, (P == 4 ? 4 : 2)>(A, st);
             else e = launch_resident_block<T, SMALL_ROW_BLOCK, (P == 4 ? 8 : 4)>(A, st);
-        } else if (resident && A.C <= ROW_BLOCK * resident_max_npack<T>() * P) {
-            if (A.C <= ROW_BLOCK * 1 * P) e = launch_resident_block<T, ROW_BLOCK, 1>(A, st);
-            else if (A.C <= ROW_BLOCK * 2 * P) e = launch_resident_block<T, ROW_BLOCK, 2>(A, st);
-            else if (P == 8 || A.C <= ROW_BLOCK * 4 * P) e = launch_resident_block<T, ROW_BLOCK, 4>(A, st);
+        } else if (resident && A.classes <= ROW_BLOCK * resident_max_npack<T>() * P) {
+            if (A.classes <= ROW_BLOCK * 1 * P) e = launch_resident_block<T, ROW_BLOCK, 1>(A, st);
+            else if (A.classes <= ROW_BLOCK * 2 * P) e = launch_resident_block<T, ROW_BLOCK, 2>(A, st);
+            else if (P == 8 || A.classes <= ROW_BLOCK * 4 * P) e = launch_resident_block<T, ROW_BLOCK, 4>(A, st);
             else e = launch_resident_block<T, ROW_BLOCK, resident_max_npack<T>()>(A, st);
         } else {
             switch (op) {
@@ -859,8 +859,8 @@ cudaError_t launch_ce(int op, CeArgs A, cudaStream_t st) {
     }
     if (forward) {
         auto k = reduce_loss_kernel;
-        XENT_LAUNCH(k, dim3(1), dim3(REDUCE_BLOCK), st, (const float*)A.row_loss, (const float*)A.row_z, A.rows,
-                    A.reduction, A.ws);
+        XENT_LAUNCH(k, dim3(1), dim3(REDUCE_BLOCK), st, (const float*)A.row_loss, (const float*)A.row_z_loss, A.rows,
+                    A.reduction, A.workspace);
         if ((e = after_launch()) != cudaSuccess) return e;
     }
     return cudaSuccess;

@@ -39,22 +39,25 @@ enum DistOp : int {
 };
 
 struct DistArgs {
-    const void* t;       // teacher logits (p); entropy: the logits
-    const void* s;       // student logits (q); null for entropy
-    void* g;             // gradient (fused ops), may equal s (entropy: t)
-    const void* labels;  // hard labels of the student, or null (alpha == 1)
-    int lab64;
+    const void* teacher;  // p; entropy: the logits; JS: p_logits
+    const void* student;  // q; JS: q_logits; null for entropy
+    void* grad;           // fused ops, may equal student (entropy: teacher)
+    const void* labels;   // class indices of the student, or null (alpha == 1)
+    int lab64;            // derived: labels are int64
     int64_t ignore_index;
-    int64_t C, inner, ostride, rows;
-    float inv_tau, tau, alpha;
+    int64_t classes, inner, outer_stride;
+    int64_t rows;         // derived: outer * inner
+    float inv_tau;        // derived: 1 / temperature
+    float temperature, alpha;
     int reduction;
     const float* upstream;  // null: 1; NONE: one per row
     float* row_loss;        // each optional
     float* row_kl;
     float* row_soft_ce;
-    float* row_entropy;     // teacher entropy; entropy op: the entropy; JS: the divergence
-    float* ws;
-    int64_t* err;
+    float* row_teacher_entropy;
+    float* out;             // entropy, JS: one fp32 per row
+    float* workspace;
+    int64_t* error_info;
 };
 
 constexpr int DIST_WS_ROWS = 4;
@@ -197,11 +200,11 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     const int lane = GROUP == 1 ? 0 : (GROUP == 32 ? (int)(threadIdx.x & 31) : (int)threadIdx.x);
     const int64_t r = (int64_t)blockIdx.x * (BLOCK / GROUP) + threadIdx.x / GROUP;
     if (r >= A.rows) return;  // uniform over the group
-    const int64_t C = A.C, step = A.inner;
-    const int64_t base = A.inner == 1 ? r * A.ostride : (r / A.inner) * A.ostride + (r % A.inner);
-    const T* t = static_cast<const T*>(A.t) + base;
-    const T* s = TWO ? static_cast<const T*>(A.s) + base : nullptr;
-    T* g = GRAD ? static_cast<T*>(A.g) + base : nullptr;
+    const int64_t C = A.classes, step = A.inner;
+    const int64_t base = A.inner == 1 ? r * A.outer_stride : (r / A.inner) * A.outer_stride + (r % A.inner);
+    const T* t = static_cast<const T*>(A.teacher) + base;
+    const T* s = TWO ? static_cast<const T*>(A.student) + base : nullptr;
+    T* g = GRAD ? static_cast<T*>(A.grad) + base : nullptr;
     const bool vec = step == 1 && aligned16(t) && (!TWO || aligned16(s)) && (!GRAD || aligned16(g));
     const bool hard = OP == DIST_FWD || OP == DIST_FUSED ? A.labels != nullptr : false;
     const float it = A.inv_tau;
@@ -213,7 +216,7 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     if (hard) {
         y = load_label(A.labels, A.lab64, r);
         active = y != A.ignore_index && y >= 0 && y < C;
-        if (!active && y != A.ignore_index && lane == 0) record_bad_label(A.err, r, y);
+        if (!active && y != A.ignore_index && lane == 0) record_bad_label(A.error_info, r, y);
         if (active) zy = S::load(s + y * step);  // before any thread writes the gradient
     }
 
@@ -260,14 +263,14 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
             }
         }
         js = group_sum<GROUP, BLOCK>(js, fscratch);
-        if (lane == 0) A.row_entropy[r] = 0.5f * js;
+        if (lane == 0) A.out[r] = 0.5f * js;
         return;
     }
 
     float u = 1.0f;
     if (GRAD && A.upstream) u = A.upstream[A.reduction == RED_NONE ? r : 0];
     if (OP == ENT_FWD || OP == ENT_FUSED) {
-        if (lane == 0) A.row_entropy[r] = ent;
+        if (lane == 0) A.out[r] = ent;
         if (OP == ENT_FUSED) {
             // g_k = -u p_k ((a_k - m) - D / S): the entropy's gradient, 0 where p_k = 0
             const float mean_shift = acc.d / acc.sa, cp = -u / acc.sa;
@@ -291,21 +294,21 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     const float logsb = xlog(acc.sb), rb = safe_max(acc.mb);
     const float kl = acc.x / acc.sa - logsa + logsb;
     const float ce = active ? (safe_max(acc.m1) - zy) + xlog(acc.s1) : 0.0f;
-    const float t2 = A.tau * A.tau;
+    const float t2 = A.temperature * A.temperature;
     if (lane == 0) {
-        A.ws[DIST_WS_ROWS + r] = kl;
-        A.ws[DIST_WS_ROWS + A.rows + r] = ce;
+        A.workspace[DIST_WS_ROWS + r] = kl;
+        A.workspace[DIST_WS_ROWS + A.rows + r] = ce;
         float loss = A.alpha != 0.0f ? A.alpha * t2 * kl : 0.0f;
         if (hard && A.alpha != 1.0f) loss += (1.0f - A.alpha) * ce;
         if (A.row_loss) A.row_loss[r] = loss;
         if (A.row_kl) A.row_kl[r] = kl;
         if (A.row_soft_ce) A.row_soft_ce[r] = ent + kl;
-        if (A.row_entropy) A.row_entropy[r] = ent;
+        if (A.row_teacher_entropy) A.row_teacher_entropy[r] = ent;
     }
     if (OP != DIST_FUSED) return;
     // pass 2: g_k = c_kl (q_k - p_k) + c_ce (softmax(z_s)_k - [k = y]), each element written once
-    const float ckl = A.alpha * A.tau * u / A.ws[1];
-    const float cce = active && A.alpha != 1.0f ? (1.0f - A.alpha) * u / A.ws[2] : 0.0f;
+    const float ckl = A.alpha * A.temperature * u / A.workspace[1];
+    const float cce = active && A.alpha != 1.0f ? (1.0f - A.alpha) * u / A.workspace[2] : 0.0f;
     const float ia = ckl / acc.sa, ib = ckl / acc.sb, i1 = cce / acc.s1, r1 = safe_max(acc.m1);
     for (int64_t j = lane; j < npack; j += GROUP) {
         const int64_t e0 = j * P;
@@ -333,7 +336,7 @@ cudaError_t launch_dist_rows(const DistArgs& A, cudaStream_t st) {
     if (A.inner != 1) {
         auto k = dist_kernel<T, 1, 256, OP>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + 255) / 256)), dim3(256), st, A);
-    } else if (A.C <= 32 * 8 * P) {
+    } else if (A.classes <= 32 * 8 * P) {
         auto k = dist_kernel<T, 32, 256, OP>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + 7) / 8)), dim3(256), st, A);
     } else {
@@ -352,8 +355,8 @@ cudaError_t launch_dist(int op, const DistArgs& A, cudaStream_t st) {
         // KLDivLoss's batchmean: the KL sum over the batch N (for (N, C, d..) not over N * d..)
         const int64_t batch = A.inner > 0 ? A.rows / A.inner : 0;
         auto k = denominators_kernel<LOSS_REDUCE_BLOCK>;
-        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.C, A.ignore_index,
-                    (const float*)nullptr, A.reduction == RED_MEAN ? 1 : 0, A.ws + 2, batch, A.ws + 1);
+        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.classes, A.ignore_index,
+                    (const float*)nullptr, A.reduction == RED_MEAN ? 1 : 0, A.workspace + 2, batch, A.workspace + 1);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {
@@ -367,12 +370,12 @@ cudaError_t launch_dist(int op, const DistArgs& A, cudaStream_t st) {
         if (e != cudaSuccess) return e;
     }
     if (dist) {
-        const float ckl = A.alpha * A.tau * A.tau;
+        const float ckl = A.alpha * A.temperature * A.temperature;
         const float cce = A.labels != nullptr ? 1.0f - A.alpha : 0.0f;
         auto k = combine_rows_kernel<LOSS_REDUCE_BLOCK>;
-        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, (const float*)(A.ws + DIST_WS_ROWS), ckl,
-                    (const float*)(A.ws + 1), (const float*)(A.ws + DIST_WS_ROWS + A.rows), cce,
-                    (const float*)(A.ws + 2), A.rows, A.ws);
+        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, (const float*)(A.workspace + DIST_WS_ROWS), ckl,
+                    (const float*)(A.workspace + 1), (const float*)(A.workspace + DIST_WS_ROWS + A.rows), cce,
+                    (const float*)(A.workspace + 2), A.rows, A.workspace);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     return cudaSuccess;

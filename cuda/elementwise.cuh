@@ -34,20 +34,21 @@ enum EwBroadcast : int {
 enum EwBadTensor : int { EW_BAD_TARGET = 0, EW_BAD_AUX = 1, EW_BAD_INPUT = 2 };
 
 struct EwArgs {
-    const void* x;         // input, storage type T
-    const void* t;         // target, storage type T, the input's shape
-    void* g;               // gradient w.r.t. the input (T) or null: forward only; may equal x
-    const float* weight;   // BCE: weight or null
-    int weight_mode;
-    const float* aux;      // BCE: pos_weight (per last) or null; NLLs: variance / scale
-    int aux_mode;
-    float* aux_grad;       // Gaussian/Laplace: gradient w.r.t. a per-element variance / scale, or null
-    int64_t n, last;       // elements, length of the last axis (>= 1)
+    const void* input;       // storage type T
+    const void* target;      // storage type T, the input's shape
+    void* grad;              // w.r.t. the input (T) or null: forward only; may equal input
+    const float* weight;     // BCE: weight or null
+    int weight_broadcast;
+    const float* pos_weight; // BCE: classes values (one per entry of the last axis) or null
+    const float* scale;      // Gaussian: variance; Laplace: scale
+    int scale_broadcast;
+    float* scale_grad;       // Gaussian/Laplace: gradient w.r.t. a per-element scale, or null
+    int64_t count, classes;  // elements, length of the last axis (>= 1)
     int reduction;
-    const float* upstream; // null: 1; SUM/MEAN: 1 value; NONE: n values
-    float* loss;           // per-element losses or null
-    float* ws;
-    int64_t* err;
+    const float* upstream;   // null: 1; SUM/MEAN: 1 value; NONE: count values
+    float* loss;             // per-element losses or null
+    float* workspace;
+    int64_t* error_info;
     int full, log_input;
     float eps;
 };
@@ -96,8 +97,8 @@ XENT_DEV EwOut ew_element(const EwArgs& A, int64_t e, float x, float t) {
     EwOut o{0.0f, 0.0f, 0.0f, 0, 0.0f};
     if (OP == EW_BCE) {
         if (!(t >= 0.0f && t <= 1.0f)) return EwOut{0.0f, 0.0f, 0.0f, EW_BAD_TARGET + 1, t};
-        const float w = A.weight ? ew_aux(A.weight, A.weight_mode, e, A.last) : 1.0f;
-        const float pw = A.aux ? ew_aux(A.aux, A.aux_mode, e, A.last) : 1.0f;
+        const float w = A.weight ? ew_aux(A.weight, A.weight_broadcast, e, A.classes) : 1.0f;
+        const float pw = A.pos_weight ? ew_aux(A.pos_weight, EW_PER_LAST, e, A.classes) : 1.0f;
         const float c = 1.0f + (pw - 1.0f) * t;
         const float ex = expf(-fabsf(x));  // in (0, 1]: never overflows
         // sigmoid(x) c - pw t rewritten as (1-t) sigmoid(x) - pw t sigmoid(-x): no cancellation at t = 0 or 1
@@ -109,7 +110,7 @@ XENT_DEV EwOut ew_element(const EwArgs& A, int64_t e, float x, float t) {
         o.loss = w * ((a != 0.0f ? a * fmaxf(x, 0.0f) : 0.0f) + (b != 0.0f ? b * fmaxf(-x, 0.0f) : 0.0f) + c * log1pf(ex));
         o.dx = w * ((1.0f - t) * sig_pos - pw * t * sig_neg);
     } else if (OP == EW_GAUSSIAN || OP == EW_LAPLACE) {
-        const float raw = ew_aux(A.aux, A.aux_mode, e, A.last);
+        const float raw = ew_aux(A.scale, A.scale_broadcast, e, A.classes);
         if (raw < 0.0f) return EwOut{0.0f, 0.0f, 0.0f, EW_BAD_AUX + 1, raw};
         const float v = raw < A.eps ? A.eps : raw;  // clamped as PyTorch's clamp_: NaN stays NaN
         const float d = x - t;
@@ -148,40 +149,40 @@ __global__ void XENT_BOUNDS(EW_BLOCK, 1) ew_kernel(EwArgs A) {
     typedef Storage<T> S;
     constexpr int P = S::PACK;
     __shared__ double scratch[EW_BLOCK / 32];
-    const T* x = static_cast<const T*>(A.x);
-    const T* t = static_cast<const T*>(A.t);
-    T* g = FUSED ? static_cast<T*>(A.g) : nullptr;
+    const T* x = static_cast<const T*>(A.input);
+    const T* t = static_cast<const T*>(A.target);
+    T* g = FUSED ? static_cast<T*>(A.grad) : nullptr;
     const bool vec = aligned16(x) && aligned16(t) && (!FUSED || aligned16(g));
     // the gradient's scale: upstream (1 if none), divided by n under MEAN; NONE: per element
     const float up = A.upstream && A.reduction != RED_NONE ? A.upstream[0] : 1.0f;
-    const float scale = A.reduction == RED_MEAN ? up / (float)A.n : up;
-    const int64_t packs = (A.n + P - 1) / P;
+    const float scale = A.reduction == RED_MEAN ? up / (float)A.count : up;
+    const int64_t packs = (A.count + P - 1) / P;
     float sum = 0.0f;
     for (int64_t j = (int64_t)blockIdx.x * EW_BLOCK + threadIdx.x; j < packs; j += (int64_t)gridDim.x * EW_BLOCK) {
         const int64_t e0 = j * P;
-        const bool full = e0 + P <= A.n;
+        const bool full = e0 + P <= A.count;
         float xv[P], tv[P], gv[P];
-        load_vals<T>(x, e0, A.n, 1, vec, full, xv, 0.0f);
-        load_vals<T>(t, e0, A.n, 1, vec, full, tv, 0.0f);
+        load_vals<T>(x, e0, A.count, 1, vec, full, xv, 0.0f);
+        load_vals<T>(t, e0, A.count, 1, vec, full, tv, 0.0f);
 #pragma unroll
         for (int i = 0; i < P; ++i) {
             const int64_t e = e0 + i;
             gv[i] = 0.0f;
-            if (!full && e >= A.n) continue;
+            if (!full && e >= A.count) continue;
             const EwOut o = ew_element<OP>(A, e, xv[i], tv[i]);
-            if (o.bad) record_bad_value(A.err, e, o.bad - 1, o.badv);
+            if (o.bad) record_bad_value(A.error_info, e, o.bad - 1, o.badv);
             sum += o.loss;
             if (A.loss) A.loss[e] = o.loss;
             if (FUSED) {
                 const float s = A.reduction == RED_NONE && A.upstream ? A.upstream[e] : scale;
                 gv[i] = s * o.dx;
-                if (A.aux_grad) A.aux_grad[e] = s * o.da;
+                if (A.scale_grad) A.scale_grad[e] = s * o.da;
             }
         }
-        if (FUSED) store_vals<T>(g, e0, A.n, 1, vec, full, gv);
+        if (FUSED) store_vals<T>(g, e0, A.count, 1, vec, full, gv);
     }
     const double total = block_sum_d<EW_BLOCK>((double)sum, scratch);
-    if (threadIdx.x == 0) A.ws[WS_EW_PARTIALS + blockIdx.x] = (float)total;
+    if (threadIdx.x == 0) A.workspace[WS_EW_PARTIALS + blockIdx.x] = (float)total;
 }
 
 // One block: ws[0] = sum of the block partials (MEAN: divided by n), ws[1] = n; double, fixed order.
@@ -200,9 +201,9 @@ __global__ void XENT_BOUNDS(EW_BLOCK, 1) ew_reduce_kernel(float* ws, int64_t blo
 
 template <typename T, int OP>
 cudaError_t launch_ew(const EwArgs& A, cudaStream_t st) {
-    const int64_t blocks = A.n > 0 ? ew_blocks<T>(A.n) : 0;
+    const int64_t blocks = A.count > 0 ? ew_blocks<T>(A.count) : 0;
     if (blocks > 0) {
-        if (A.g != nullptr) {
+        if (A.grad != nullptr) {
             auto k = ew_kernel<T, OP, true>;
             XENT_LAUNCH(k, dim3((unsigned)blocks), dim3(EW_BLOCK), st, A);
         } else {
@@ -213,7 +214,7 @@ cudaError_t launch_ew(const EwArgs& A, cudaStream_t st) {
         if (e != cudaSuccess) return e;
     }
     auto r = ew_reduce_kernel;
-    XENT_LAUNCH(r, dim3(1), dim3(EW_BLOCK), st, A.ws, blocks, A.n, A.reduction);
+    XENT_LAUNCH(r, dim3(1), dim3(EW_BLOCK), st, A.workspace, blocks, A.count, A.reduction);
     return cudaGetLastError();
 }
 

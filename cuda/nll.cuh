@@ -19,24 +19,26 @@
 namespace xent {
 
 struct NllArgs {
-    const void* x;        // log-probabilities
-    void* g;              // gradient or null (forward only); may equal x
+    const void* input;    // log-probabilities
+    void* grad;           // or null (forward only); may equal input
     const void* labels;
-    int lab64;
+    int lab64;            // derived: labels are int64
     int reduction;        // RED_* of cross_entropy.cuh's numbering: 0 none, 1 sum, 2 mean
-    const float* weight;  // C class weights or null
-    int64_t C, inner, ostride, rows, ignore_index;
+    const float* weight;  // classes class weights or null
+    int64_t classes, inner, outer_stride;
+    int64_t rows;         // derived: outer * inner
+    int64_t ignore_index;
     const float* upstream;  // null: 1
-    float* row_loss;        // never null (the caller substitutes workspace + 4)
-    float* ws;              // [0] reduced loss, [1] denominator
-    int64_t* err;
+    float* row_loss;        // never null (the API substitutes workspace + NLL_WS_ROWS)
+    float* workspace;       // [0] reduced loss, [1] denominator
+    int64_t* error_info;
 };
 
 constexpr int NLL_WS_ROWS = 4;  // per-row loss scratch in the workspace starts here
 constexpr int NLL_THREADS = 256;
 
 XENT_DEV bool nll_active(const NllArgs& A, int64_t y) {
-    return y != A.ignore_index && y >= 0 && y < A.C;
+    return y != A.ignore_index && y >= 0 && y < A.classes;
 }
 
 // ---- kernels -----------------------------------------------------------------------------------
@@ -48,19 +50,19 @@ __global__ void XENT_BOUNDS(NLL_THREADS, 4) nll_loss_kernel(NllArgs A) {
     const int64_t y = load_label(A.labels, A.lab64, r);
     float loss = 0.0f;
     if (nll_active(A, y)) {
-        const int64_t at = (r / A.inner) * A.ostride + (r % A.inner) + y * A.inner;
-        loss = -(A.weight ? A.weight[y] : 1.0f) * Storage<T>::load(static_cast<const T*>(A.x) + at);
+        const int64_t at = (r / A.inner) * A.outer_stride + (r % A.inner) + y * A.inner;
+        loss = -(A.weight ? A.weight[y] : 1.0f) * Storage<T>::load(static_cast<const T*>(A.input) + at);
     } else if (y != A.ignore_index) {
-        record_bad_label(A.err, r, y);
+        record_bad_label(A.error_info, r, y);
     }
     A.row_loss[r] = loss;
 }
 
 template <typename T>
 __global__ void XENT_BOUNDS(NLL_THREADS, 4) nll_grad_kernel(NllArgs A) {
-    const int64_t span = A.C * A.inner;  // elements of one batch entry
+    const int64_t span = A.classes * A.inner;  // elements of one batch entry
     const int64_t total = (A.rows / A.inner) * span;
-    T* g = static_cast<T*>(A.g);
+    T* g = static_cast<T*>(A.grad);
     for (int64_t e = (int64_t)blockIdx.x * NLL_THREADS + threadIdx.x; e < total;
          e += (int64_t)gridDim.x * NLL_THREADS) {
         const int64_t o = e / span, rem = e - o * span;
@@ -70,10 +72,10 @@ __global__ void XENT_BOUNDS(NLL_THREADS, 4) nll_grad_kernel(NllArgs A) {
         float v = 0.0f;
         if (k == y && nll_active(A, y)) {
             float u = A.upstream ? A.upstream[A.reduction == RED_NONE ? r : 0] : 1.0f;
-            if (A.reduction == RED_MEAN) u = u / A.ws[1];
+            if (A.reduction == RED_MEAN) u = u / A.workspace[1];
             v = -u * (A.weight ? A.weight[y] : 1.0f);
         }
-        Storage<T>::store(g + o * A.ostride + rem, v);
+        Storage<T>::store(g + o * A.outer_stride + rem, v);
     }
 }
 
@@ -86,8 +88,8 @@ cudaError_t launch_nll(NllArgs A, cudaStream_t st) {
     cudaError_t e;
     {
         auto k = denominators_kernel<LOSS_REDUCE_BLOCK>;
-        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.C, A.ignore_index,
-                    A.weight, A.reduction == RED_MEAN ? 1 : 0, A.ws + 1, (int64_t)0, (float*)nullptr);
+        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.classes, A.ignore_index,
+                    A.weight, A.reduction == RED_MEAN ? 1 : 0, A.workspace + 1, (int64_t)0, (float*)nullptr);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {
@@ -97,12 +99,12 @@ cudaError_t launch_nll(NllArgs A, cudaStream_t st) {
     }
     {
         auto k = combine_rows_kernel<LOSS_REDUCE_BLOCK>;
-        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, (const float*)A.row_loss, 1.0f, (const float*)(A.ws + 1),
-                    (const float*)nullptr, 0.0f, (const float*)nullptr, A.rows, A.ws);
+        XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, (const float*)A.row_loss, 1.0f, (const float*)(A.workspace + 1),
+                    (const float*)nullptr, 0.0f, (const float*)nullptr, A.rows, A.workspace);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
-    if (A.g != nullptr && A.rows > 0) {
-        const int64_t total = A.rows * A.C;
+    if (A.grad != nullptr && A.rows > 0) {
+        const int64_t total = A.rows * A.classes;
         const int64_t blocks = (total + NLL_THREADS - 1) / NLL_THREADS;
         auto k = nll_grad_kernel<T>;
         XENT_LAUNCH(k, dim3((unsigned)(blocks < 8192 ? blocks : 8192)), dim3(NLL_THREADS), st, A);

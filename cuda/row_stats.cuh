@@ -29,15 +29,16 @@ namespace xent {
 enum RowStat : int { RS_LSE = 0, RS_LOSS = 1, RS_CONFIDENCE = 2, RS_MEAN = 3, RS_VARIANCE = 4, RS_FLOATS = 5 };
 
 struct RowStatsArgs {
-    const void* x;
+    const void* logits;
     const void* labels;
-    int lab64;
+    int lab64;            // derived: labels are int64
     int64_t ignore_index;
-    float scale;
-    float* stats;      // RS_FLOATS * rows: statistic j of row r at stats[j * rows + r]
-    int64_t* indices;  // 2 * rows: rank at [r], predicted class at [rows + r]
-    int64_t* err;
-    int64_t C, inner, ostride, rows;
+    float logit_scale;
+    float* stats;         // RS_FLOATS * rows: statistic j of row r at stats[j * rows + r]
+    int64_t* indices;     // 2 * rows: rank at [r], predicted class at [rows + r]
+    int64_t* error_info;
+    int64_t classes, inner, outer_stride;
+    int64_t rows;         // derived: outer * inner
 };
 
 // Online moments of a row under p = softmax(s z), relative to the running max m.
@@ -167,11 +168,11 @@ __global__ void XENT_BOUNDS(BLOCK, 1024 / BLOCK) row_stats_kernel(RowStatsArgs A
     const int lane = GROUP == 1 ? 0 : (GROUP == 32 ? (int)(threadIdx.x & 31) : (int)threadIdx.x);
     const int64_t r = (int64_t)blockIdx.x * (BLOCK / GROUP) + threadIdx.x / GROUP;
     if (r >= A.rows) return;  // uniform over the group
-    const int64_t C = A.C, step = A.inner;
-    const int64_t base = A.inner == 1 ? r * A.ostride : (r / A.inner) * A.ostride + (r % A.inner);
-    const T* x = static_cast<const T*>(A.x) + base;
+    const int64_t C = A.classes, step = A.inner;
+    const int64_t base = A.inner == 1 ? r * A.outer_stride : (r / A.inner) * A.outer_stride + (r % A.inner);
+    const T* x = static_cast<const T*>(A.logits) + base;
     const bool vec = step == 1 && aligned16(x);
-    const float scale = A.scale;
+    const float scale = A.logit_scale;
 
     const int64_t label = load_label(A.labels, A.lab64, r);
     const bool bad = label != A.ignore_index && (label < 0 || label >= C);
@@ -185,7 +186,7 @@ __global__ void XENT_BOUNDS(BLOCK, 1024 / BLOCK) row_stats_kernel(RowStatsArgs A
     });
     acc = group_stat<GROUP, BLOCK>(acc, scratch, scale);
     if (lane != 0) return;
-    if (bad) record_bad_label(A.err, r, label);
+    if (bad) record_bad_label(A.error_info, r, label);
     const float ms = safe_max(acc.m);
     const float logs = xlog(acc.s0);
     const float mean1 = acc.s1 / acc.s0;
@@ -210,7 +211,7 @@ cudaError_t launch_row_stats(const RowStatsArgs& A, cudaStream_t st) {
     if (A.inner != 1) {
         auto k = row_stats_kernel<T, 1, 256>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + 255) / 256)), dim3(256), st, A);
-    } else if (A.C <= 32 * 8 * P) {
+    } else if (A.classes <= 32 * 8 * P) {
         auto k = row_stats_kernel<T, 32, 256>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + 7) / 8)), dim3(256), st, A);
     } else {

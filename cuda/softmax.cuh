@@ -19,10 +19,10 @@ namespace xent {
 enum SoftmaxOp : int { SM_LSE = 0, SM_SOFTMAX = 1, SM_LOG_SOFTMAX = 2 };
 
 struct SmArgs {
-    const void* x;
-    void* out;    // SM_SOFTMAX / SM_LOG_SOFTMAX: same layout as x (may equal x)
-    float* lse;   // SM_LSE: one fp32 per row
-    int64_t C, inner, ostride, rows;
+    const void* in;
+    void* out;    // SM_SOFTMAX / SM_LOG_SOFTMAX: the input's layout (may equal in); SM_LSE: fp32 per row
+    int64_t classes, inner, outer_stride;
+    int64_t rows;  // derived: outer * inner
 };
 
 // ---- kernels -----------------------------------------------------------------------------------
@@ -36,9 +36,9 @@ __global__ void XENT_BOUNDS(BLOCK, 1024 / BLOCK) softmax_kernel(SmArgs A) {
     const int lane = GROUP == 1 ? 0 : (GROUP == 32 ? (int)(threadIdx.x & 31) : (int)threadIdx.x);
     const int64_t r = (int64_t)blockIdx.x * (BLOCK / GROUP) + threadIdx.x / GROUP;
     if (r >= A.rows) return;  // uniform over the group
-    const int64_t C = A.C, step = A.inner;
-    const int64_t base = A.inner == 1 ? r * A.ostride : (r / A.inner) * A.ostride + (r % A.inner);
-    const T* x = static_cast<const T*>(A.x) + base;
+    const int64_t C = A.classes, step = A.inner;
+    const int64_t base = A.inner == 1 ? r * A.outer_stride : (r / A.inner) * A.outer_stride + (r % A.inner);
+    const T* x = static_cast<const T*>(A.in) + base;
     T* y = OP == SM_LSE ? nullptr : static_cast<T*>(A.out) + base;
     const bool vec = step == 1 && aligned16(x) && (OP == SM_LSE || aligned16(y));
 
@@ -47,7 +47,7 @@ __global__ void XENT_BOUNDS(BLOCK, 1024 / BLOCK) softmax_kernel(SmArgs A) {
     acc = group_acc<GROUP, BLOCK>(acc, scratch);
     const float logs = xlog(acc.s);
     if (OP == SM_LSE) {
-        if (lane == 0) A.lse[r] = acc.m + logs;
+        if (lane == 0) static_cast<float*>(A.out)[r] = acc.m + logs;
         return;
     }
     const float ms = safe_max(acc.m);
@@ -74,7 +74,7 @@ cudaError_t launch_softmax(const SmArgs& A, cudaStream_t st) {
     if (A.inner != 1) {
         auto k = softmax_kernel<T, 1, 256, OP>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + 255) / 256)), dim3(256), st, A);
-    } else if (A.C <= 32 * 8 * P) {
+    } else if (A.classes <= 32 * 8 * P) {
         auto k = softmax_kernel<T, 32, 256, OP>;
         XENT_LAUNCH(k, dim3((unsigned)((A.rows + 7) / 8)), dim3(256), st, A);
     } else {

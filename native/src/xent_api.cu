@@ -18,128 +18,97 @@ namespace {
 
 using namespace xent_api;
 
-struct CeCall {
-    const char* fn;
-    int op;
-    int32_t dtype;
-    const void* logits;
-    void* grad;
-    int64_t outer, classes, inner, outer_stride;
-    int32_t label_type;
-    const void* labels;
-    const void* targets;
-    const float* weight;
-    int64_t ignore_index;
-    float label_smoothing;
-    float logit_scale;
-    float softcap;
-    float z_loss;
-    int32_t reduction;
-    const float* upstream;
-    const float* lse_in;
-    float* row_loss;
-    float* row_z_loss;
-    float* lse_out;
-    float* workspace;
-    int64_t* error_info;
-    void* stream;
-};
+// The kernel op of a (pass, target kind) pair, both already checked.
+int ce_op(int32_t pass, bool soft) {
+    if (pass == XENT_FORWARD) return soft ? xent::SOFT_FWD : xent::CE_FWD;
+    if (pass == XENT_BACKWARD) return soft ? xent::SOFT_BWD : xent::CE_BWD;
+    return soft ? xent::SOFT_FUSED : xent::CE_FUSED;
+}
 
-int32_t run_ce(const CeCall& c) {
-    const char* fn = c.fn;
-    const bool soft = c.op == xent::SOFT_FWD || c.op == xent::SOFT_FUSED || c.op == xent::SOFT_BWD;
-    const bool writes_grad = c.op == xent::CE_FUSED || c.op == xent::CE_BWD || c.op == xent::SOFT_FUSED ||
-                             c.op == xent::SOFT_BWD;
-    const bool from_lse = c.op == xent::CE_BWD || c.op == xent::SOFT_BWD;
+int32_t run_ce(int32_t pass, const xent_tensor* logits, const xent_targets* targets, const xent_ce_options* o,
+               const float* upstream, const xent_ce_outputs* out, void* stream) {
+    const char* fn = "xent_ce";
     int64_t rows = 0;
-    XENT_TRY(check_dtype(fn, c.dtype));
-    XENT_TRY(check_layout(fn, c.outer, c.classes, c.inner, c.outer_stride, &rows));
-    if (!soft && c.label_type != XENT_I32 && c.label_type != XENT_I64)
-        return invalid(fn, "label_type: unknown value " + num(c.label_type));
-    if (c.reduction != XENT_REDUCTION_NONE && c.reduction != XENT_REDUCTION_SUM &&
-        c.reduction != XENT_REDUCTION_MEAN)
-        return invalid(fn, "reduction: unknown value " + num(c.reduction));
-    if (!(c.label_smoothing >= 0.0f && c.label_smoothing <= 1.0f))
-        return invalid(fn, "label_smoothing must be in [0, 1] (got " + std::to_string(c.label_smoothing) + ")");
-    if (!(c.logit_scale > 0.0f && std::isfinite(c.logit_scale)))
-        return invalid(fn, "logit_scale must be finite and > 0 (got " + std::to_string(c.logit_scale) + ")");
-    if (!(c.softcap >= 0.0f && std::isfinite(c.softcap)))
-        return invalid(fn, "softcap must be finite and > 0, or 0 for none (got " + std::to_string(c.softcap) + ")");
-    if (!(c.z_loss >= 0.0f && std::isfinite(c.z_loss)))
-        return invalid(fn, "z_loss must be finite and >= 0 (got " + std::to_string(c.z_loss) + ")");
-    if (c.workspace == nullptr) return invalid(fn, "workspace is null");
-    if (rows > 0) {
-        if (c.logits == nullptr) return invalid(fn, "logits is null");
-        if (!soft && c.labels == nullptr) return invalid(fn, "labels is null");
-        if (soft && c.targets == nullptr) return invalid(fn, "targets is null");
-        if (writes_grad && c.grad == nullptr) return invalid(fn, "grad is null");
-        if (from_lse && c.lse_in == nullptr) return invalid(fn, "lse is null");
-    }
+    XENT_TRY(check_pass(fn, pass, true));
+    XENT_TRY(check_tensor(fn, "logits", logits, &rows));
+    XENT_TRY(require(fn, targets, "targets"));
+    XENT_TRY(check_target_kind(fn, targets->kind));
+    const bool soft = targets->kind == XENT_TARGET_PROBABILITIES;
+    int lab64 = 0;
+    if (soft) XENT_TRY(require(fn, targets->data, "targets.data", rows > 0));
+    else XENT_TRY(check_class_targets(fn, targets, rows, &lab64));
+    XENT_TRY(require(fn, o, "options"));
+    XENT_TRY(require(fn, out, "outputs"));
+    XENT_TRY(check_reduction(fn, o->reduction));
+    if (!(o->label_smoothing >= 0.0f && o->label_smoothing <= 1.0f))
+        return invalid(fn, "options.label_smoothing must be in [0, 1] (got " + std::to_string(o->label_smoothing) + ")");
+    if (!(o->logit_scale > 0.0f && std::isfinite(o->logit_scale)))
+        return invalid(fn, "options.logit_scale must be finite and > 0 (got " + std::to_string(o->logit_scale) + ")");
+    if (!(o->softcap >= 0.0f && std::isfinite(o->softcap)))
+        return invalid(fn, "options.softcap must be finite and > 0, or 0 for none (got " + std::to_string(o->softcap) + ")");
+    if (!(o->z_loss >= 0.0f && std::isfinite(o->z_loss)))
+        return invalid(fn, "options.z_loss must be finite and >= 0 (got " + std::to_string(o->z_loss) + ")");
+    XENT_TRY(require(fn, out->workspace, "outputs.workspace"));
+    XENT_TRY(require(fn, out->grad, "outputs.grad", rows > 0 && pass != XENT_FORWARD));
+    XENT_TRY(require(fn, out->lse, "outputs.lse", rows > 0 && pass == XENT_BACKWARD));
+    const bool forward = pass != XENT_BACKWARD;
     xent::CeArgs A;
-    A.x = c.logits;
-    A.g = c.grad;
-    A.tgt = c.targets;
-    A.labels = c.labels;
-    A.lab64 = c.label_type == XENT_I64 ? 1 : 0;
-    A.reduction = c.reduction;
-    A.weight = c.weight;
-    A.C = c.classes;
-    A.inner = c.inner;
-    A.ostride = c.outer_stride;
+    A.logits = logits->data;
+    A.grad = pass != XENT_FORWARD ? out->grad : nullptr;
+    A.targets = soft ? targets->data : nullptr;
+    A.labels = soft ? nullptr : targets->data;
+    A.lab64 = lab64;
+    A.reduction = o->reduction;
+    A.weight = o->weight;
+    A.classes = logits->classes;
+    A.inner = logits->inner;
+    A.outer_stride = logits->outer_stride;
     A.rows = rows;
-    A.ignore_index = c.ignore_index;
-    A.eps = c.label_smoothing;
-    A.smooth = c.label_smoothing > 0.0f ? 1 : 0;
-    A.upstream = c.upstream;
-    A.lse_in = c.lse_in;
-    A.row_loss = c.row_loss ? c.row_loss : c.workspace + xent::WS_ROWS;
-    A.lse_out = c.lse_out;
-    A.scale = c.logit_scale;
-    A.cap = c.softcap;
-    A.zl = c.z_loss;
-    A.row_z = c.row_z_loss;
-    A.ws = c.workspace;
-    A.err = c.error_info;
-    A.chunk_len = c.classes;
+    A.ignore_index = o->ignore_index;
+    A.label_smoothing = o->label_smoothing;
+    A.smooth = o->label_smoothing > 0.0f ? 1 : 0;
+    A.upstream = pass != XENT_FORWARD ? upstream : nullptr;
+    A.lse = out->lse;
+    A.row_loss = forward && out->row_loss ? out->row_loss : out->workspace + xent::WS_ROWS;
+    A.logit_scale = o->logit_scale;
+    A.softcap = o->softcap;
+    A.z_loss = o->z_loss;
+    A.row_z_loss = forward ? out->row_z_loss : nullptr;
+    A.workspace = out->workspace;
+    A.error_info = soft ? nullptr : out->error_info;
+    A.chunk_len = logits->classes;
     A.chunks = 1;
-    cudaError_t e;
-    switch (c.dtype) {
-        case XENT_F32: e = xent::launch_ce<float>(c.op, A, as_stream(c.stream)); break;
-        case XENT_BF16: e = xent::launch_ce<xent::bf16>(c.op, A, as_stream(c.stream)); break;
-        default: e = xent::launch_ce<xent::f16>(c.op, A, as_stream(c.stream)); break;
-    }
-    return from_cuda(fn, e);
+    const int op = ce_op(pass, soft);
+    return from_cuda(fn, by_dtype(logits->dtype, [&](auto tag) {
+        return xent::launch_ce<typename decltype(tag)::type>(op, A, as_stream(stream));
+    }));
 }
 
 template <int OP>
-cudaError_t softmax_dispatch(int32_t dtype, const xent::SmArgs& A, cudaStream_t st) {
-    switch (dtype) {
-        case XENT_F32: return xent::launch_softmax<float, OP>(A, st);
-        case XENT_BF16: return xent::launch_softmax<xent::bf16, OP>(A, st);
-        default: return xent::launch_softmax<xent::f16, OP>(A, st);
-    }
+cudaError_t launch_softmax_op(int32_t dtype, const xent::SmArgs& A, cudaStream_t st) {
+    return by_dtype(dtype, [&](auto tag) { return xent::launch_softmax<typename decltype(tag)::type, OP>(A, st); });
 }
 
-template <int OP>
-int32_t run_softmax(const char* fn, int32_t dtype, const void* in, void* out, float* lse, int64_t outer,
-                    int64_t classes, int64_t inner, int64_t outer_stride, void* stream) {
+int32_t run_softmax(int32_t op, const xent_tensor* in, void* out, void* stream) {
+    const char* fn = "xent_softmax";
+    if (op != XENT_LOG_SOFTMAX && op != XENT_SOFTMAX && op != XENT_LOGSUMEXP)
+        return invalid(fn, "op: unknown value " + num(op));
     int64_t rows = 0;
-    XENT_TRY(check_dtype(fn, dtype));
-    XENT_TRY(check_layout(fn, outer, classes, inner, outer_stride, &rows));
-    if (rows > 0) {
-        if (in == nullptr) return invalid(fn, "in is null");
-        if (OP != xent::SM_LSE && out == nullptr) return invalid(fn, "out is null");
-        if (OP == xent::SM_LSE && lse == nullptr) return invalid(fn, "out is null");
-    }
+    XENT_TRY(check_tensor(fn, "in", in, &rows));
+    XENT_TRY(require(fn, out, "out", rows > 0));
     xent::SmArgs A;
-    A.x = in;
+    A.in = in->data;
     A.out = out;
-    A.lse = lse;
-    A.C = classes;
-    A.inner = inner;
-    A.ostride = outer_stride;
+    A.classes = in->classes;
+    A.inner = in->inner;
+    A.outer_stride = in->outer_stride;
     A.rows = rows;
-    return from_cuda(fn, softmax_dispatch<OP>(dtype, A, as_stream(stream)));
+    const cudaStream_t st = as_stream(stream);
+    switch (op) {
+        case XENT_LOG_SOFTMAX: return from_cuda(fn, launch_softmax_op<xent::SM_LOG_SOFTMAX>(in->dtype, A, st));
+        case XENT_SOFTMAX: return from_cuda(fn, launch_softmax_op<xent::SM_SOFTMAX>(in->dtype, A, st));
+        default: return from_cuda(fn, launch_softmax_op<xent::SM_LSE>(in->dtype, A, st));
+    }
 }
 
 }  // namespace
@@ -274,116 +243,16 @@ XENT_API int64_t xent_workspace_floats(int64_t rows, int64_t classes) {
     return xent::ce_workspace_floats(rows, classes);
 }
 
-// ---- cross-entropy with class-index targets --------------------------------------------------
+// ---- cross-entropy and the softmax family ----------------------------------------------------
 
-XENT_API int32_t xent_ce_forward(int32_t dtype, const void* logits, int64_t outer, int64_t classes, int64_t inner,
-                                 int64_t outer_stride, int32_t label_type, const void* labels, const float* weight,
-                                 int64_t ignore_index, float label_smoothing, float logit_scale, float softcap,
-                                 float z_loss, int32_t reduction, float* row_loss, float* row_z_loss, float* lse,
-                                 float* workspace, int64_t* error_info, void* stream) {
-    return guarded("xent_ce_forward", [&]() -> int32_t {
-        CeCall c{"xent_ce_forward", xent::CE_FWD, dtype, logits, nullptr, outer, classes, inner, outer_stride,
-                 label_type, labels, nullptr, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss,
-                 reduction, nullptr, nullptr, row_loss, row_z_loss, lse, workspace, error_info, stream};
-        return run_ce(c);
-    });
+XENT_API int32_t xent_ce(int32_t pass, const xent_tensor* logits, const xent_targets* targets,
+                         const xent_ce_options* options, const float* upstream, const xent_ce_outputs* outputs,
+                         void* stream) {
+    return guarded("xent_ce", [&]() -> int32_t { return run_ce(pass, logits, targets, options, upstream, outputs, stream); });
 }
 
-XENT_API int32_t xent_ce_backward(int32_t dtype, const void* logits, void* grad, int64_t outer, int64_t classes,
-                                  int64_t inner, int64_t outer_stride, int32_t label_type, const void* labels,
-                                  const float* weight, int64_t ignore_index, float label_smoothing, float logit_scale,
-                                  float softcap, float z_loss, int32_t reduction, const float* upstream,
-                                  const float* lse, float* workspace, int64_t* error_info, void* stream) {
-    return guarded("xent_ce_backward", [&]() -> int32_t {
-        CeCall c{"xent_ce_backward", xent::CE_BWD, dtype, logits, grad, outer, classes, inner, outer_stride,
-                 label_type, labels, nullptr, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss,
-                 reduction, upstream, lse, nullptr, nullptr, nullptr, workspace, error_info, stream};
-        return run_ce(c);
-    });
-}
-
-XENT_API int32_t xent_ce_forward_backward(int32_t dtype, const void* logits, void* grad, int64_t outer,
-                                          int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type,
-                                          const void* labels, const float* weight, int64_t ignore_index,
-                                          float label_smoothing, float logit_scale, float softcap, float z_loss,
-                                          int32_t reduction, const float* upstream, float* row_loss,
-                                          float* row_z_loss, float* lse, float* workspace, int64_t* error_info,
-                                          void* stream) {
-    return guarded("xent_ce_forward_backward", [&]() -> int32_t {
-        CeCall c{"xent_ce_forward_backward", xent::CE_FUSED, dtype, logits, grad, outer, classes, inner,
-                 outer_stride, label_type, labels, nullptr, weight, ignore_index, label_smoothing, logit_scale,
-                 softcap, z_loss, reduction, upstream, nullptr, row_loss, row_z_loss, lse, workspace, error_info,
-                 stream};
-        return run_ce(c);
-    });
-}
-
-// ---- cross-entropy with probability targets --------------------------------------------------
-
-XENT_API int32_t xent_ce_soft_forward(int32_t dtype, const void* logits, int64_t outer, int64_t classes,
-                                      int64_t inner, int64_t outer_stride, const void* targets, const float* weight,
-                                      float label_smoothing, float logit_scale, float softcap, float z_loss,
-                                      int32_t reduction, float* row_loss, float* row_z_loss, float* lse,
-                                      float* workspace, void* stream) {
-    return guarded("xent_ce_soft_forward", [&]() -> int32_t {
-        CeCall c{"xent_ce_soft_forward", xent::SOFT_FWD, dtype, logits, nullptr, outer, classes, inner, outer_stride,
-                 XENT_I32, nullptr, targets, weight, 0, label_smoothing, logit_scale, softcap, z_loss, reduction,
-                 nullptr, nullptr, row_loss, row_z_loss, lse, workspace, nullptr, stream};
-        return run_ce(c);
-    });
-}
-
-XENT_API int32_t xent_ce_soft_backward(int32_t dtype, const void* logits, void* grad, int64_t outer,
-                                       int64_t classes, int64_t inner, int64_t outer_stride, const void* targets,
-                                       const float* weight, float label_smoothing, float logit_scale, float softcap,
-                                       float z_loss, int32_t reduction, const float* upstream, const float* lse,
-                                       float* workspace, void* stream) {
-    return guarded("xent_ce_soft_backward", [&]() -> int32_t {
-        CeCall c{"xent_ce_soft_backward", xent::SOFT_BWD, dtype, logits, grad, outer, classes, inner, outer_stride,
-                 XENT_I32, nullptr, targets, weight, 0, label_smoothing, logit_scale, softcap, z_loss, reduction,
-                 upstream, lse, nullptr, nullptr, nullptr, workspace, nullptr, stream};
-        return run_ce(c);
-    });
-}
-
-XENT_API int32_t xent_ce_soft_forward_backward(int32_t dtype, const void* logits, void* grad, int64_t outer,
-                                               int64_t classes, int64_t inner, int64_t outer_stride,
-                                               const void* targets, const float* weight, float label_smoothing,
-                                               float logit_scale, float softcap, float z_loss, int32_t reduction,
-                                               const float* upstream, float* row_loss, float* row_z_loss,
-                                               float* lse, float* workspace, void* stream) {
-    return guarded("xent_ce_soft_forward_backward", [&]() -> int32_t {
-        CeCall c{"xent_ce_soft_forward_backward", xent::SOFT_FUSED, dtype, logits, grad, outer, classes, inner,
-                 outer_stride, XENT_I32, nullptr, targets, weight, 0, label_smoothing, logit_scale, softcap, z_loss,
-                 reduction, upstream, nullptr, row_loss, row_z_loss, lse, workspace, nullptr, stream};
-        return run_ce(c);
-    });
-}
-
-// ---- softmax family ----------------------------------------------------------------------------
-
-XENT_API int32_t xent_log_softmax(int32_t dtype, const void* in, void* out, int64_t outer, int64_t classes,
-                                  int64_t inner, int64_t outer_stride, void* stream) {
-    return guarded("xent_log_softmax", [&]() -> int32_t {
-        return run_softmax<xent::SM_LOG_SOFTMAX>("xent_log_softmax", dtype, in, out, nullptr, outer, classes, inner,
-                                                 outer_stride, stream);
-    });
-}
-
-XENT_API int32_t xent_softmax(int32_t dtype, const void* in, void* out, int64_t outer, int64_t classes,
-                              int64_t inner, int64_t outer_stride, void* stream) {
-    return guarded("xent_softmax", [&]() -> int32_t {
-        return run_softmax<xent::SM_SOFTMAX>("xent_softmax", dtype, in, out, nullptr, outer, classes, inner,
-                                             outer_stride, stream);
-    });
-}
-
-XENT_API int32_t xent_logsumexp(int32_t dtype, const void* in, float* out, int64_t outer, int64_t classes,
-                                int64_t inner, int64_t outer_stride, void* stream) {
-    return guarded("xent_logsumexp", [&]() -> int32_t {
-        return run_softmax<xent::SM_LSE>("xent_logsumexp", dtype, in, nullptr, out, outer, classes, inner,
-                                         outer_stride, stream);
-    });
+XENT_API int32_t xent_softmax(int32_t op, const xent_tensor* in, void* out, void* stream) {
+    return guarded("xent_softmax", [&]() -> int32_t { return run_softmax(op, in, out, stream); });
 }
 
 }  // extern "C"

@@ -10,51 +10,45 @@ namespace {
 
 using namespace xent_api;
 
-cudaError_t row_stats_dispatch(int32_t dtype, const xent::RowStatsArgs& A, cudaStream_t st) {
-    switch (dtype) {
-        case XENT_F32: return xent::launch_row_stats<float>(A, st);
-        case XENT_BF16: return xent::launch_row_stats<xent::bf16>(A, st);
-        default: return xent::launch_row_stats<xent::f16>(A, st);
-    }
+int32_t run_row_stats(const xent_tensor* logits, const xent_targets* targets, const xent_row_stats_options* o,
+                      const xent_row_stats_outputs* out, void* stream) {
+    const char* fn = "xent_row_stats";
+    int64_t rows = 0;
+    int lab64 = 0;
+    XENT_TRY(check_tensor(fn, "logits", logits, &rows));
+    XENT_TRY(check_class_targets(fn, targets, rows, &lab64));
+    XENT_TRY(require(fn, o, "options"));
+    XENT_TRY(require(fn, out, "outputs"));
+    if (!(o->logit_scale > 0.0f) || std::isinf(o->logit_scale))
+        return invalid(fn, "options.logit_scale must be finite and > 0 (got " + std::to_string(o->logit_scale) + ")");
+    XENT_TRY(require(fn, out->stats, "outputs.stats", rows > 0));
+    XENT_TRY(require(fn, out->indices, "outputs.indices", rows > 0));
+    xent::RowStatsArgs A;
+    A.logits = logits->data;
+    A.labels = targets->data;
+    A.lab64 = lab64;
+    A.ignore_index = o->ignore_index;
+    A.logit_scale = o->logit_scale;
+    A.stats = out->stats;
+    A.indices = out->indices;
+    A.error_info = out->error_info;
+    A.classes = logits->classes;
+    A.inner = logits->inner;
+    A.outer_stride = logits->outer_stride;
+    A.rows = rows;
+    return from_cuda(fn, by_dtype(logits->dtype, [&](auto tag) {
+        return xent::launch_row_stats<typename decltype(tag)::type>(A, as_stream(stream));
+    }));
 }
 
 }  // namespace
 
 extern "C" {
 
-XENT_API int32_t xent_row_stats(int32_t dtype, const void* logits, int64_t outer, int64_t classes, int64_t inner,
-                                int64_t outer_stride, int32_t label_type, const void* labels, int64_t ignore_index,
-                                float scale, float* stats, int64_t* indices, int64_t* error_info, void* stream) {
-    const char* fn = "xent_row_stats";
-    return guarded(fn, [&]() -> int32_t {
-        int64_t rows = 0;
-        XENT_TRY(check_dtype(fn, dtype));
-        XENT_TRY(check_layout(fn, outer, classes, inner, outer_stride, &rows));
-        if (label_type != XENT_I32 && label_type != XENT_I64)
-            return invalid(fn, "label_type: unknown value " + num(label_type));
-        if (!(scale > 0.0f) || std::isinf(scale))
-            return invalid(fn, "scale must be finite and > 0 (got " + std::to_string(scale) + ")");
-        if (rows > 0) {
-            if (logits == nullptr) return invalid(fn, "logits is null");
-            if (labels == nullptr) return invalid(fn, "labels is null");
-            if (stats == nullptr) return invalid(fn, "stats is null");
-            if (indices == nullptr) return invalid(fn, "indices is null");
-        }
-        xent::RowStatsArgs A;
-        A.x = logits;
-        A.labels = labels;
-        A.lab64 = label_type == XENT_I64 ? 1 : 0;
-        A.ignore_index = ignore_index;
-        A.scale = scale;
-        A.stats = stats;
-        A.indices = indices;
-        A.err = error_info;
-        A.C = classes;
-        A.inner = inner;
-        A.ostride = outer_stride;
-        A.rows = rows;
-        return from_cuda(fn, row_stats_dispatch(dtype, A, as_stream(stream)));
-    });
+XENT_API int32_t xent_row_stats(const xent_tensor* logits, const xent_targets* targets,
+                                const xent_row_stats_options* options, const xent_row_stats_outputs* outputs,
+                                void* stream) {
+    return guarded("xent_row_stats", [&]() -> int32_t { return run_row_stats(logits, targets, options, outputs, stream); });
 }
 
 }  // extern "C"

@@ -3,7 +3,8 @@
 
 The C header is parsed by castxml (a real C front end: clang), never by regular expressions:
 
-  castxml --castxml-output=1 --castxml-cc-gnu-c <cc> -x c -std=c11 xent.h   functions, enums, typedefs
+  castxml --castxml-output=1 --castxml-cc-gnu-c <cc> -x c -std=c11 xent.h   functions, enums, typedefs,
+                                                                            structs (offsets, sizes)
   castxml ... -E -dD xent.h                                                 the header's #defines
   castxml ... on a probe file `enum { m = (MACRO) };`                       their integer values
 
@@ -20,6 +21,9 @@ Output shape, file by file:
                      typed wrapper per function. Deviation from jextract, on purpose: xent loads two
                      libraries exporting the same symbols (libxent_cuda.so, libxent_emu.so) side by
                      side, so a single static, global lookup cannot serve both.
+  <struct>.java      one class per struct, jextract's shape: layout() with named fields and the C
+                     padding, sizeof(), allocate(SegmentAllocator), per field NAME$layout(),
+                     NAME$offset() and a typed static getter and setter.
   package-info.java  says the package is generated and how to regenerate it.
 
 jextract is not used even where installed: its output binds one global library, see above.
@@ -70,17 +74,27 @@ class CType:
         return LAYOUTS[self.kind][1]
 
 
-# kind -> (layout constant in the header class, Java carrier type); jextract's choices on LP64.
+    @property
+    def layout_class(self) -> str:
+        return LAYOUTS[self.kind][2]
+
+    @property
+    def bits(self) -> int:
+        return LAYOUTS[self.kind][3]
+
+
+# kind -> (layout constant in the header class, Java carrier type, Java layout class, size and
+# alignment in bits); jextract's choices on LP64, where every scalar is aligned to its size.
 LAYOUTS = {
-    "bool": ("C_BOOL", "boolean"),
-    "char": ("C_CHAR", "byte"),
-    "short": ("C_SHORT", "short"),
-    "int": ("C_INT", "int"),
-    "long": ("C_LONG", "long"),
-    "long long": ("C_LONG_LONG", "long"),
-    "float": ("C_FLOAT", "float"),
-    "double": ("C_DOUBLE", "double"),
-    "pointer": ("C_POINTER", "MemorySegment"),
+    "bool": ("C_BOOL", "boolean", "ValueLayout.OfBoolean", 8),
+    "char": ("C_CHAR", "byte", "ValueLayout.OfByte", 8),
+    "short": ("C_SHORT", "short", "ValueLayout.OfShort", 16),
+    "int": ("C_INT", "int", "ValueLayout.OfInt", 32),
+    "long": ("C_LONG", "long", "ValueLayout.OfLong", 64),
+    "long long": ("C_LONG_LONG", "long", "ValueLayout.OfLong", 64),
+    "float": ("C_FLOAT", "float", "ValueLayout.OfFloat", 32),
+    "double": ("C_DOUBLE", "double", "ValueLayout.OfDouble", 64),
+    "pointer": ("C_POINTER", "MemorySegment", "AddressLayout", 64),
 }
 
 
@@ -120,8 +134,54 @@ class CMacro:
 
 
 @dataclass
+class CField:
+    name: str
+    type: CType
+    offset: int  # bits from the start of the struct, as castxml reports it
+
+
+@dataclass
+class CStruct:
+    name: str
+    size: int   # bits, castxml's
+    align: int  # bits, castxml's
+    fields: list[CField]
+    line: int
+
+    def members(self) -> list[CField | int]:
+        """The fields in offset order with the C padding between them as byte counts: the struct
+        laid out from castxml's offsets, refusing anything a plain FFM struct layout would not
+        reproduce (overlap, misalignment, over-alignment, bit counts that are not whole bytes)."""
+        out: list[CField | int] = []
+        at = 0
+        for f in sorted(self.fields, key=lambda f: f.offset):
+            if f.offset < at:
+                raise FfigenError("struct " + self.name + ": field " + f.name + " at bit " + str(f.offset)
+                                  + " overlaps the field before it")
+            if f.offset % f.type.bits:
+                raise FfigenError("struct " + self.name + ": field " + f.name + " at bit " + str(f.offset)
+                                  + " is not aligned to its size (a packed struct cannot be mapped)")
+            if f.offset > at:
+                out.append((f.offset - at) // 8)
+            out.append(f)
+            at = f.offset + f.type.bits
+        if self.size < at or self.size % 8:
+            raise FfigenError("struct " + self.name + " has size " + str(self.size) + " bits, its fields end at bit " + str(at))
+        if self.size > at:
+            out.append((self.size - at) // 8)
+        natural = max((f.type.bits for f in self.fields), default=8)
+        if self.align != natural:
+            raise FfigenError("struct " + self.name + " is aligned to " + str(self.align) + " bits but its fields to "
+                              + str(natural) + ": alignment attributes cannot be mapped")
+        if self.size % natural:
+            raise FfigenError("struct " + self.name + " has size " + str(self.size) + " bits, not a multiple of its alignment")
+        return out
+
+
+@dataclass
 class CHeader:
     functions: list[CFunction] = field(default_factory=list)
+    structs: list[CStruct] = field(default_factory=list)
     enums: list[CEnum] = field(default_factory=list)
     typedefs: list[CTypedef] = field(default_factory=list)
     macros: list[CMacro] = field(default_factory=list)
@@ -187,8 +247,19 @@ def read_declarations(root: ET.Element, header: Path) -> CHeader:
             return ctype(e.get("type"))
         if tag == "Enumeration":
             return CType("enum " + e.get("name"), "int")
+        if tag == "Struct":
+            if not e.get("name"):
+                raise FfigenError("an anonymous struct in " + str(header) + " (line " + str(e.get("line"))
+                                  + "): name every struct, its Java class takes that name")
+            return CType(e.get("name"), "struct")
         raise FfigenError("unsupported C type " + tag + " (" + type_id + ") in " + str(header)
-                          + ": the C ABI allows functions, enums, scalars and pointers only")
+                          + ": the C ABI allows functions, enums, scalars, pointers and structs of those only")
+
+    def scalar(t: CType, where: str) -> CType:
+        """A parameter, return or field type: a struct only behind a pointer."""
+        if t.kind == "struct":
+            raise FfigenError(where + " is struct " + t.spelling + " by value; the C ABI has structs only behind pointers")
+        return t
 
     out = CHeader()
     for e in root:
@@ -198,10 +269,32 @@ def read_declarations(root: ET.Element, header: Path) -> CHeader:
         if e.tag == "Function":
             params = []
             for i, a in enumerate(e.findall("Argument")):
-                params.append(CParam(a.get("name") or "x" + str(i), ctype(a.get("type"))))
+                name = a.get("name") or "x" + str(i)
+                params.append(CParam(name, scalar(ctype(a.get("type")), e.get("name") + " parameter " + name)))
             if e.find("Ellipsis") is not None:
                 raise FfigenError(e.get("name") + " is variadic; the C ABI has no variadic functions")
-            out.functions.append(CFunction(e.get("name"), ctype(e.get("returns")), params, line))
+            returns = scalar(ctype(e.get("returns")), e.get("name") + "'s return")
+            out.functions.append(CFunction(e.get("name"), returns, params, line))
+        elif e.tag == "Struct":
+            name = ctype(e.get("id")).spelling
+            if e.get("incomplete") == "1":
+                raise FfigenError("struct " + name + " is declared but never defined; the bindings need its layout")
+            fields = []
+            for member in (e.get("members") or "").split():
+                m = by_id[member]
+                if m.tag != "Field":
+                    raise FfigenError("struct " + name + " has a " + m.tag + " member; only plain fields can be mapped")
+                if m.get("bits"):
+                    raise FfigenError("struct " + name + ": bit-field " + m.get("name") + " cannot be mapped")
+                if not m.get("name"):
+                    raise FfigenError("struct " + name + " has an anonymous member; name it")
+                t = scalar(ctype(m.get("type")), "struct " + name + " field " + m.get("name"))
+                if t.kind == "void":
+                    raise FfigenError("struct " + name + " field " + m.get("name") + " has type void")
+                fields.append(CField(m.get("name"), t, int(m.get("offset"))))
+            if not fields:
+                raise FfigenError("struct " + name + " has no fields")
+            out.structs.append(CStruct(name, int(e.get("size")), int(e.get("align")), fields, line))
         elif e.tag == "Enumeration":
             values = [(v.get("name"), int(v.get("init"))) for v in e.findall("EnumValue")]
             out.enums.append(CEnum(e.get("name"), values, line))
@@ -209,15 +302,22 @@ def read_declarations(root: ET.Element, header: Path) -> CHeader:
             target = ctype(e.get("type"))
             if target.spelling.startswith("enum "):
                 continue  # typedef enum x {..} x: the enum's constants are what matters
+            if target.kind == "struct":
+                if target.spelling != e.get("name"):
+                    raise FfigenError("typedef " + e.get("name") + " names struct " + target.spelling
+                                      + ": give the typedef the struct's own name (one Java class each)")
+                continue  # typedef struct x {..} x: the struct's class is the binding
             out.typedefs.append(CTypedef(e.get("name"), target, line))
-        elif e.tag in ("Struct", "Union", "Variable"):
+        elif e.tag in ("Union", "Variable"):
             raise FfigenError(e.tag + " " + str(e.get("name")) + " in the header: the C ABI allows functions, enums, "
-                              "scalars and pointers only")
-    # typedefs the functions use but declared elsewhere (int32_t from <stdint.h>) are emitted too,
-    # as jextract does for the typedefs a header reaches.
+                              "scalars, pointers and structs of those only")
+    # typedefs the functions and structs use but declared elsewhere (int32_t from <stdint.h>) are
+    # emitted too, as jextract does for the typedefs a header reaches.
     used: dict[str, CType] = {}
-    for f in out.functions:
-        for t in [f.returns] + [p.type for p in f.params]:
+    reached = [[f.returns] + [p.type for p in f.params] for f in out.functions]
+    reached += [[fd.type for fd in s.fields] for s in out.structs]
+    for types in reached:
+        for t in types:
             name = t.spelling.replace("const ", "").replace("*", "").strip()
             if t.kind != "pointer" and re.fullmatch(r"[A-Za-z_]\w*_t", name):
                 used[name] = t
@@ -227,6 +327,7 @@ def read_declarations(root: ET.Element, header: Path) -> CHeader:
             out.typedefs.append(CTypedef(name, CType(used[name].base, used[name].kind), 0))
     out.functions.sort(key=lambda f: f.line)
     out.enums.sort(key=lambda x: x.line)
+    out.structs.sort(key=lambda x: x.line)
     out.typedefs.sort(key=lambda x: (x.line, x.name))
     return out
 
@@ -369,11 +470,8 @@ def emit_header_class(h: CHeader, header_rel: str) -> str:
     if h.typedefs:
         o.append("\n    // typedefs\n")
         for t in h.typedefs:
-            cls = {"int": "ValueLayout.OfInt", "long": "ValueLayout.OfLong", "long long": "ValueLayout.OfLong",
-                   "float": "ValueLayout.OfFloat", "double": "ValueLayout.OfDouble", "char": "ValueLayout.OfByte",
-                   "short": "ValueLayout.OfShort", "bool": "ValueLayout.OfBoolean", "pointer": "AddressLayout"}[t.type.kind]
             o.append("\n    /** {@snippet lang=c : typedef " + t.type.spelling + " " + t.name + " } */\n")
-            o.append("    public static final " + cls + " " + t.name + " = " + t.type.layout + ";\n")
+            o.append("    public static final " + t.type.layout_class + " " + t.name + " = " + t.type.layout + ";\n")
 
     for e in h.enums:
         o.append("\n    // enum " + e.name)
@@ -471,6 +569,59 @@ def emit_wrapper(f: CFunction) -> str:
     return "".join(o)
 
 
+def emit_struct_class(st: CStruct, header_rel: str) -> str:
+    """One class per struct, jextract's shape: the layout with named fields and the C padding,
+    sizeof/allocate, and per field its layout, offset and a typed static getter and setter."""
+    members = st.members()
+    c_fields = "".join(" *     " + c_decl(f.type, f.name) + ";\n" for f in st.fields)
+    o = [banner(header_rel), "package " + PACKAGE + ";\n\n",
+         "import static java.lang.foreign.MemoryLayout.PathElement.groupElement;\n\n"]
+    imports = {"java.lang.foreign.GroupLayout", "java.lang.foreign.MemoryLayout", "java.lang.foreign.MemorySegment",
+               "java.lang.foreign.SegmentAllocator"}
+    imports |= {"java.lang.foreign." + f.type.layout_class.split(".")[0] for f in st.fields}
+    o += ["import " + i + ";\n" for i in sorted(imports)]
+    o += ["\n/**\n",
+          " * {@snippet lang=c :\n",
+          " * typedef struct " + st.name + " {\n" + c_fields + " * } " + st.name + "\n",
+          " * }\n",
+          " */\n",
+          "public final class " + st.name + " {\n\n",
+          "    " + st.name + "() {\n        // Should not be called directly\n    }\n\n",
+          "    private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(\n"]
+    parts = []
+    for m in members:
+        if isinstance(m, int):
+            parts.append("        MemoryLayout.paddingLayout(" + str(m) + ")")
+        else:
+            parts.append("        " + HEADER_CLASS + "." + m.type.layout + ".withName(\"" + m.name + "\")")
+    o += [",\n".join(parts), "\n    ).withName(\"" + st.name + "\");\n\n",
+          "    /** The layout of this struct. */\n",
+          "    public static GroupLayout layout() {\n        return $LAYOUT;\n    }\n\n",
+          "    /** The size in bytes of this struct. */\n",
+          "    public static long sizeof() {\n        return $LAYOUT.byteSize();\n    }\n\n",
+          "    /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */\n",
+          "    public static MemorySegment allocate(SegmentAllocator allocator) {\n",
+          "        return allocator.allocate($LAYOUT);\n    }\n"]
+    for f in st.fields:
+        n, cls, carrier = f.name, f.type.layout_class, f.type.carrier
+        getter = java_name(n)
+        doc = "     * {@snippet lang=c :\n     * " + c_decl(f.type, n) + "\n     * }\n     */\n"
+        o += ["\n    private static final " + cls + " " + n + "$LAYOUT = (" + cls + ") $LAYOUT.select(groupElement(\"" + n + "\"));\n\n",
+              "    /**\n     * Layout for field:\n" + doc,
+              "    public static " + cls + " " + n + "$layout() {\n        return " + n + "$LAYOUT;\n    }\n\n",
+              "    private static final long " + n + "$OFFSET = " + str(f.offset // 8) + ";\n\n",
+              "    /**\n     * Offset for field:\n" + doc,
+              "    public static long " + n + "$offset() {\n        return " + n + "$OFFSET;\n    }\n\n",
+              "    /**\n     * Getter for field:\n" + doc,
+              "    public static " + carrier + " " + getter + "(MemorySegment struct) {\n",
+              "        return struct.get(" + n + "$LAYOUT, " + n + "$OFFSET);\n    }\n\n",
+              "    /**\n     * Setter for field:\n" + doc,
+              "    public static void " + getter + "(MemorySegment struct, " + carrier + " fieldValue) {\n",
+              "        struct.set(" + n + "$LAYOUT, " + n + "$OFFSET, fieldValue);\n    }\n"]
+    o.append("}\n")
+    return "".join(o)
+
+
 def emit_package_info(header_rel: str) -> str:
     return (banner(header_rel)
             + "/**\n"
@@ -479,18 +630,24 @@ def emit_package_info(header_rel: str) -> str:
             + " * header, run the generator, commit both. {@code XentBindingsTest} fails when they disagree.\n"
             + " *\n"
             + " * <p>{@link " + PACKAGE + "." + HEADER_CLASS + "} holds constants and static function\n"
-            + " * descriptors; {@link " + PACKAGE + "." + LIBRARY_CLASS + "} binds them in one loaded library.\n"
+            + " * descriptors; {@link " + PACKAGE + "." + LIBRARY_CLASS + "} binds them in one loaded library; one\n"
+            + " * class per struct (e.g. {@code xent_tensor}) has its layout, size and field accessors.\n"
             + " * Only {@code dev.xent.engine.cuda} uses this package.\n"
             + " */\n"
             + "package " + PACKAGE + ";\n")
 
 
 def render(h: CHeader, header_rel: str) -> dict[str, str]:
-    return {
+    files = {
         HEADER_CLASS + ".java": emit_header_class(h, header_rel),
         LIBRARY_CLASS + ".java": emit_library_class(h, header_rel),
         "package-info.java": emit_package_info(header_rel),
     }
+    for st in h.structs:
+        if st.name + ".java" in files:
+            raise FfigenError("struct " + st.name + " would overwrite " + st.name + ".java")
+        files[st.name + ".java"] = emit_struct_class(st, header_rel)
+    return files
 
 
 # ---- command line -------------------------------------------------------------------------------
@@ -517,10 +674,10 @@ def main(argv: list[str]) -> int:
         header_rel = header.name
     try:
         model = parse_header(header, castxml)
+        files = render(model, header_rel)
     except FfigenError as e:
         print("ffigen: " + str(e), file=sys.stderr)
         return 1
-    files = render(model, header_rel)
 
     out = args.out
     if args.check:
@@ -548,7 +705,7 @@ def main(argv: list[str]) -> int:
         if not path.is_file() or path.read_text() != text:
             path.write_text(text)
     print("ffigen: wrote " + str(len(files)) + " files to " + str(out) + " (" + str(len(model.functions))
-          + " functions, " + str(sum(len(e.values) for e in model.enums)) + " enum constants, "
+          + " functions, " + str(len(model.structs)) + " structs, " + str(sum(len(e.values) for e in model.enums)) + " enum constants, "
           + str(len(model.macros)) + " macros)")
     return 0
 

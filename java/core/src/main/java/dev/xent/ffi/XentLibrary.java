@@ -53,48 +53,24 @@ public final class XentLibrary {
     private final MethodHandle xent_stream_synchronize$MH;
     private final MemorySegment xent_workspace_floats$ADDR;
     private final MethodHandle xent_workspace_floats$MH;
-    private final MemorySegment xent_ce_forward$ADDR;
-    private final MethodHandle xent_ce_forward$MH;
-    private final MemorySegment xent_ce_backward$ADDR;
-    private final MethodHandle xent_ce_backward$MH;
-    private final MemorySegment xent_ce_forward_backward$ADDR;
-    private final MethodHandle xent_ce_forward_backward$MH;
-    private final MemorySegment xent_ce_soft_forward$ADDR;
-    private final MethodHandle xent_ce_soft_forward$MH;
-    private final MemorySegment xent_ce_soft_backward$ADDR;
-    private final MethodHandle xent_ce_soft_backward$MH;
-    private final MemorySegment xent_ce_soft_forward_backward$ADDR;
-    private final MethodHandle xent_ce_soft_forward_backward$MH;
-    private final MemorySegment xent_log_softmax$ADDR;
-    private final MethodHandle xent_log_softmax$MH;
+    private final MemorySegment xent_ce$ADDR;
+    private final MethodHandle xent_ce$MH;
     private final MemorySegment xent_softmax$ADDR;
     private final MethodHandle xent_softmax$MH;
-    private final MemorySegment xent_logsumexp$ADDR;
-    private final MethodHandle xent_logsumexp$MH;
-    private final MemorySegment xent_nll_forward$ADDR;
-    private final MethodHandle xent_nll_forward$MH;
-    private final MemorySegment xent_nll_forward_backward$ADDR;
-    private final MethodHandle xent_nll_forward_backward$MH;
+    private final MemorySegment xent_nll$ADDR;
+    private final MethodHandle xent_nll$MH;
     private final MemorySegment xent_distill_workspace_floats$ADDR;
     private final MethodHandle xent_distill_workspace_floats$MH;
-    private final MemorySegment xent_distill_forward$ADDR;
-    private final MethodHandle xent_distill_forward$MH;
-    private final MemorySegment xent_distill_forward_backward$ADDR;
-    private final MethodHandle xent_distill_forward_backward$MH;
+    private final MemorySegment xent_distill$ADDR;
+    private final MethodHandle xent_distill$MH;
     private final MemorySegment xent_entropy$ADDR;
     private final MethodHandle xent_entropy$MH;
     private final MemorySegment xent_js$ADDR;
     private final MethodHandle xent_js$MH;
     private final MemorySegment xent_elementwise_workspace_floats$ADDR;
     private final MethodHandle xent_elementwise_workspace_floats$MH;
-    private final MemorySegment xent_bce_with_logits$ADDR;
-    private final MethodHandle xent_bce_with_logits$MH;
-    private final MemorySegment xent_gaussian_nll$ADDR;
-    private final MethodHandle xent_gaussian_nll$MH;
-    private final MemorySegment xent_laplace_nll$ADDR;
-    private final MethodHandle xent_laplace_nll$MH;
-    private final MemorySegment xent_poisson_nll$ADDR;
-    private final MethodHandle xent_poisson_nll$MH;
+    private final MemorySegment xent_elementwise$ADDR;
+    private final MethodHandle xent_elementwise$MH;
     private final MemorySegment xent_row_stats$ADDR;
     private final MethodHandle xent_row_stats$MH;
 
@@ -131,48 +107,24 @@ public final class XentLibrary {
         xent_stream_synchronize$MH = LINKER.downcallHandle(xent_stream_synchronize$ADDR, xent_h.xent_stream_synchronize$descriptor());
         xent_workspace_floats$ADDR = find(lookup, "xent_workspace_floats");
         xent_workspace_floats$MH = LINKER.downcallHandle(xent_workspace_floats$ADDR, xent_h.xent_workspace_floats$descriptor());
-        xent_ce_forward$ADDR = find(lookup, "xent_ce_forward");
-        xent_ce_forward$MH = LINKER.downcallHandle(xent_ce_forward$ADDR, xent_h.xent_ce_forward$descriptor());
-        xent_ce_backward$ADDR = find(lookup, "xent_ce_backward");
-        xent_ce_backward$MH = LINKER.downcallHandle(xent_ce_backward$ADDR, xent_h.xent_ce_backward$descriptor());
-        xent_ce_forward_backward$ADDR = find(lookup, "xent_ce_forward_backward");
-        xent_ce_forward_backward$MH = LINKER.downcallHandle(xent_ce_forward_backward$ADDR, xent_h.xent_ce_forward_backward$descriptor());
-        xent_ce_soft_forward$ADDR = find(lookup, "xent_ce_soft_forward");
-        xent_ce_soft_forward$MH = LINKER.downcallHandle(xent_ce_soft_forward$ADDR, xent_h.xent_ce_soft_forward$descriptor());
-        xent_ce_soft_backward$ADDR = find(lookup, "xent_ce_soft_backward");
-        xent_ce_soft_backward$MH = LINKER.downcallHandle(xent_ce_soft_backward$ADDR, xent_h.xent_ce_soft_backward$descriptor());
-        xent_ce_soft_forward_backward$ADDR = find(lookup, "xent_ce_soft_forward_backward");
-        xent_ce_soft_forward_backward$MH = LINKER.downcallHandle(xent_ce_soft_forward_backward$ADDR, xent_h.xent_ce_soft_forward_backward$descriptor());
-        xent_log_softmax$ADDR = find(lookup, "xent_log_softmax");
-        xent_log_softmax$MH = LINKER.downcallHandle(xent_log_softmax$ADDR, xent_h.xent_log_softmax$descriptor());
+        xent_ce$ADDR = find(lookup, "xent_ce");
+        xent_ce$MH = LINKER.downcallHandle(xent_ce$ADDR, xent_h.xent_ce$descriptor());
         xent_softmax$ADDR = find(lookup, "xent_softmax");
         xent_softmax$MH = LINKER.downcallHandle(xent_softmax$ADDR, xent_h.xent_softmax$descriptor());
-        xent_logsumexp$ADDR = find(lookup, "xent_logsumexp");
-        xent_logsumexp$MH = LINKER.downcallHandle(xent_logsumexp$ADDR, xent_h.xent_logsumexp$descriptor());
-        xent_nll_forward$ADDR = find(lookup, "xent_nll_forward");
-        xent_nll_forward$MH = LINKER.downcallHandle(xent_nll_forward$ADDR, xent_h.xent_nll_forward$descriptor());
-        xent_nll_forward_backward$ADDR = find(lookup, "xent_nll_forward_backward");
-        xent_nll_forward_backward$MH = LINKER.downcallHandle(xent_nll_forward_backward$ADDR, xent_h.xent_nll_forward_backward$descriptor());
+        xent_nll$ADDR = find(lookup, "xent_nll");
+        xent_nll$MH = LINKER.downcallHandle(xent_nll$ADDR, xent_h.xent_nll$descriptor());
         xent_distill_workspace_floats$ADDR = find(lookup, "xent_distill_workspace_floats");
         xent_distill_workspace_floats$MH = LINKER.downcallHandle(xent_distill_workspace_floats$ADDR, xent_h.xent_distill_workspace_floats$descriptor());
-        xent_distill_forward$ADDR = find(lookup, "xent_distill_forward");
-        xent_distill_forward$MH = LINKER.downcallHandle(xent_distill_forward$ADDR, xent_h.xent_distill_forward$descriptor());
-        xent_distill_forward_backward$ADDR = find(lookup, "xent_distill_forward_backward");
-        xent_distill_forward_backward$MH = LINKER.downcallHandle(xent_distill_forward_backward$ADDR, xent_h.xent_distill_forward_backward$descriptor());
+        xent_distill$ADDR = find(lookup, "xent_distill");
+        xent_distill$MH = LINKER.downcallHandle(xent_distill$ADDR, xent_h.xent_distill$descriptor());
         xent_entropy$ADDR = find(lookup, "xent_entropy");
         xent_entropy$MH = LINKER.downcallHandle(xent_entropy$ADDR, xent_h.xent_entropy$descriptor());
         xent_js$ADDR = find(lookup, "xent_js");
         xent_js$MH = LINKER.downcallHandle(xent_js$ADDR, xent_h.xent_js$descriptor());
         xent_elementwise_workspace_floats$ADDR = find(lookup, "xent_elementwise_workspace_floats");
         xent_elementwise_workspace_floats$MH = LINKER.downcallHandle(xent_elementwise_workspace_floats$ADDR, xent_h.xent_elementwise_workspace_floats$descriptor());
-        xent_bce_with_logits$ADDR = find(lookup, "xent_bce_with_logits");
-        xent_bce_with_logits$MH = LINKER.downcallHandle(xent_bce_with_logits$ADDR, xent_h.xent_bce_with_logits$descriptor());
-        xent_gaussian_nll$ADDR = find(lookup, "xent_gaussian_nll");
-        xent_gaussian_nll$MH = LINKER.downcallHandle(xent_gaussian_nll$ADDR, xent_h.xent_gaussian_nll$descriptor());
-        xent_laplace_nll$ADDR = find(lookup, "xent_laplace_nll");
-        xent_laplace_nll$MH = LINKER.downcallHandle(xent_laplace_nll$ADDR, xent_h.xent_laplace_nll$descriptor());
-        xent_poisson_nll$ADDR = find(lookup, "xent_poisson_nll");
-        xent_poisson_nll$MH = LINKER.downcallHandle(xent_poisson_nll$ADDR, xent_h.xent_poisson_nll$descriptor());
+        xent_elementwise$ADDR = find(lookup, "xent_elementwise");
+        xent_elementwise$MH = LINKER.downcallHandle(xent_elementwise$ADDR, xent_h.xent_elementwise$descriptor());
         xent_row_stats$ADDR = find(lookup, "xent_row_stats");
         xent_row_stats$MH = LINKER.downcallHandle(xent_row_stats$ADDR, xent_h.xent_row_stats$descriptor());
     }
@@ -631,32 +583,32 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce(int32_t pass, const xent_tensor *logits, const xent_targets *targets, const xent_ce_options *options, const float *upstream, const xent_ce_outputs *outputs, void *stream)
      * }
      */
-    public MemorySegment xent_ce_forward$address() {
-        return xent_ce_forward$ADDR;
+    public MemorySegment xent_ce$address() {
+        return xent_ce$ADDR;
     }
 
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce(int32_t pass, const xent_tensor *logits, const xent_targets *targets, const xent_ce_options *options, const float *upstream, const xent_ce_outputs *outputs, void *stream)
      * }
      */
-    public MethodHandle xent_ce_forward$handle() {
-        return xent_ce_forward$MH;
+    public MethodHandle xent_ce$handle() {
+        return xent_ce$MH;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce(int32_t pass, const xent_tensor *logits, const xent_targets *targets, const xent_ce_options *options, const float *upstream, const xent_ce_outputs *outputs, void *stream)
      * }
      */
-    public int xent_ce_forward(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_ce_forward$MH;
+    public int xent_ce(int pass, MemorySegment logits, MemorySegment targets, MemorySegment options, MemorySegment upstream, MemorySegment outputs, MemorySegment stream) {
+        var mh$ = xent_ce$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss, reduction, row_loss, row_z_loss, lse, workspace, error_info, stream);
+            return (int) mh$.invokeExact(pass, logits, targets, options, upstream, outputs, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -665,211 +617,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_ce_backward$address() {
-        return xent_ce_backward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_ce_backward$handle() {
-        return xent_ce_backward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_ce_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_ce_backward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, lse, workspace, error_info, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_ce_forward_backward$address() {
-        return xent_ce_forward_backward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_ce_forward_backward$handle() {
-        return xent_ce_forward_backward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_ce_forward_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_ce_forward_backward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, row_loss, row_z_loss, lse, workspace, error_info, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public MemorySegment xent_ce_soft_forward$address() {
-        return xent_ce_soft_forward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public MethodHandle xent_ce_soft_forward$handle() {
-        return xent_ce_soft_forward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public int xent_ce_soft_forward(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
-        var mh$ = xent_ce_soft_forward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, targets, weight, label_smoothing, logit_scale, softcap, z_loss, reduction, row_loss, row_z_loss, lse, workspace, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
-     * }
-     */
-    public MemorySegment xent_ce_soft_backward$address() {
-        return xent_ce_soft_backward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
-     * }
-     */
-    public MethodHandle xent_ce_soft_backward$handle() {
-        return xent_ce_soft_backward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
-     * }
-     */
-    public int xent_ce_soft_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
-        var mh$ = xent_ce_soft_backward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, targets, weight, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, lse, workspace, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public MemorySegment xent_ce_soft_forward_backward$address() {
-        return xent_ce_soft_forward_backward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public MethodHandle xent_ce_soft_forward_backward$handle() {
-        return xent_ce_soft_forward_backward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public int xent_ce_soft_forward_backward(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment targets, MemorySegment weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment row_z_loss, MemorySegment lse, MemorySegment workspace, MemorySegment stream) {
-        var mh$ = xent_ce_soft_forward_backward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, targets, weight, label_smoothing, logit_scale, softcap, z_loss, reduction, upstream, row_loss, row_z_loss, lse, workspace, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_log_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
-     * }
-     */
-    public MemorySegment xent_log_softmax$address() {
-        return xent_log_softmax$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_log_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
-     * }
-     */
-    public MethodHandle xent_log_softmax$handle() {
-        return xent_log_softmax$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_log_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
-     * }
-     */
-    public int xent_log_softmax(int dtype, MemorySegment in, MemorySegment out, long outer, long classes, long inner, long outer_stride, MemorySegment stream) {
-        var mh$ = xent_log_softmax$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, in, out, outer, classes, inner, outer_stride, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_softmax(int32_t op, const xent_tensor *in, void *out, void *stream)
      * }
      */
     public MemorySegment xent_softmax$address() {
@@ -879,7 +627,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_softmax(int32_t op, const xent_tensor *in, void *out, void *stream)
      * }
      */
     public MethodHandle xent_softmax$handle() {
@@ -888,13 +636,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_softmax(int32_t op, const xent_tensor *in, void *out, void *stream)
      * }
      */
-    public int xent_softmax(int dtype, MemorySegment in, MemorySegment out, long outer, long classes, long inner, long outer_stride, MemorySegment stream) {
+    public int xent_softmax(int op, MemorySegment in, MemorySegment out, MemorySegment stream) {
         var mh$ = xent_softmax$MH;
         try {
-            return (int) mh$.invokeExact(dtype, in, out, outer, classes, inner, outer_stride, stream);
+            return (int) mh$.invokeExact(op, in, out, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -903,100 +651,32 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_logsumexp(int32_t dtype, const void *in, float *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_nll(int32_t pass, const xent_tensor *input, const xent_targets *targets, const xent_nll_options *options, const float *upstream, const xent_nll_outputs *outputs, void *stream)
      * }
      */
-    public MemorySegment xent_logsumexp$address() {
-        return xent_logsumexp$ADDR;
+    public MemorySegment xent_nll$address() {
+        return xent_nll$ADDR;
     }
 
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_logsumexp(int32_t dtype, const void *in, float *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_nll(int32_t pass, const xent_tensor *input, const xent_targets *targets, const xent_nll_options *options, const float *upstream, const xent_nll_outputs *outputs, void *stream)
      * }
      */
-    public MethodHandle xent_logsumexp$handle() {
-        return xent_logsumexp$MH;
+    public MethodHandle xent_nll$handle() {
+        return xent_nll$MH;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_logsumexp(int32_t dtype, const void *in, float *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_nll(int32_t pass, const xent_tensor *input, const xent_targets *targets, const xent_nll_options *options, const float *upstream, const xent_nll_outputs *outputs, void *stream)
      * }
      */
-    public int xent_logsumexp(int dtype, MemorySegment in, MemorySegment out, long outer, long classes, long inner, long outer_stride, MemorySegment stream) {
-        var mh$ = xent_logsumexp$MH;
+    public int xent_nll(int pass, MemorySegment input, MemorySegment targets, MemorySegment options, MemorySegment upstream, MemorySegment outputs, MemorySegment stream) {
+        var mh$ = xent_nll$MH;
         try {
-            return (int) mh$.invokeExact(dtype, in, out, outer, classes, inner, outer_stride, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_nll_forward$address() {
-        return xent_nll_forward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_nll_forward$handle() {
-        return xent_nll_forward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_nll_forward(int dtype, MemorySegment input, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, int reduction, MemorySegment row_loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_nll_forward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, input, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, reduction, row_loss, workspace, error_info, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_nll_forward_backward$address() {
-        return xent_nll_forward_backward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_nll_forward_backward$handle() {
-        return xent_nll_forward_backward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_nll_forward_backward(int dtype, MemorySegment input, MemorySegment grad, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, MemorySegment weight, long ignore_index, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_nll_forward_backward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, input, grad, outer, classes, inner, outer_stride, label_type, labels, weight, ignore_index, reduction, upstream, row_loss, workspace, error_info, stream);
+            return (int) mh$.invokeExact(pass, input, targets, options, upstream, outputs, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -1039,32 +719,32 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_distill(int32_t pass, const xent_tensor *teacher, const xent_tensor *student, const xent_targets *targets, const xent_distill_options *options, const float *upstream, const xent_distill_outputs *outputs, void *stream)
      * }
      */
-    public MemorySegment xent_distill_forward$address() {
-        return xent_distill_forward$ADDR;
+    public MemorySegment xent_distill$address() {
+        return xent_distill$ADDR;
     }
 
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_distill(int32_t pass, const xent_tensor *teacher, const xent_tensor *student, const xent_targets *targets, const xent_distill_options *options, const float *upstream, const xent_distill_outputs *outputs, void *stream)
      * }
      */
-    public MethodHandle xent_distill_forward$handle() {
-        return xent_distill_forward$MH;
+    public MethodHandle xent_distill$handle() {
+        return xent_distill$MH;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_distill(int32_t pass, const xent_tensor *teacher, const xent_tensor *student, const xent_targets *targets, const xent_distill_options *options, const float *upstream, const xent_distill_outputs *outputs, void *stream)
      * }
      */
-    public int xent_distill_forward(int dtype, MemorySegment teacher, MemorySegment student, long outer, long classes, long inner, long outer_stride, float temperature, float alpha, int label_type, MemorySegment labels, long ignore_index, int reduction, MemorySegment row_loss, MemorySegment row_kl, MemorySegment row_soft_ce, MemorySegment row_teacher_entropy, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_distill_forward$MH;
+    public int xent_distill(int pass, MemorySegment teacher, MemorySegment student, MemorySegment targets, MemorySegment options, MemorySegment upstream, MemorySegment outputs, MemorySegment stream) {
+        var mh$ = xent_distill$MH;
         try {
-            return (int) mh$.invokeExact(dtype, teacher, student, outer, classes, inner, outer_stride, temperature, alpha, label_type, labels, ignore_index, reduction, row_loss, row_kl, row_soft_ce, row_teacher_entropy, workspace, error_info, stream);
+            return (int) mh$.invokeExact(pass, teacher, student, targets, options, upstream, outputs, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -1073,41 +753,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_distill_forward_backward$address() {
-        return xent_distill_forward_backward$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_distill_forward_backward$handle() {
-        return xent_distill_forward_backward$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_distill_forward_backward(int dtype, MemorySegment teacher, MemorySegment student, MemorySegment grad, long outer, long classes, long inner, long outer_stride, float temperature, float alpha, int label_type, MemorySegment labels, long ignore_index, int reduction, MemorySegment upstream, MemorySegment row_loss, MemorySegment row_kl, MemorySegment row_soft_ce, MemorySegment row_teacher_entropy, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_distill_forward_backward$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, teacher, student, grad, outer, classes, inner, outer_stride, temperature, alpha, label_type, labels, ignore_index, reduction, upstream, row_loss, row_kl, row_soft_ce, row_teacher_entropy, workspace, error_info, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * int32_t xent_entropy(int32_t pass, const xent_tensor *logits, const float *upstream, float *out, void *grad, void *stream)
      * }
      */
     public MemorySegment xent_entropy$address() {
@@ -1117,7 +763,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * int32_t xent_entropy(int32_t pass, const xent_tensor *logits, const float *upstream, float *out, void *grad, void *stream)
      * }
      */
     public MethodHandle xent_entropy$handle() {
@@ -1126,13 +772,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * int32_t xent_entropy(int32_t pass, const xent_tensor *logits, const float *upstream, float *out, void *grad, void *stream)
      * }
      */
-    public int xent_entropy(int dtype, MemorySegment logits, MemorySegment grad, long outer, long classes, long inner, long outer_stride, MemorySegment upstream, MemorySegment out, MemorySegment stream) {
+    public int xent_entropy(int pass, MemorySegment logits, MemorySegment upstream, MemorySegment out, MemorySegment grad, MemorySegment stream) {
         var mh$ = xent_entropy$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, grad, outer, classes, inner, outer_stride, upstream, out, stream);
+            return (int) mh$.invokeExact(pass, logits, upstream, out, grad, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -1141,7 +787,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
      * }
      */
     public MemorySegment xent_js$address() {
@@ -1151,7 +797,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
      * }
      */
     public MethodHandle xent_js$handle() {
@@ -1160,13 +806,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
      * }
      */
-    public int xent_js(int dtype, MemorySegment p_logits, MemorySegment q_logits, long outer, long classes, long inner, long outer_stride, MemorySegment out, MemorySegment stream) {
+    public int xent_js(MemorySegment p_logits, MemorySegment q_logits, MemorySegment out, MemorySegment stream) {
         var mh$ = xent_js$MH;
         try {
-            return (int) mh$.invokeExact(dtype, p_logits, q_logits, outer, classes, inner, outer_stride, out, stream);
+            return (int) mh$.invokeExact(p_logits, q_logits, out, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -1209,32 +855,32 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_elementwise(int32_t pass, const xent_tensor *input, const void *target, const xent_elementwise_options *options, const float *upstream, const xent_elementwise_outputs *outputs, void *stream)
      * }
      */
-    public MemorySegment xent_bce_with_logits$address() {
-        return xent_bce_with_logits$ADDR;
+    public MemorySegment xent_elementwise$address() {
+        return xent_elementwise$ADDR;
     }
 
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_elementwise(int32_t pass, const xent_tensor *input, const void *target, const xent_elementwise_options *options, const float *upstream, const xent_elementwise_outputs *outputs, void *stream)
      * }
      */
-    public MethodHandle xent_bce_with_logits$handle() {
-        return xent_bce_with_logits$MH;
+    public MethodHandle xent_elementwise$handle() {
+        return xent_elementwise$MH;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_elementwise(int32_t pass, const xent_tensor *input, const void *target, const xent_elementwise_options *options, const float *upstream, const xent_elementwise_outputs *outputs, void *stream)
      * }
      */
-    public int xent_bce_with_logits(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, long last_dim, MemorySegment weight, int weight_broadcast, MemorySegment pos_weight, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_bce_with_logits$MH;
+    public int xent_elementwise(int pass, MemorySegment input, MemorySegment target, MemorySegment options, MemorySegment upstream, MemorySegment outputs, MemorySegment stream) {
+        var mh$ = xent_elementwise$MH;
         try {
-            return (int) mh$.invokeExact(dtype, input, target, grad, count, last_dim, weight, weight_broadcast, pos_weight, reduction, upstream, loss, workspace, error_info, stream);
+            return (int) mh$.invokeExact(pass, input, target, options, upstream, outputs, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -1243,109 +889,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_gaussian_nll$address() {
-        return xent_gaussian_nll$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_gaussian_nll$handle() {
-        return xent_gaussian_nll$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_gaussian_nll(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, long last_dim, MemorySegment var$, int var_broadcast, MemorySegment var_grad, int full, float eps, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_gaussian_nll$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, input, target, grad, count, last_dim, var$, var_broadcast, var_grad, full, eps, reduction, upstream, loss, workspace, error_info, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_laplace_nll$address() {
-        return xent_laplace_nll$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_laplace_nll$handle() {
-        return xent_laplace_nll$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_laplace_nll(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, long last_dim, MemorySegment scale, int scale_broadcast, MemorySegment scale_grad, int full, float eps, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_laplace_nll$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, input, target, grad, count, last_dim, scale, scale_broadcast, scale_grad, full, eps, reduction, upstream, loss, workspace, error_info, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MemorySegment xent_poisson_nll$address() {
-        return xent_poisson_nll$ADDR;
-    }
-
-    /**
-     * Downcall handle for:
-     * {@snippet lang=c :
-     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public MethodHandle xent_poisson_nll$handle() {
-        return xent_poisson_nll$MH;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public int xent_poisson_nll(int dtype, MemorySegment input, MemorySegment target, MemorySegment grad, long count, int log_input, int full, float eps, int reduction, MemorySegment upstream, MemorySegment loss, MemorySegment workspace, MemorySegment error_info, MemorySegment stream) {
-        var mh$ = xent_poisson_nll$MH;
-        try {
-            return (int) mh$.invokeExact(dtype, input, target, grad, count, log_input, full, eps, reduction, upstream, loss, workspace, error_info, stream);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    /**
-     * Address of:
-     * {@snippet lang=c :
-     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * int32_t xent_row_stats(const xent_tensor *logits, const xent_targets *targets, const xent_row_stats_options *options, const xent_row_stats_outputs *outputs, void *stream)
      * }
      */
     public MemorySegment xent_row_stats$address() {
@@ -1355,7 +899,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * int32_t xent_row_stats(const xent_tensor *logits, const xent_targets *targets, const xent_row_stats_options *options, const xent_row_stats_outputs *outputs, void *stream)
      * }
      */
     public MethodHandle xent_row_stats$handle() {
@@ -1364,13 +908,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * int32_t xent_row_stats(const xent_tensor *logits, const xent_targets *targets, const xent_row_stats_options *options, const xent_row_stats_outputs *outputs, void *stream)
      * }
      */
-    public int xent_row_stats(int dtype, MemorySegment logits, long outer, long classes, long inner, long outer_stride, int label_type, MemorySegment labels, long ignore_index, float scale, MemorySegment stats, MemorySegment indices, MemorySegment error_info, MemorySegment stream) {
+    public int xent_row_stats(MemorySegment logits, MemorySegment targets, MemorySegment options, MemorySegment outputs, MemorySegment stream) {
         var mh$ = xent_row_stats$MH;
         try {
-            return (int) mh$.invokeExact(dtype, logits, outer, classes, inner, outer_stride, label_type, labels, ignore_index, scale, stats, indices, error_info, stream);
+            return (int) mh$.invokeExact(logits, targets, options, outputs, stream);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

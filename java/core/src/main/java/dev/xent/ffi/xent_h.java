@@ -135,6 +135,94 @@ public final class xent_h {
         return XENT_REDUCTION_MEAN;
     }
 
+    // enum xent_pass
+    private static final int XENT_FORWARD = (int)0L;
+
+    /** {@snippet lang=c : enum xent_pass.XENT_FORWARD = 0 } */
+    public static int XENT_FORWARD() {
+        return XENT_FORWARD;
+    }
+
+    private static final int XENT_BACKWARD = (int)1L;
+
+    /** {@snippet lang=c : enum xent_pass.XENT_BACKWARD = 1 } */
+    public static int XENT_BACKWARD() {
+        return XENT_BACKWARD;
+    }
+
+    private static final int XENT_FORWARD_BACKWARD = (int)2L;
+
+    /** {@snippet lang=c : enum xent_pass.XENT_FORWARD_BACKWARD = 2 } */
+    public static int XENT_FORWARD_BACKWARD() {
+        return XENT_FORWARD_BACKWARD;
+    }
+
+    // enum xent_target_kind
+    private static final int XENT_TARGET_CLASSES = (int)0L;
+
+    /** {@snippet lang=c : enum xent_target_kind.XENT_TARGET_CLASSES = 0 } */
+    public static int XENT_TARGET_CLASSES() {
+        return XENT_TARGET_CLASSES;
+    }
+
+    private static final int XENT_TARGET_PROBABILITIES = (int)1L;
+
+    /** {@snippet lang=c : enum xent_target_kind.XENT_TARGET_PROBABILITIES = 1 } */
+    public static int XENT_TARGET_PROBABILITIES() {
+        return XENT_TARGET_PROBABILITIES;
+    }
+
+    // enum xent_softmax_op
+    private static final int XENT_LOG_SOFTMAX = (int)0L;
+
+    /** {@snippet lang=c : enum xent_softmax_op.XENT_LOG_SOFTMAX = 0 } */
+    public static int XENT_LOG_SOFTMAX() {
+        return XENT_LOG_SOFTMAX;
+    }
+
+    private static final int XENT_SOFTMAX = (int)1L;
+
+    /** {@snippet lang=c : enum xent_softmax_op.XENT_SOFTMAX = 1 } */
+    public static int XENT_SOFTMAX() {
+        return XENT_SOFTMAX;
+    }
+
+    private static final int XENT_LOGSUMEXP = (int)2L;
+
+    /** {@snippet lang=c : enum xent_softmax_op.XENT_LOGSUMEXP = 2 } */
+    public static int XENT_LOGSUMEXP() {
+        return XENT_LOGSUMEXP;
+    }
+
+    // enum xent_elementwise_op
+    private static final int XENT_BCE_WITH_LOGITS = (int)0L;
+
+    /** {@snippet lang=c : enum xent_elementwise_op.XENT_BCE_WITH_LOGITS = 0 } */
+    public static int XENT_BCE_WITH_LOGITS() {
+        return XENT_BCE_WITH_LOGITS;
+    }
+
+    private static final int XENT_GAUSSIAN_NLL = (int)1L;
+
+    /** {@snippet lang=c : enum xent_elementwise_op.XENT_GAUSSIAN_NLL = 1 } */
+    public static int XENT_GAUSSIAN_NLL() {
+        return XENT_GAUSSIAN_NLL;
+    }
+
+    private static final int XENT_LAPLACE_NLL = (int)2L;
+
+    /** {@snippet lang=c : enum xent_elementwise_op.XENT_LAPLACE_NLL = 2 } */
+    public static int XENT_LAPLACE_NLL() {
+        return XENT_LAPLACE_NLL;
+    }
+
+    private static final int XENT_POISSON_NLL = (int)3L;
+
+    /** {@snippet lang=c : enum xent_elementwise_op.XENT_POISSON_NLL = 3 } */
+    public static int XENT_POISSON_NLL() {
+        return XENT_POISSON_NLL;
+    }
+
     // enum xent_broadcast
     private static final int XENT_PER_ELEMENT = (int)0L;
 
@@ -208,9 +296,9 @@ public final class xent_h {
     }
 
     // macros
-    private static final int XENT_ABI_VERSION = (int)2L;
+    private static final int XENT_ABI_VERSION = (int)3L;
 
-    /** {@snippet lang=c : #define XENT_ABI_VERSION 2 } */
+    /** {@snippet lang=c : #define XENT_ABI_VERSION 3 } */
     public static int XENT_ABI_VERSION() {
         return XENT_ABI_VERSION;
     }
@@ -399,158 +487,46 @@ public final class xent_h {
         return xent_workspace_floats.DESC;
     }
 
-    private static final class xent_ce_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    private static final class xent_ce {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_ce_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_ce(int32_t pass, const xent_tensor *logits, const xent_targets *targets, const xent_ce_options *options, const float *upstream, const xent_ce_outputs *outputs, void *stream)
      * }
      */
-    public static FunctionDescriptor xent_ce_forward$descriptor() {
-        return xent_ce_forward.DESC;
-    }
-
-    private static final class xent_ce_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_ce_backward$descriptor() {
-        return xent_ce_backward.DESC;
-    }
-
-    private static final class xent_ce_forward_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_ce_forward_backward$descriptor() {
-        return xent_ce_forward_backward.DESC;
-    }
-
-    private static final class xent_ce_soft_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_ce_soft_forward$descriptor() {
-        return xent_ce_soft_forward.DESC;
-    }
-
-    private static final class xent_ce_soft_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, const float *lse, float *workspace, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_ce_soft_backward$descriptor() {
-        return xent_ce_soft_backward.DESC;
-    }
-
-    private static final class xent_ce_soft_forward_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_ce_soft_forward_backward(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const void *targets, const float *weight, float label_smoothing, float logit_scale, float softcap, float z_loss, int32_t reduction, const float *upstream, float *row_loss, float *row_z_loss, float *lse, float *workspace, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_ce_soft_forward_backward$descriptor() {
-        return xent_ce_soft_forward_backward.DESC;
-    }
-
-    private static final class xent_log_softmax {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_log_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_log_softmax$descriptor() {
-        return xent_log_softmax.DESC;
+    public static FunctionDescriptor xent_ce$descriptor() {
+        return xent_ce.DESC;
     }
 
     private static final class xent_softmax {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_softmax(int32_t dtype, const void *in, void *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_softmax(int32_t op, const xent_tensor *in, void *out, void *stream)
      * }
      */
     public static FunctionDescriptor xent_softmax$descriptor() {
         return xent_softmax.DESC;
     }
 
-    private static final class xent_logsumexp {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER);
+    private static final class xent_nll {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_logsumexp(int32_t dtype, const void *in, float *out, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, void *stream)
+     * int32_t xent_nll(int32_t pass, const xent_tensor *input, const xent_targets *targets, const xent_nll_options *options, const float *upstream, const xent_nll_outputs *outputs, void *stream)
      * }
      */
-    public static FunctionDescriptor xent_logsumexp$descriptor() {
-        return xent_logsumexp.DESC;
-    }
-
-    private static final class xent_nll_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward(int32_t dtype, const void *input, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_nll_forward$descriptor() {
-        return xent_nll_forward.DESC;
-    }
-
-    private static final class xent_nll_forward_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_nll_forward_backward(int32_t dtype, const void *input, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, const float *weight, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_nll_forward_backward$descriptor() {
-        return xent_nll_forward_backward.DESC;
+    public static FunctionDescriptor xent_nll$descriptor() {
+        return xent_nll.DESC;
     }
 
     private static final class xent_distill_workspace_floats {
@@ -567,42 +543,28 @@ public final class xent_h {
         return xent_distill_workspace_floats.DESC;
     }
 
-    private static final class xent_distill_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    private static final class xent_distill {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_distill_forward(int32_t dtype, const void *teacher, const void *student, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_distill(int32_t pass, const xent_tensor *teacher, const xent_tensor *student, const xent_targets *targets, const xent_distill_options *options, const float *upstream, const xent_distill_outputs *outputs, void *stream)
      * }
      */
-    public static FunctionDescriptor xent_distill_forward$descriptor() {
-        return xent_distill_forward.DESC;
-    }
-
-    private static final class xent_distill_forward_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_distill_forward_backward(int32_t dtype, const void *teacher, const void *student, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float temperature, float alpha, int32_t label_type, const void *labels, int64_t ignore_index, int32_t reduction, const float *upstream, float *row_loss, float *row_kl, float *row_soft_ce, float *row_teacher_entropy, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_distill_forward_backward$descriptor() {
-        return xent_distill_forward_backward.DESC;
+    public static FunctionDescriptor xent_distill$descriptor() {
+        return xent_distill.DESC;
     }
 
     private static final class xent_entropy {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_entropy(int32_t dtype, const void *logits, void *grad, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, const float *upstream, float *out, void *stream)
+     * int32_t xent_entropy(int32_t pass, const xent_tensor *logits, const float *upstream, float *out, void *grad, void *stream)
      * }
      */
     public static FunctionDescriptor xent_entropy$descriptor() {
@@ -610,13 +572,13 @@ public final class xent_h {
     }
 
     private static final class xent_js {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_js(int32_t dtype, const void *p_logits, const void *q_logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, float *out, void *stream)
+     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
      * }
      */
     public static FunctionDescriptor xent_js$descriptor() {
@@ -637,70 +599,28 @@ public final class xent_h {
         return xent_elementwise_workspace_floats.DESC;
     }
 
-    private static final class xent_bce_with_logits {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+    private static final class xent_elementwise {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_bce_with_logits(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *weight, int32_t weight_broadcast, const float *pos_weight, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
+     * int32_t xent_elementwise(int32_t pass, const xent_tensor *input, const void *target, const xent_elementwise_options *options, const float *upstream, const xent_elementwise_outputs *outputs, void *stream)
      * }
      */
-    public static FunctionDescriptor xent_bce_with_logits$descriptor() {
-        return xent_bce_with_logits.DESC;
-    }
-
-    private static final class xent_gaussian_nll {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_gaussian_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *var, int32_t var_broadcast, float *var_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_gaussian_nll$descriptor() {
-        return xent_gaussian_nll.DESC;
-    }
-
-    private static final class xent_laplace_nll {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_INT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_laplace_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int64_t last_dim, const float *scale, int32_t scale_broadcast, float *scale_grad, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_laplace_nll$descriptor() {
-        return xent_laplace_nll.DESC;
-    }
-
-    private static final class xent_poisson_nll {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_INT, xent_h.C_INT, xent_h.C_FLOAT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t xent_poisson_nll(int32_t dtype, const void *input, const void *target, void *grad, int64_t count, int32_t log_input, int32_t full, float eps, int32_t reduction, const float *upstream, float *loss, float *workspace, int64_t *error_info, void *stream)
-     * }
-     */
-    public static FunctionDescriptor xent_poisson_nll$descriptor() {
-        return xent_poisson_nll.DESC;
+    public static FunctionDescriptor xent_elementwise$descriptor() {
+        return xent_elementwise.DESC;
     }
 
     private static final class xent_row_stats {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_LONG, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_LONG, xent_h.C_FLOAT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_row_stats(int32_t dtype, const void *logits, int64_t outer, int64_t classes, int64_t inner, int64_t outer_stride, int32_t label_type, const void *labels, int64_t ignore_index, float scale, float *stats, int64_t *indices, int64_t *error_info, void *stream)
+     * int32_t xent_row_stats(const xent_tensor *logits, const xent_targets *targets, const xent_row_stats_options *options, const xent_row_stats_outputs *outputs, void *stream)
      * }
      */
     public static FunctionDescriptor xent_row_stats$descriptor() {

@@ -1,6 +1,7 @@
 package dev.xent.ffi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -9,8 +10,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.foreign.AddressLayout;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.PaddingLayout;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -22,6 +29,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -36,14 +44,18 @@ import org.w3c.dom.NodeList;
 
 /**
  * native/include/xent.h and the generated dev.xent.ffi must agree: the same functions, with the
- * same parameter and return types, and the same enum and macro values. The header is read three
- * ways, each compared with the compiled bindings:
+ * same parameter and return types, the same enum and macro values, and the same structs, field by
+ * field (name, type, byte offset) with the same size and alignment. The header is read three ways,
+ * each compared with the compiled bindings:
  *
  * <ol>
  *   <li>{@link #headerParsedByRegexMatchesBindings()}: always; a strict regular-expression parse of
- *       the prototypes (fails on any XENT_API declaration it cannot read, rather than skip it);
+ *       the prototypes (fails on any XENT_API declaration it cannot read, rather than skip it) and
+ *       of the structs, laid out here by the LP64 C rules (each field at the next multiple of its
+ *       size, the struct rounded up to its widest field);
  *   <li>{@link #headerParsedByCastxmlMatchesBindings()}: where castxml is on PATH; this test's own
- *       reading of castxml's XML, independent of the generator;
+ *       reading of castxml's XML, independent of the generator, with castxml's own field offsets and
+ *       struct sizes and alignments;
  *   <li>{@link #generatorOutputIsCurrent()}: where castxml and python3 are; {@code
  *       tools/ffigen/generate --check}, a byte-for-byte comparison with a fresh generation.
  * </ol>
@@ -51,7 +63,13 @@ import org.w3c.dom.NodeList;
 class XentBindingsTest {
 
     /** What a header declares, reduced to what the bindings must reproduce. */
-    record Api(Map<String, List<String>> functions, Map<String, Long> constants) {}
+    record Api(Map<String, List<String>> functions, Map<String, Long> constants, Map<String, Struct> structs) {}
+
+    /** A struct: its fields in declaration order, size and alignment in bytes. */
+    record Struct(List<Field> fields, long size, long alignment) {}
+
+    /** A field: name, type token and byte offset. */
+    record Field(String name, String type, long offset) {}
 
     // ---- the three readings --------------------------------------------------------------------
 
@@ -93,6 +111,13 @@ class XentBindingsTest {
         }
         assertEquals(new TreeMap<>(expected.constants()), new TreeMap<>(actual.constants()),
                 "enum constants / macros differ between " + source + " and xent_h");
+        assertTrue(expected.structs().size() >= 10, source + " found only " + expected.structs().size() + " structs");
+        assertEquals(new TreeSet<>(expected.structs().keySet()), new TreeSet<>(actual.structs().keySet()),
+                "struct names differ between " + source + " and the struct classes of dev.xent.ffi");
+        for (var e : expected.structs().entrySet()) {
+            assertEquals(e.getValue(), actual.structs().get(e.getKey()),
+                    "struct " + e.getKey() + " (fields, size, alignment) differs between " + source + " and its class");
+        }
     }
 
     /** Signatures as type tokens (return first): from xent_h's descriptors, checked against XentLibrary's wrappers. */
@@ -126,7 +151,99 @@ class XentBindingsTest {
                 }
             }
         }
-        return new Api(functions, constants);
+        Map<String, Struct> structs = new TreeMap<>();
+        for (Class<?> c : structClasses()) structs.put(c.getSimpleName(), struct(c));
+        return new Api(functions, constants, structs);
+    }
+
+    /** The classes of dev.xent.ffi with a static {@code layout()} returning a struct layout. */
+    private static List<Class<?>> structClasses() {
+        List<Class<?>> out = new ArrayList<>();
+        Path dir;
+        try {
+            dir = Path.of(XentLibrary.class.getProtectionDomain().getCodeSource().getLocation().toURI()).resolve("dev/xent/ffi");
+        } catch (java.net.URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+        assertTrue(Files.isDirectory(dir), "the bindings are not in a class directory: " + dir);
+        try (var files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                String name = f.getFileName().toString();
+                if (!name.endsWith(".class") || name.contains("$")) continue;
+                Class<?> c = Class.forName("dev.xent.ffi." + name.substring(0, name.length() - ".class".length()));
+                try {
+                    Method layout = c.getMethod("layout");
+                    if (Modifier.isStatic(layout.getModifiers()) && layout.getReturnType() == GroupLayout.class) out.add(c);
+                } catch (NoSuchMethodException notAStruct) {
+                    // xent_h, XentLibrary, package-info
+                }
+            }
+        } catch (IOException | ClassNotFoundException e) {
+            throw new AssertionError(e);
+        }
+        return out;
+    }
+
+    /**
+     * A struct class as the header would state it. The offset of a field is where its setter
+     * writes (probed in a zeroed struct), and must equal {@code NAME$offset()} and the layout's own
+     * offset; {@code NAME$layout()} is the layout's member; the getter reads back what the setter
+     * wrote; {@code sizeof()} and {@code allocate} agree with the layout.
+     */
+    private static Struct struct(Class<?> c) {
+        String name = c.getSimpleName();
+        try {
+            StructLayout layout = assertInstanceOf(StructLayout.class, c.getMethod("layout").invoke(null), name + ".layout()");
+            assertEquals(Optional.of(name), layout.name(), name + " layout name");
+            assertEquals(layout.byteSize(), (long) c.getMethod("sizeof").invoke(null), name + ".sizeof()");
+            List<Field> fields = new ArrayList<>();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment s = (MemorySegment) c.getMethod("allocate", SegmentAllocator.class).invoke(null, arena);
+                assertEquals(layout.byteSize(), s.byteSize(), name + ".allocate size");
+                assertEquals(0, s.address() % layout.byteAlignment(), name + ".allocate alignment");
+                for (MemoryLayout m : layout.memberLayouts()) {
+                    if (m instanceof PaddingLayout) continue;
+                    String field = m.name().orElseThrow(() -> new AssertionError(name + " has an unnamed member " + m));
+                    ValueLayout v = assertInstanceOf(ValueLayout.class, m, name + "." + field);
+                    long offset = layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
+                    assertEquals(m, c.getMethod(field + "$layout").invoke(null), name + "." + field + "$layout()");
+                    assertEquals(offset, (long) c.getMethod(field + "$offset").invoke(null), name + "." + field + "$offset()");
+                    Method getter = c.getMethod(field, MemorySegment.class);
+                    Method setter = c.getMethod(field, MemorySegment.class, v.carrier());
+                    assertEquals(v.carrier(), getter.getReturnType(), name + "." + field + " getter type");
+                    s.fill((byte) 0);
+                    Object value = probe(v);
+                    setter.invoke(null, s, value);
+                    assertEquals(value, getter.invoke(null, s), name + "." + field + " getter after setter");
+                    assertEquals(offset, firstNonZero(s), name + "." + field + ": where the setter writes");
+                    assertEquals(offset + v.byteSize() - 1, lastNonZero(s), name + "." + field + ": where the setter's write ends");
+                    fields.add(new Field(field, token(v), offset));
+                }
+            }
+            return new Struct(fields, layout.byteSize(), layout.byteAlignment());
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(name + " lacks a jextract-shaped accessor", e);
+        }
+    }
+
+    /** A value whose every byte is non-zero, so the probe sees the whole write. */
+    private static Object probe(ValueLayout v) {
+        if (v instanceof AddressLayout) return MemorySegment.ofAddress(0x0102030405060708L);
+        if (v.carrier() == int.class) return 0x01020304;
+        if (v.carrier() == long.class) return 0x0102030405060708L;
+        if (v.carrier() == float.class) return Float.intBitsToFloat(0x3f010203);
+        if (v.carrier() == double.class) return Double.longBitsToDouble(0x3ff1020304050607L);
+        throw new AssertionError("unexpected field layout " + v);
+    }
+
+    private static long firstNonZero(MemorySegment s) {
+        for (long i = 0; i < s.byteSize(); i++) if (s.get(ValueLayout.JAVA_BYTE, i) != 0) return i;
+        return -1;
+    }
+
+    private static long lastNonZero(MemorySegment s) {
+        for (long i = s.byteSize() - 1; i >= 0; i--) if (s.get(ValueLayout.JAVA_BYTE, i) != 0) return i;
+        return -1;
     }
 
     private static String token(MemoryLayout l) {
@@ -151,6 +268,7 @@ class XentBindingsTest {
     private static final Pattern ENUM = Pattern.compile("typedef\\s+enum\\s+(\\w+)\\s*\\{([^}]*)}\\s*(\\w+)\\s*;");
     private static final Pattern ENUMERATOR = Pattern.compile("\\s*([A-Z][A-Z0-9_]*)\\s*=\\s*(-?\\d+)\\s*");
     private static final Pattern DEFINE = Pattern.compile("(?m)^#define\\s+([A-Z][A-Z0-9_]*)\\s+(-?\\d+)\\s*$");
+    private static final Pattern STRUCT = Pattern.compile("typedef\\s+struct\\s+(\\w+)\\s*\\{([^}]*)}\\s*(\\w+)\\s*;");
 
     static Api parseWithRegex(String text) {
         String code = text.replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", " ");
@@ -185,7 +303,35 @@ class XentBindingsTest {
         }
         Matcher d = DEFINE.matcher(code);
         while (d.find()) constants.put(d.group(1), Long.parseLong(d.group(2)));
-        return new Api(functions, constants);
+
+        Map<String, Struct> structs = new TreeMap<>();
+        Matcher st = STRUCT.matcher(code);
+        while (st.find()) {
+            String name = st.group(1);
+            if (!name.equals(st.group(3))) fail("typedef " + st.group(3) + " of struct " + name + ": the names must agree");
+            List<Field> fields = new ArrayList<>();
+            long at = 0, alignment = 1;
+            for (String decl : st.group(2).split(";")) {
+                if (decl.isBlank()) continue;
+                Matcher fm = PARAM.matcher(decl.strip());
+                if (!fm.matches()) fail("cannot read field '" + decl.strip() + "' of struct " + name);
+                String type = cType(fm.group(1) + fm.group(2).replaceAll("\\s", ""), name);
+                long size = switch (type) {
+                    case "i32", "f32" -> 4;
+                    case "i64", "f64", "pointer" -> 8;
+                    default -> throw new AssertionError("field type " + type + " in struct " + name);
+                };
+                at = (at + size - 1) / size * size; // LP64: every scalar is aligned to its size
+                fields.add(new Field(fm.group(3), type, at));
+                at += size;
+                alignment = Math.max(alignment, size);
+            }
+            structs.put(name, new Struct(fields, (at + alignment - 1) / alignment * alignment, alignment));
+        }
+        long structDeclarations = Pattern.compile("\\bstruct\\s+\\w+\\s*\\{").matcher(code).results().count();
+        assertEquals(structDeclarations, structs.size(), "the regex read " + structs.size() + " of " + structDeclarations
+                + " struct definitions: one it cannot parse must fail, not be skipped");
+        return new Api(functions, constants, structs);
     }
 
     private static String cType(String type, String function) {
@@ -228,6 +374,7 @@ class XentBindingsTest {
             assertNotNull(fileId, "castxml output does not mention " + header);
             Map<String, List<String>> functions = new TreeMap<>();
             Map<String, Long> constants = new TreeMap<>();
+            Map<String, Struct> structs = new TreeMap<>();
             for (Element el : byId.values()) {
                 if (!fileId.equals(el.getAttribute("file"))) continue;
                 if (el.getTagName().equals("Function")) {
@@ -243,15 +390,32 @@ class XentBindingsTest {
                         Element v = (Element) values.item(i);
                         constants.put(v.getAttribute("name"), Long.parseLong(v.getAttribute("init")));
                     }
+                } else if (el.getTagName().equals("Struct")) {
+                    List<Field> fields = new ArrayList<>();
+                    for (String id : el.getAttribute("members").split("\\s+")) {
+                        Element f = byId.get(id);
+                        assertEquals("Field", f.getTagName(), "member " + id + " of struct " + el.getAttribute("name"));
+                        fields.add(new Field(f.getAttribute("name"), castxmlType(byId, f.getAttribute("type")),
+                                bytes(f.getAttribute("offset"))));
+                    }
+                    structs.put(el.getAttribute("name"), new Struct(fields, bytes(el.getAttribute("size")),
+                            bytes(el.getAttribute("align"))));
                 }
             }
             // castxml does not report macros; the only one the ABI has is read from the text.
             Matcher d = DEFINE.matcher(Files.readString(header));
             while (d.find()) constants.put(d.group(1), Long.parseLong(d.group(2)));
-            return new Api(functions, constants);
+            return new Api(functions, constants, structs);
         } finally {
             Files.deleteIfExists(xml);
         }
+    }
+
+    /** castxml's sizes and offsets are in bits. */
+    private static long bytes(String bits) {
+        long b = Long.parseLong(bits);
+        assertEquals(0, b % 8, "castxml reports " + b + " bits, not whole bytes");
+        return b / 8;
     }
 
     private static boolean sameFile(String name, Path header) throws IOException {

@@ -13,7 +13,6 @@ import dev.xent.engine.RowStatsCall;
 import dev.xent.ffi.XentLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,19 +22,17 @@ import java.util.Optional;
  * {@code libxent_emu.so} ("cuda-emu").
  *
  * <p>The {@link Engine} methods take host segments: each call copies its inputs to device memory
- * of its own, runs the kernel on the default stream, copies the outputs back (which waits for the
- * kernel), and checks the kernel's error word, throwing {@link IllegalArgumentException} naming
- * the row and value of a bad label. Per call: one device allocation for the logits (the gradient is
- * computed in place there) and one for everything else, one upload of the logits and one of the
- * small inputs, one download of the small outputs and one of the gradient.
+ * of its own ({@link HostStaging}), runs its family's one C call on the default stream through
+ * {@link DeviceOps}, copies the outputs back (which waits for the kernel), and checks the kernel's
+ * error word, throwing {@link IllegalArgumentException} naming the row and value of a bad label.
+ * Per call: one device allocation for the logits (the gradient is computed in place there) and one
+ * for everything else, one upload of the logits and one of the small inputs, one download of the
+ * small outputs and one of the gradient.
  *
  * <p>{@link #device()} gives the ops on device memory the caller already owns, with no copy and
  * no hidden synchronisation.
  */
 public final class CudaEngine implements Engine {
-    /** Sub-buffers of the scratch allocation start at multiples of this (cudaMalloc's own alignment). */
-    private static final long ALIGN = 256;
-
     private final String name;
     private final XentLibrary lib;
     private final DeviceOps ops;
@@ -70,7 +67,7 @@ public final class CudaEngine implements Engine {
         return ops;
     }
 
-    // ---- cross-entropy -------------------------------------------------------------------------
+    // ---- one private path per op family: stage, fill the family's structs, one downcall, copy back --
 
     @Override
     public void crossEntropy(CrossEntropyCall call) {
@@ -84,80 +81,41 @@ public final class CudaEngine implements Engine {
         boolean backward = pass != Pass.FORWARD;
         if (backward && call.grad() == null) throw new IllegalArgumentException(pass + " needs a gradient buffer");
         if (call.lse() == null && pass == Pass.BACKWARD) throw new IllegalArgumentException("BACKWARD needs the saved lse");
-
-        // Scratch layout. The head [0, headEnd) is what comes back: error word, lse, row losses,
-        // per-row z-losses, and the four leading workspace floats (reduced loss, denominator, sum of
-        // weights, reduced z-loss). Then the inputs.
-        Slots s = new Slots();
-        Targets targets = call.targets();
-        Targets.ClassIndices indices = targets instanceof Targets.ClassIndices c ? c : null;
-        Targets.Probabilities probabilities = targets instanceof Targets.Probabilities p ? p : null;
+        Targets.ClassIndices indices = call.targets() instanceof Targets.ClassIndices c ? c : null;
+        Targets.Probabilities probabilities = call.targets() instanceof Targets.Probabilities p ? p : null;
         long rowBytes = Math.multiplyExact(rows, (long) Float.BYTES);
-        long oError = indices != null ? s.add(2 * Long.BYTES) : -1;
-        long oLse = s.add(rowBytes);
-        long oLoss = forward ? s.add(rowBytes) : -1;
-        long oZLoss = forward && call.zLoss() > 0 ? s.add(rowBytes) : -1;
-        long oWorkspace = s.add(Math.multiplyExact(ops.workspaceFloats(rows, classes), (long) Float.BYTES));
-        long headEnd = oWorkspace + 4 * Float.BYTES;
-        long oWeight = call.weight() != null ? s.add(classes * Float.BYTES) : -1;
-        long oUpstream = backward && call.upstream() != null ? s.add(call.upstream().byteSize()) : -1;
-        long labelBytes = indices != null ? Math.multiplyExact(rows, (long) indices.type().byteSize()) : 0;
-        long oLabels = indices != null ? s.add(labelBytes) : -1;
-        long stagedEnd = s.size();
-        long targetBytes = probabilities != null ? Math.multiplyExact(Math.multiplyExact(rows, classes), (long) dtype.byteSize()) : 0;
-        long oTargets = probabilities != null ? s.add(targetBytes) : -1;
 
         try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
-            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
-            MemorySegment stage = arena.allocate(stagedEnd, ALIGN);
-            if (indices != null) stageLabels(stage, oError, indices, oLabels, labelBytes);
-            if (pass == Pass.BACKWARD) MemorySegment.copy(call.lse(), 0, stage, oLse, rowBytes);
-            if (oWeight >= 0) MemorySegment.copy(call.weight(), 0, stage, oWeight, classes * Float.BYTES);
-            if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
-            scratch.copyFrom(stage, 0);
-            if (probabilities != null) scratch.copyFrom(probabilities.data().asSlice(0, targetBytes), oTargets);
-            logits.copyFrom(call.logits().asSlice(0, logitsBytes));
+            HostStaging s = new HostStaging(lib, arena);
+            // back to the host: error word, lse (BACKWARD sends the saved one), row losses, per-row
+            // z-losses, and the workspace's reduced loss, denominator, weight sum and reduced z-loss
+            long oError = indices != null ? s.errorWord() : -1;
+            long oLse = s.output(rowBytes, pass == Pass.BACKWARD ? call.lse() : null);
+            long oLoss = forward ? s.output(rowBytes) : -1;
+            long oZLoss = forward && call.zLoss() > 0 ? s.output(rowBytes) : -1;
+            long oWorkspace = s.output(floats(ops.workspaceFloats(rows, classes)), 4 * Float.BYTES);
+            long oWeight = s.input(call.weight(), classes * Float.BYTES);
+            long oUpstream = backward ? s.input(call.upstream()) : -1;
+            long oLabels = indices != null ? s.input(indices.data(), labelBytes(rows, indices)) : -1;
+            long oTargets = probabilities != null ? s.largeInput(probabilities.data(),
+                    Math.multiplyExact(Math.multiplyExact(rows, classes), (long) dtype.byteSize())) : -1;
+            DeviceBuffer logits = s.tensor(call.logits(), logitsBytes);
+            s.send();
 
-            long base = scratch.address();
             long z = logits.address();
-            long grad = backward ? z : 0; // in place on our own device copy
-            long weight = at(base, oWeight);
-            long upstream = at(base, oUpstream);
-            long rowLoss = at(base, oLoss);
-            long rowZLoss = at(base, oZLoss);
-            DeviceOps.CeExtras extras = new DeviceOps.CeExtras(call.logitScale(), call.softcap(), call.zLoss());
-            long lse = base + oLse;
-            long workspace = base + oWorkspace;
-            if (indices != null) {
-                long labels = base + oLabels;
-                long error = base + oError;
-                switch (pass) {
-                    case FORWARD -> ops.crossEntropyForward(dtype, z, layout, indices.type(), labels, weight,
-                            call.ignoreIndex(), call.labelSmoothing(), extras, call.reduction(), rowLoss, rowZLoss, lse,
-                            workspace, error, 0);
-                    case BACKWARD -> ops.crossEntropyBackward(dtype, z, grad, layout, indices.type(), labels, weight,
-                            call.ignoreIndex(), call.labelSmoothing(), extras, call.reduction(), upstream, lse, workspace,
-                            error, 0);
-                    case FORWARD_BACKWARD -> ops.crossEntropyForwardBackward(dtype, z, grad, layout, indices.type(), labels,
-                            weight, call.ignoreIndex(), call.labelSmoothing(), extras, call.reduction(), upstream, rowLoss,
-                            rowZLoss, lse, workspace, error, 0);
-                }
-            } else {
-                long t = base + oTargets;
-                switch (pass) {
-                    case FORWARD -> ops.softCrossEntropyForward(dtype, z, layout, t, weight, call.labelSmoothing(),
-                            extras, call.reduction(), rowLoss, rowZLoss, lse, workspace, 0);
-                    case BACKWARD -> ops.softCrossEntropyBackward(dtype, z, grad, layout, t, weight, call.labelSmoothing(),
-                            extras, call.reduction(), upstream, lse, workspace, 0);
-                    case FORWARD_BACKWARD -> ops.softCrossEntropyForwardBackward(dtype, z, grad, layout, t, weight,
-                            call.labelSmoothing(), extras, call.reduction(), upstream, rowLoss, rowZLoss, lse, workspace, 0);
-                }
-            }
+            DeviceOps.Target target = indices != null
+                    ? DeviceOps.Target.classes(indices.type(), s.device(oLabels))
+                    : DeviceOps.Target.probabilities(s.device(oTargets));
+            ops.crossEntropy(pass, new DeviceOps.Tensor(dtype, z, layout), target,
+                    new DeviceOps.CeOptions(s.device(oWeight), call.ignoreIndex(), call.labelSmoothing(), call.logitScale(),
+                            call.softcap(), call.zLoss(), call.reduction()),
+                    s.device(oUpstream),
+                    new DeviceOps.CeOutputs(backward ? z : 0, s.device(oLoss), s.device(oZLoss), s.device(oLse),
+                            s.device(oWorkspace), s.device(oError)),
+                    0); // the gradient is computed in place on our own device copy of the logits
 
-            // Back to the host: the copy waits for the kernel. Check the error word before any output is written.
-            MemorySegment head = stage.asSlice(0, headEnd);
-            scratch.copyTo(0, head);
+            // Check the error word before any output is written.
+            MemorySegment head = s.receive();
             if (indices != null) checkLabels(head, oError, classes, call.ignoreIndex());
             if (forward) {
                 if (call.lse() != null) MemorySegment.copy(head, oLse, call.lse(), 0, rowBytes);
@@ -170,125 +128,85 @@ public final class CudaEngine implements Engine {
                     }
                 }
             }
-            if (backward) copyBack(logits, call.grad(), layout, dtype, call.grad().equals(call.logits()), arena);
+            if (backward) s.copyBack(logits, call.grad(), layout, dtype, call.grad().equals(call.logits()));
         }
     }
 
-    // ---- element-wise losses -------------------------------------------------------------------
-
-    /**
-     * Stages the call as {@link #crossEntropy} does: the input in a device buffer of its own (the
-     * gradient computed in place there), everything else in one scratch allocation whose head
-     * (error word, per-element losses and aux gradient, reduced loss and count) comes back in one copy.
-     */
     @Override
     public void elementwiseLoss(ElementwiseLossCall call) {
         long n = call.count();
         long bytes = Math.multiplyExact(n, (long) call.dtype().byteSize());
-        long floats = Math.multiplyExact(n, (long) Float.BYTES);
-        Slots s = new Slots();
-        long oError = s.add(2 * Long.BYTES);
-        long oLoss = call.loss() != null ? s.add(floats) : -1;
-        long oAuxGrad = call.auxGrad() != null ? s.add(floats) : -1;
-        long oWorkspace = s.add(Math.multiplyExact(ops.elementwiseWorkspaceFloats(n), (long) Float.BYTES));
-        long headEnd = oWorkspace + 2 * Float.BYTES;
-        long oWeight = stageSlot(s, call.weight());
-        long oPosWeight = stageSlot(s, call.posWeight());
-        long oAux = stageSlot(s, call.aux());
-        long oUpstream = stageSlot(s, call.grad() != null ? call.upstream() : null);
-        long stagedEnd = s.size();
-        long oTarget = s.add(bytes);
-
+        long perElement = floats(n);
         try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer input = DeviceBuffer.allocate(lib, bytes, arena);
-            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
-            MemorySegment stage = arena.allocate(stagedEnd, ALIGN);
-            stage.set(ValueLayout.JAVA_LONG, oError, -1L);
-            stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
-            stageCopy(call.weight(), stage, oWeight);
-            stageCopy(call.posWeight(), stage, oPosWeight);
-            stageCopy(call.aux(), stage, oAux);
-            if (oUpstream >= 0) stageCopy(call.upstream(), stage, oUpstream);
-            scratch.copyFrom(stage, 0);
-            if (bytes > 0) {
-                scratch.copyFrom(call.target().asSlice(0, bytes), oTarget);
-                input.copyFrom(call.input().asSlice(0, bytes));
-            }
+            HostStaging s = new HostStaging(lib, arena);
+            // back to the host: error word, per-element losses and aux gradient, reduced loss and count
+            long oError = s.errorWord();
+            long oLoss = call.loss() != null ? s.output(perElement) : -1;
+            long oAuxGrad = call.auxGrad() != null ? s.output(perElement) : -1;
+            long oWorkspace = s.output(floats(ops.elementwiseWorkspaceFloats(n)), 2 * Float.BYTES);
+            long oWeight = s.input(call.weight());
+            long oPosWeight = s.input(call.posWeight());
+            long oAux = s.input(call.aux());
+            long oUpstream = s.input(call.grad() != null ? call.upstream() : null);
+            long oTarget = s.largeInput(call.target(), bytes);
+            DeviceBuffer input = s.tensor(call.input(), bytes);
+            s.send();
 
-            long base = scratch.address();
             long x = input.address();
             ElementwiseLossCall device = new ElementwiseLossCall(call.op(), call.dtype(), n, call.lastDim(),
-                    address(x), address(base + oTarget), address(at(base, oWeight)), call.weightBroadcast(),
-                    address(at(base, oPosWeight)), address(at(base, oAux)), call.auxBroadcast(), call.full(),
-                    call.logInput(), call.eps(), call.reduction(), address(at(base, oUpstream)),
-                    call.grad() != null ? address(x) : null, address(at(base, oAuxGrad)), address(at(base, oLoss)), null);
-            ops.elementwiseLoss(device, base + oWorkspace, base + oError, 0);
+                    address(x), address(s.device(oTarget)), address(s.device(oWeight)), call.weightBroadcast(),
+                    address(s.device(oPosWeight)), address(s.device(oAux)), call.auxBroadcast(), call.full(),
+                    call.logInput(), call.eps(), call.reduction(), address(s.device(oUpstream)),
+                    call.grad() != null ? address(x) : null, address(s.device(oAuxGrad)), address(s.device(oLoss)), null);
+            ops.elementwiseLoss(device, s.device(oWorkspace), s.device(oError), 0);
 
-            // Back to the host: the copy waits for the kernel. Check the error word before any output is written.
-            MemorySegment head = stage.asSlice(0, headEnd);
-            scratch.copyTo(0, head);
+            MemorySegment head = s.receive();
             Optional<IllegalArgumentException> bad = DeviceOps.elementwiseError(call, head, oError);
             if (bad.isPresent()) throw bad.get();
-            if (call.loss() != null) MemorySegment.copy(head, oLoss, call.loss(), 0, floats);
-            if (call.auxGrad() != null) MemorySegment.copy(head, oAuxGrad, call.auxGrad(), 0, floats);
+            if (call.loss() != null) MemorySegment.copy(head, oLoss, call.loss(), 0, perElement);
+            if (call.auxGrad() != null) MemorySegment.copy(head, oAuxGrad, call.auxGrad(), 0, perElement);
             MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
             if (call.grad() != null && bytes > 0) input.copyTo(0, call.grad().asSlice(0, bytes));
         }
-    }
-
-    private static long stageSlot(Slots s, MemorySegment host) {
-        return host == null ? -1 : s.add(host.byteSize());
-    }
-
-    private static void stageCopy(MemorySegment host, MemorySegment stage, long offset) {
-        if (host != null) MemorySegment.copy(host, 0, stage, offset, host.byteSize());
     }
 
     private static MemorySegment address(long address) {
         return address == 0 ? null : MemorySegment.ofAddress(address);
     }
 
-    // ---- softmax family ------------------------------------------------------------------------
-
     @Override
     public void logSoftmax(Layout layout, DType dtype, MemorySegment in, MemorySegment out) {
-        softmaxLike(layout, dtype, in, out, true);
+        softmaxFamily(DeviceOps.SoftmaxOp.LOG_SOFTMAX, layout, dtype, in, out);
     }
 
     @Override
     public void softmax(Layout layout, DType dtype, MemorySegment in, MemorySegment out) {
-        softmaxLike(layout, dtype, in, out, false);
-    }
-
-    private void softmaxLike(Layout layout, DType dtype, MemorySegment in, MemorySegment out, boolean log) {
-        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
-        try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer data = DeviceBuffer.allocate(lib, bytes, arena);
-            data.copyFrom(in.asSlice(0, bytes));
-            long z = data.address();
-            if (log) {
-                ops.logSoftmax(dtype, z, z, layout, 0);
-            } else {
-                ops.softmax(dtype, z, z, layout, 0);
-            }
-            copyBack(data, out, layout, dtype, out.equals(in), arena);
-        }
+        softmaxFamily(DeviceOps.SoftmaxOp.SOFTMAX, layout, dtype, in, out);
     }
 
     @Override
     public void logSumExp(Layout layout, DType dtype, MemorySegment in, MemorySegment out) {
-        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
-        long outBytes = Math.multiplyExact(layout.rows(), (long) Float.BYTES);
-        try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer data = DeviceBuffer.allocate(lib, bytes, arena);
-            DeviceBuffer result = DeviceBuffer.allocate(lib, outBytes, arena);
-            data.copyFrom(in.asSlice(0, bytes));
-            ops.logSumExp(dtype, data.address(), result.address(), layout, 0);
-            result.copyTo(0, out.asSlice(0, outBytes));
-        }
+        softmaxFamily(DeviceOps.SoftmaxOp.LOGSUMEXP, layout, dtype, in, out);
     }
 
-    // ---- NLL loss, distillation, entropy, Jensen-Shannon ----------------------------------------
+    /** Softmax and log-softmax in place on the device copy of the input; log-sum-exp into one fp32 per row. */
+    private void softmaxFamily(DeviceOps.SoftmaxOp op, Layout layout, DType dtype, MemorySegment in, MemorySegment out) {
+        long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
+        long rowBytes = floats(layout.rows());
+        boolean perRow = op == DeviceOps.SoftmaxOp.LOGSUMEXP;
+        try (Arena arena = Arena.ofConfined()) {
+            HostStaging s = new HostStaging(lib, arena);
+            long oOut = perRow ? s.output(rowBytes) : -1;
+            DeviceBuffer data = s.tensor(in, bytes);
+            s.send();
+            ops.softmax(op, new DeviceOps.Tensor(dtype, data.address(), layout), perRow ? s.device(oOut) : data.address(), 0);
+            if (perRow) {
+                MemorySegment.copy(s.receive(), oOut, out, 0, rowBytes);
+            } else {
+                s.copyBack(data, out, layout, dtype, out.equals(in));
+            }
+        }
+    }
 
     @Override
     public void nll(NllCall call) {
@@ -300,42 +218,30 @@ public final class CudaEngine implements Engine {
         if (backward && call.grad() == null) throw new IllegalArgumentException(call.pass() + " needs a gradient buffer");
         Targets.ClassIndices indices = call.targets();
         long inputBytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
-        long rowBytes = Math.multiplyExact(rows, (long) Float.BYTES);
-        long labelBytes = Math.multiplyExact(rows, (long) indices.type().byteSize());
-        // the head [0, headEnd) comes back: error word, row losses, reduced loss and denominator
-        Slots s = new Slots();
-        long oError = s.add(2 * Long.BYTES);
-        long oLoss = s.add(rowBytes);
-        long oWorkspace = s.add(Math.multiplyExact(ops.workspaceFloats(rows, classes), (long) Float.BYTES));
-        long headEnd = oWorkspace + 2 * Float.BYTES;
-        long oWeight = call.weight() != null ? s.add(classes * Float.BYTES) : -1;
-        long oUpstream = backward && call.upstream() != null ? s.add(call.upstream().byteSize()) : -1;
-        long oLabels = s.add(labelBytes);
+        long rowBytes = floats(rows);
         try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer input = DeviceBuffer.allocate(lib, inputBytes, arena);
-            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
-            MemorySegment stage = arena.allocate(s.size(), ALIGN);
-            stageLabels(stage, oError, indices, oLabels, labelBytes);
-            if (oWeight >= 0) MemorySegment.copy(call.weight(), 0, stage, oWeight, classes * Float.BYTES);
-            if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
-            scratch.copyFrom(stage, 0);
-            input.copyFrom(call.input().asSlice(0, inputBytes));
-            long base = scratch.address();
+            HostStaging s = new HostStaging(lib, arena);
+            // back to the host: error word, row losses, reduced loss and denominator
+            long oError = s.errorWord();
+            long oLoss = s.output(rowBytes);
+            long oWorkspace = s.output(floats(ops.workspaceFloats(rows, classes)), 2 * Float.BYTES);
+            long oWeight = s.input(call.weight(), classes * Float.BYTES);
+            long oUpstream = backward ? s.input(call.upstream()) : -1;
+            long oLabels = s.input(indices.data(), labelBytes(rows, indices));
+            DeviceBuffer input = s.tensor(call.input(), inputBytes);
+            s.send();
+
             long x = input.address();
-            if (backward) {
-                ops.nllForwardBackward(dtype, x, x, layout, indices.type(), base + oLabels, at(base, oWeight),
-                        call.ignoreIndex(), call.reduction(), at(base, oUpstream), base + oLoss, base + oWorkspace,
-                        base + oError, 0);
-            } else {
-                ops.nllForward(dtype, x, layout, indices.type(), base + oLabels, at(base, oWeight), call.ignoreIndex(),
-                        call.reduction(), base + oLoss, base + oWorkspace, base + oError, 0);
-            }
-            MemorySegment head = stage.asSlice(0, headEnd);
-            scratch.copyTo(0, head);
+            ops.nll(call.pass(), new DeviceOps.Tensor(dtype, x, layout),
+                    DeviceOps.Target.classes(indices.type(), s.device(oLabels)),
+                    new DeviceOps.NllOptions(s.device(oWeight), call.ignoreIndex(), call.reduction()), s.device(oUpstream),
+                    new DeviceOps.NllOutputs(backward ? x : 0, s.device(oLoss), s.device(oWorkspace), s.device(oError)), 0);
+
+            MemorySegment head = s.receive();
             checkLabels(head, oError, classes, call.ignoreIndex());
             if (call.rowLoss() != null) MemorySegment.copy(head, oLoss, call.rowLoss(), 0, rowBytes);
             if (call.reduced() != null) MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
-            if (backward) copyBack(input, call.grad(), layout, dtype, call.grad().equals(call.input()), arena);
+            if (backward) s.copyBack(input, call.grad(), layout, dtype, call.grad().equals(call.input()));
         }
     }
 
@@ -344,50 +250,42 @@ public final class CudaEngine implements Engine {
         Layout layout = call.layout();
         DType dtype = call.dtype();
         long rows = layout.rows();
-        long classes = layout.classes();
         boolean backward = call.pass() != Pass.FORWARD;
         if (backward && call.grad() == null) throw new IllegalArgumentException(call.pass() + " needs a gradient buffer");
         Targets.ClassIndices indices = call.alpha() < 1 ? call.targets() : null;
         long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
-        long rowBytes = Math.multiplyExact(rows, (long) Float.BYTES);
-        long labelBytes = indices != null ? Math.multiplyExact(rows, (long) indices.type().byteSize()) : 0;
+        long rowBytes = floats(rows);
         MemorySegment[] rowOuts = {call.rowLoss(), call.rowKl(), call.rowSoftCe(), call.rowEntropy()};
-        Slots s = new Slots();
-        long oError = s.add(2 * Long.BYTES);
-        long[] oRows = new long[rowOuts.length];
-        for (int i = 0; i < rowOuts.length; i++) oRows[i] = rowOuts[i] != null ? s.add(rowBytes) : -1;
-        long oWorkspace = s.add(Math.multiplyExact(ops.distillWorkspaceFloats(rows), (long) Float.BYTES));
-        long headEnd = oWorkspace + 3 * Float.BYTES;
-        long oUpstream = backward && call.upstream() != null ? s.add(call.upstream().byteSize()) : -1;
-        long oLabels = indices != null ? s.add(labelBytes) : -1;
         try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer teacher = DeviceBuffer.allocate(lib, bytes, arena);
-            DeviceBuffer student = DeviceBuffer.allocate(lib, bytes, arena);
-            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
-            MemorySegment stage = arena.allocate(s.size(), ALIGN);
-            if (indices != null) {
-                stageLabels(stage, oError, indices, oLabels, labelBytes);
-            } else {
-                stage.asSlice(oError, 2 * Long.BYTES).fill((byte) 0xFF);
-            }
-            if (oUpstream >= 0) MemorySegment.copy(call.upstream(), 0, stage, oUpstream, call.upstream().byteSize());
-            scratch.copyFrom(stage, 0);
-            teacher.copyFrom(call.teacher().asSlice(0, bytes));
-            student.copyFrom(call.student().asSlice(0, bytes));
-            long base = scratch.address();
+            HostStaging s = new HostStaging(lib, arena);
+            // back to the host: error word, the per-row outputs asked for, reduced loss and both denominators
+            long oError = s.errorWord();
+            long[] oRows = new long[rowOuts.length];
+            for (int i = 0; i < rowOuts.length; i++) oRows[i] = rowOuts[i] != null ? s.output(rowBytes) : -1;
+            long oWorkspace = s.output(floats(ops.distillWorkspaceFloats(rows)), 3 * Float.BYTES);
+            long oUpstream = backward ? s.input(call.upstream()) : -1;
+            long oLabels = indices != null ? s.input(indices.data(), labelBytes(rows, indices)) : -1;
+            DeviceBuffer teacher = s.tensor(call.teacher(), bytes);
+            DeviceBuffer student = s.tensor(call.student(), bytes);
+            s.send();
+
             long zs = student.address();
-            ops.distill(dtype, teacher.address(), zs, backward ? zs : 0, layout, call.temperature(), call.alpha(),
-                    indices == null ? null : indices.type(), at(base, oLabels), call.ignoreIndex(), call.reduction(),
-                    at(base, oUpstream), at(base, oRows[0]), at(base, oRows[1]), at(base, oRows[2]), at(base, oRows[3]),
-                    base + oWorkspace, base + oError, 0);
-            MemorySegment head = stage.asSlice(0, headEnd);
-            scratch.copyTo(0, head);
-            checkLabels(head, oError, classes, call.ignoreIndex());
+            ops.distill(call.pass(), new DeviceOps.Tensor(dtype, teacher.address(), layout),
+                    new DeviceOps.Tensor(dtype, zs, layout),
+                    indices == null ? null : DeviceOps.Target.classes(indices.type(), s.device(oLabels)),
+                    new DeviceOps.DistillOptions(call.temperature(), call.alpha(), call.ignoreIndex(), call.reduction()),
+                    s.device(oUpstream),
+                    new DeviceOps.DistillOutputs(backward ? zs : 0, s.device(oRows[0]), s.device(oRows[1]),
+                            s.device(oRows[2]), s.device(oRows[3]), s.device(oWorkspace), s.device(oError)),
+                    0);
+
+            MemorySegment head = s.receive();
+            checkLabels(head, oError, layout.classes(), call.ignoreIndex());
             for (int i = 0; i < rowOuts.length; i++) {
                 if (rowOuts[i] != null) MemorySegment.copy(head, oRows[i], rowOuts[i], 0, rowBytes);
             }
             if (call.reduced() != null) MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 3 * Float.BYTES);
-            if (backward) copyBack(student, call.grad(), layout, dtype, call.grad().equals(call.student()), arena);
+            if (backward) s.copyBack(student, call.grad(), layout, dtype, call.grad().equals(call.student()));
         }
     }
 
@@ -395,36 +293,36 @@ public final class CudaEngine implements Engine {
     public void entropy(Layout layout, DType dtype, MemorySegment logits, MemorySegment upstream, MemorySegment grad,
             MemorySegment out) {
         long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
-        long outBytes = Math.multiplyExact(layout.rows(), (long) Float.BYTES);
+        long rowBytes = floats(layout.rows());
         try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer data = DeviceBuffer.allocate(lib, bytes, arena);
-            DeviceBuffer result = DeviceBuffer.allocate(lib, 2 * outBytes, arena);
-            data.copyFrom(logits.asSlice(0, bytes));
-            if (upstream != null) result.copyFrom(upstream.asSlice(0, outBytes), outBytes);
+            HostStaging s = new HostStaging(lib, arena);
+            long oOut = s.output(rowBytes);
+            long oUpstream = s.input(upstream, rowBytes);
+            DeviceBuffer data = s.tensor(logits, bytes);
+            s.send();
             long z = data.address();
-            ops.entropy(dtype, z, grad != null ? z : 0, layout, upstream != null ? result.address() + outBytes : 0,
-                    result.address(), 0);
-            result.copyTo(0, out.asSlice(0, outBytes));
-            if (grad != null) copyBack(data, grad, layout, dtype, grad.equals(logits), arena);
+            ops.entropy(grad != null ? Pass.FORWARD_BACKWARD : Pass.FORWARD, new DeviceOps.Tensor(dtype, z, layout),
+                    s.device(oUpstream), s.device(oOut), grad != null ? z : 0, 0);
+            MemorySegment.copy(s.receive(), oOut, out, 0, rowBytes);
+            if (grad != null) s.copyBack(data, grad, layout, dtype, grad.equals(logits));
         }
     }
 
     @Override
     public void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment out) {
         long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
-        long outBytes = Math.multiplyExact(layout.rows(), (long) Float.BYTES);
+        long rowBytes = floats(layout.rows());
         try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer dp = DeviceBuffer.allocate(lib, bytes, arena);
-            DeviceBuffer dq = DeviceBuffer.allocate(lib, bytes, arena);
-            DeviceBuffer result = DeviceBuffer.allocate(lib, outBytes, arena);
-            dp.copyFrom(p.asSlice(0, bytes));
-            dq.copyFrom(q.asSlice(0, bytes));
-            ops.jensenShannon(dtype, dp.address(), dq.address(), layout, result.address(), 0);
-            result.copyTo(0, out.asSlice(0, outBytes));
+            HostStaging s = new HostStaging(lib, arena);
+            long oOut = s.output(rowBytes);
+            DeviceBuffer dp = s.tensor(p, bytes);
+            DeviceBuffer dq = s.tensor(q, bytes);
+            s.send();
+            ops.jensenShannon(new DeviceOps.Tensor(dtype, dp.address(), layout), new DeviceOps.Tensor(dtype, dq.address(), layout),
+                    s.device(oOut), 0);
+            MemorySegment.copy(s.receive(), oOut, out, 0, rowBytes);
         }
     }
-
-    // ---- evaluation ----------------------------------------------------------------------------
 
     @Override
     public void rowStats(RowStatsCall call) {
@@ -435,30 +333,20 @@ public final class CudaEngine implements Engine {
         long logitsBytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
         long statsBytes = Math.multiplyExact(rows, (long) RowStatsCall.FLOATS * Float.BYTES);
         long indexBytes = Math.multiplyExact(rows, 2L * Long.BYTES);
-        long labelBytes = Math.multiplyExact(rows, (long) indices.type().byteSize());
-
-        // Scratch: the head [0, headEnd) comes back (error word, statistics, indices); then the labels.
-        Slots s = new Slots();
-        long oError = s.add(2 * Long.BYTES);
-        long oStats = s.add(statsBytes);
-        long oIndices = s.add(indexBytes);
-        long headEnd = s.size();
-        long oLabels = s.add(labelBytes);
-
         try (Arena arena = Arena.ofConfined()) {
-            DeviceBuffer logits = DeviceBuffer.allocate(lib, logitsBytes, arena);
-            DeviceBuffer scratch = DeviceBuffer.allocate(lib, s.size(), arena);
-            MemorySegment stage = arena.allocate(s.size(), ALIGN);
-            stageLabels(stage, oError, indices, oLabels, labelBytes);
-            scratch.copyFrom(stage, 0);
-            logits.copyFrom(call.logits().asSlice(0, logitsBytes));
+            HostStaging s = new HostStaging(lib, arena);
+            long oError = s.errorWord();
+            long oStats = s.output(statsBytes);
+            long oIndices = s.output(indexBytes);
+            long oLabels = s.input(indices.data(), labelBytes(rows, indices));
+            DeviceBuffer logits = s.tensor(call.logits(), logitsBytes);
+            s.send();
 
-            long base = scratch.address();
-            ops.rowStats(dtype, logits.address(), layout, indices.type(), base + oLabels, call.ignoreIndex(), call.scale(),
-                    base + oStats, base + oIndices, base + oError, 0);
+            ops.rowStats(new DeviceOps.Tensor(dtype, logits.address(), layout),
+                    DeviceOps.Target.classes(indices.type(), s.device(oLabels)), call.ignoreIndex(), call.scale(),
+                    new DeviceOps.RowStatsOutputs(s.device(oStats), s.device(oIndices), s.device(oError)), 0);
 
-            MemorySegment head = stage.asSlice(0, headEnd);
-            scratch.copyTo(0, head);
+            MemorySegment head = s.receive();
             checkLabels(head, oError, layout.classes(), call.ignoreIndex());
             MemorySegment.copy(head, oStats, call.stats(), 0, statsBytes);
             MemorySegment.copy(head, oIndices, call.indices(), 0, indexBytes);
@@ -467,60 +355,18 @@ public final class CudaEngine implements Engine {
 
     // ---- helpers -------------------------------------------------------------------------------
 
-    /**
-     * Copies a logits-shaped result from the device into {@code host}. Row padding (row stride
-     * larger than C * inner) of {@code host} is left as it was: the device copy's padding holds the
-     * input's bytes, so a padded layout goes through a host staging copy and only the rows' elements
-     * are written, unless {@code host} is the input itself (in place), whose padding it already is.
-     */
-    private static void copyBack(DeviceBuffer device, MemorySegment host, Layout layout, DType dtype, boolean inPlace, Arena arena) {
-        long esize = dtype.byteSize();
-        long bytes = layout.extent() * esize;
-        if (bytes == 0) return;
-        boolean dense = layout.outerStride() == layout.classes() * layout.inner();
-        if (dense || inPlace) {
-            device.copyTo(0, host.asSlice(0, bytes));
-            return;
-        }
-        MemorySegment stage = arena.allocate(bytes, ALIGN);
-        device.copyTo(0, stage);
-        long block = layout.classes() * layout.inner() * esize;
-        long stride = layout.outerStride() * esize;
-        for (long o = 0; o < layout.outer(); o++) {
-            MemorySegment.copy(stage, o * stride, host, o * stride, block);
-        }
-    }
-
-    /** Stages the error word (-1, -1) and the class indices at their offsets. */
-    private static void stageLabels(MemorySegment stage, long oError, Targets.ClassIndices indices, long oLabels, long labelBytes) {
-        stage.set(ValueLayout.JAVA_LONG, oError, -1L);
-        stage.set(ValueLayout.JAVA_LONG, oError + Long.BYTES, -1L);
-        MemorySegment.copy(indices.data(), 0, stage, oLabels, labelBytes);
-    }
-
     /** Throws naming the row and value when the kernel recorded a bad label in the error word copied back. */
     private static void checkLabels(MemorySegment head, long oError, long classes, long ignoreIndex) {
         Optional<DeviceOps.LabelError> bad = DeviceOps.labelError(head, oError);
         if (bad.isPresent()) throw bad.get().toException(classes, ignoreIndex);
     }
 
-    private static long at(long base, long offset) {
-        return offset < 0 ? 0 : base + offset;
+    private static long floats(long count) {
+        return Math.multiplyExact(count, (long) Float.BYTES);
     }
 
-    /** Offsets of aligned sub-buffers in one allocation. */
-    private static final class Slots {
-        private long size;
-
-        long add(long bytes) {
-            long offset = (size + ALIGN - 1) / ALIGN * ALIGN;
-            size = Math.addExact(offset, bytes);
-            return offset;
-        }
-
-        long size() {
-            return size;
-        }
+    private static long labelBytes(long rows, Targets.ClassIndices indices) {
+        return Math.multiplyExact(rows, (long) indices.type().byteSize());
     }
 
     @Override

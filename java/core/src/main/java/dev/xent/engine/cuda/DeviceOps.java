@@ -5,8 +5,21 @@ import dev.xent.IndexType;
 import dev.xent.Layout;
 import dev.xent.Reduction;
 import dev.xent.engine.ElementwiseLossCall;
+import dev.xent.engine.Pass;
 import dev.xent.ffi.XentLibrary;
+import dev.xent.ffi.xent_ce_options;
+import dev.xent.ffi.xent_ce_outputs;
+import dev.xent.ffi.xent_distill_options;
+import dev.xent.ffi.xent_distill_outputs;
+import dev.xent.ffi.xent_elementwise_options;
+import dev.xent.ffi.xent_elementwise_outputs;
 import dev.xent.ffi.xent_h;
+import dev.xent.ffi.xent_nll_options;
+import dev.xent.ffi.xent_nll_outputs;
+import dev.xent.ffi.xent_row_stats_options;
+import dev.xent.ffi.xent_row_stats_outputs;
+import dev.xent.ffi.xent_targets;
+import dev.xent.ffi.xent_tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,6 +32,11 @@ import java.util.Optional;
  * Nothing is copied and nothing synchronises: every compute method only enqueues work on the
  * stream, exactly as the C functions of native/include/xent.h it mirrors, so a training stack
  * whose logits already live on the GPU pays no copy and keeps its own synchronisation points.
+ *
+ * <p>One method per op family, as the C ABI has one call per family: what it computes is a
+ * {@link Pass} (or {@link SoftmaxOp}) argument, and its tensors, targets, options and outputs are
+ * records mirroring the header's structs ({@link Tensor} for {@code xent_tensor}, {@link CeOptions}
+ * for {@code xent_ce_options}, ...), copied into the generated struct layouts for the one downcall.
  *
  * <p>Class-index calls take {@code errorInfo}, the address of 2 device int64 (or 0 for none): set
  * it with {@link #resetErrorInfo(long, long)} before the call, and read it with {@link
@@ -81,7 +99,7 @@ public final class DeviceOps {
         return DeviceBuffer.allocate(lib, bytes, Objects.requireNonNull(arena, "arena"));
     }
 
-    /** fp32 elements of workspace a compute call over rows x classes needs (at least 2). */
+    /** fp32 elements of workspace a cross-entropy, NLL or softmax call over rows x classes needs (at least 4). */
     public long workspaceFloats(long rows, long classes) {
         return lib.xent_workspace_floats(rows, classes);
     }
@@ -143,90 +161,220 @@ public final class DeviceOps {
         return Optional.of(new LabelError(row, host.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + Long.BYTES)));
     }
 
-    // ---- cross-entropy with class-index targets ------------------------------------------------
+    // ---- the structs of xent.h, as Java values -------------------------------------------------
 
     /**
-     * The LLM-training options of the cross-entropy calls, as {@code xent.h} takes them (see
-     * {@link dev.xent.CrossEntropy}): logit scale s > 0, soft-cap c (0: none), z-loss lambda >= 0.
+     * {@code xent_tensor}: {@code layout}'s rows of {@code dtype} elements at device address {@code data}.
      */
-    public record CeExtras(float logitScale, float softcap, float zLoss) {
-        /** No scale, no cap, no z-loss. */
-        public static final CeExtras NONE = new CeExtras(1f, 0f, 0f);
+    public record Tensor(DType dtype, long data, Layout layout) {
+        public Tensor {
+            Objects.requireNonNull(dtype, "dtype");
+            Objects.requireNonNull(layout, "layout");
+        }
+
+        /** The same layout and dtype at another address (the student of a teacher, a q beside a p). */
+        public Tensor at(long address) {
+            return new Tensor(dtype, address, layout);
+        }
     }
 
     /**
-     * {@code xent_ce_forward}: per-row loss, z-loss ({@code rowZLoss} may be 0) and log-sum-exp
-     * ({@code lse} may be 0), and the reduction in {@code workspace[0]} with its denominator in
-     * {@code workspace[1]} and its z-loss part in {@code workspace[3]}.
+     * {@code xent_targets}: what a row is compared with, at device address {@code data}: class
+     * indices of {@code indexType}, or (indexType null) dense probabilities in the logits' dtype
+     * and shape.
      */
-    public void crossEntropyForward(DType dtype, long logits, Layout layout, IndexType labelType, long labels,
-            long weight, long ignoreIndex, float labelSmoothing, CeExtras extras, Reduction reduction,
-            long rowLoss, long rowZLoss, long lse, long workspace, long errorInfo, long stream) {
-        XentStatus.check(lib, lib.xent_ce_forward(dtype(dtype), ptr(logits),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
-                extras.logitScale(), extras.softcap(), extras.zLoss(),
-                reduction(reduction), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
-                "xent_ce_forward");
+    public record Target(IndexType indexType, long data) {
+        /** One class index per row. */
+        public static Target classes(IndexType type, long data) {
+            return new Target(Objects.requireNonNull(type, "type"), data);
+        }
+
+        /** A dense distribution per row, the logits' dtype and layout. */
+        public static Target probabilities(long data) {
+            return new Target(null, data);
+        }
+
+        public boolean isClasses() {
+            return indexType != null;
+        }
     }
 
-    /** {@code xent_ce_backward}: the gradient from a saved {@code lse}; {@code grad} may equal {@code logits}. */
-    public void crossEntropyBackward(DType dtype, long logits, long grad, Layout layout, IndexType labelType, long labels,
-            long weight, long ignoreIndex, float labelSmoothing, CeExtras extras, Reduction reduction,
-            long upstream, long lse, long workspace, long errorInfo, long stream) {
-        XentStatus.check(lib, lib.xent_ce_backward(dtype(dtype), ptr(logits), ptr(grad),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
-                extras.logitScale(), extras.softcap(), extras.zLoss(), reduction(reduction), ptr(upstream), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
-                "xent_ce_backward");
+    /**
+     * {@code xent_ce_options}: class weights (C fp32, or 0 for ones), ignore_index, label smoothing,
+     * and the LLM-training terms (see {@link dev.xent.CrossEntropy}): logit scale s > 0, soft-cap c
+     * (0: none), z-loss lambda >= 0.
+     */
+    public record CeOptions(long weight, long ignoreIndex, float labelSmoothing, float logitScale, float softcap,
+            float zLoss, Reduction reduction) {
+        /** No weights, no smoothing, no scale, cap or z-loss. */
+        public static CeOptions plain(long ignoreIndex, Reduction reduction) {
+            return new CeOptions(0, ignoreIndex, 0f, 1f, 0f, 0f, reduction);
+        }
     }
 
-    /** {@code xent_ce_forward_backward}: loss and gradient fused; {@code grad} may equal {@code logits}. */
-    public void crossEntropyForwardBackward(DType dtype, long logits, long grad, Layout layout, IndexType labelType,
-            long labels, long weight, long ignoreIndex, float labelSmoothing, CeExtras extras, Reduction reduction,
-            long upstream, long rowLoss, long rowZLoss, long lse, long workspace, long errorInfo, long stream) {
-        XentStatus.check(lib, lib.xent_ce_forward_backward(dtype(dtype), ptr(logits), ptr(grad),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, labelSmoothing,
-                extras.logitScale(), extras.softcap(), extras.zLoss(),
-                reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(errorInfo), ptr(stream)),
-                "xent_ce_forward_backward");
+    /**
+     * {@code xent_ce_outputs}, device addresses (0 for NULL): gradient, per-row loss and z-loss,
+     * lse (read by BACKWARD), workspace ({@link #workspaceFloats(long, long)}) and error word.
+     */
+    public record CeOutputs(long grad, long rowLoss, long rowZLoss, long lse, long workspace, long errorInfo) {}
+
+    /** {@code xent_nll_options}. */
+    public record NllOptions(long weight, long ignoreIndex, Reduction reduction) {}
+
+    /** {@code xent_nll_outputs}. */
+    public record NllOutputs(long grad, long rowLoss, long workspace, long errorInfo) {}
+
+    /** {@code xent_distill_options}: temperature tau > 0, alpha in [0, 1] (1: no hard-label term). */
+    public record DistillOptions(float temperature, float alpha, long ignoreIndex, Reduction reduction) {}
+
+    /** {@code xent_distill_outputs}: each per-row output may be 0. */
+    public record DistillOutputs(long grad, long rowLoss, long rowKl, long rowSoftCe, long rowTeacherEntropy,
+            long workspace, long errorInfo) {}
+
+    /**
+     * {@code xent_row_stats_outputs}: {@code stats} ({@code RowStatsCall.FLOATS * rows} fp32,
+     * statistic j of row r at {@code j * rows + r}), {@code indices} (2 * rows int64: ranks, then
+     * predicted classes), error word.
+     */
+    public record RowStatsOutputs(long stats, long indices, long errorInfo) {}
+
+    /** {@code xent_softmax_op}. */
+    public enum SoftmaxOp {
+        /** out = z - lse(z), the input's dtype and layout; out may equal in. */
+        LOG_SOFTMAX,
+        /** out = exp(z - lse(z)), the input's dtype and layout; out may equal in. */
+        SOFTMAX,
+        /** out[r] = log sum_k exp z_rk, one fp32 per row. */
+        LOGSUMEXP
     }
 
-    // ---- cross-entropy with probability targets ------------------------------------------------
+    // ---- one method per op family ---------------------------------------------------------------
 
-    /** {@code xent_ce_soft_forward}: targets are dense probabilities in {@code dtype}, shape of the logits. */
-    public void softCrossEntropyForward(DType dtype, long logits, Layout layout, long targets, long weight,
-            float labelSmoothing, CeExtras extras, Reduction reduction, long rowLoss, long rowZLoss, long lse,
-            long workspace, long stream) {
-        XentStatus.check(lib, lib.xent_ce_soft_forward(dtype(dtype), ptr(logits),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                ptr(targets), ptr(weight), labelSmoothing, extras.logitScale(), extras.softcap(), extras.zLoss(),
-                reduction(reduction), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(stream)),
-                "xent_ce_soft_forward");
-    }
-
-    /** {@code xent_ce_soft_backward}. */
-    public void softCrossEntropyBackward(DType dtype, long logits, long grad, Layout layout, long targets, long weight,
-            float labelSmoothing, CeExtras extras, Reduction reduction, long upstream, long lse, long workspace,
+    /**
+     * {@code xent_ce}: with {@code pass} FORWARD the per-row loss, z-loss and lse (each may be 0)
+     * and the reduction in {@code workspace[0]}, its denominator in [1] and its z-loss part in
+     * [3]; BACKWARD the gradient from the saved lse; FORWARD_BACKWARD both, fused. {@code grad} may
+     * equal {@code logits.data()}; {@code upstream} 0 means 1.
+     */
+    public void crossEntropy(Pass pass, Tensor logits, Target target, CeOptions options, long upstream, CeOutputs out,
             long stream) {
-        XentStatus.check(lib, lib.xent_ce_soft_backward(dtype(dtype), ptr(logits), ptr(grad),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                ptr(targets), ptr(weight), labelSmoothing, extras.logitScale(), extras.softcap(), extras.zLoss(),
-                reduction(reduction),
-                ptr(upstream), ptr(lse), ptr(workspace), ptr(stream)),
-                "xent_ce_soft_backward");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment o = xent_ce_options.allocate(arena);
+            xent_ce_options.weight(o, ptr(options.weight()));
+            xent_ce_options.ignore_index(o, options.ignoreIndex());
+            xent_ce_options.label_smoothing(o, options.labelSmoothing());
+            xent_ce_options.logit_scale(o, options.logitScale());
+            xent_ce_options.softcap(o, options.softcap());
+            xent_ce_options.z_loss(o, options.zLoss());
+            xent_ce_options.reduction(o, reduction(options.reduction()));
+            MemorySegment r = xent_ce_outputs.allocate(arena);
+            xent_ce_outputs.grad(r, ptr(out.grad()));
+            xent_ce_outputs.row_loss(r, ptr(out.rowLoss()));
+            xent_ce_outputs.row_z_loss(r, ptr(out.rowZLoss()));
+            xent_ce_outputs.lse(r, ptr(out.lse()));
+            xent_ce_outputs.workspace(r, ptr(out.workspace()));
+            xent_ce_outputs.error_info(r, ptr(out.errorInfo()));
+            XentStatus.check(lib, lib.xent_ce(pass(pass), tensor(arena, logits), targets(arena, target), o, ptr(upstream), r,
+                    ptr(stream)), "xent_ce(" + pass + ")");
+        }
     }
 
-    /** {@code xent_ce_soft_forward_backward}. */
-    public void softCrossEntropyForwardBackward(DType dtype, long logits, long grad, Layout layout, long targets,
-            long weight, float labelSmoothing, CeExtras extras, Reduction reduction, long upstream,
-            long rowLoss, long rowZLoss, long lse, long workspace, long stream) {
-        XentStatus.check(lib, lib.xent_ce_soft_forward_backward(dtype(dtype), ptr(logits), ptr(grad),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                ptr(targets), ptr(weight), labelSmoothing, extras.logitScale(), extras.softcap(), extras.zLoss(),
-                reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(rowZLoss), ptr(lse), ptr(workspace), ptr(stream)),
-                "xent_ce_soft_forward_backward");
+    /** {@code xent_softmax}: {@code out} as {@link SoftmaxOp} says. */
+    public void softmax(SoftmaxOp op, Tensor in, long out, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            int code = switch (Objects.requireNonNull(op, "op")) {
+                case LOG_SOFTMAX -> xent_h.XENT_LOG_SOFTMAX();
+                case SOFTMAX -> xent_h.XENT_SOFTMAX();
+                case LOGSUMEXP -> xent_h.XENT_LOGSUMEXP();
+            };
+            XentStatus.check(lib, lib.xent_softmax(code, tensor(arena, in), ptr(out), ptr(stream)), "xent_softmax(" + op + ")");
+        }
+    }
+
+    /**
+     * {@code xent_nll} over log-probabilities, {@code pass} FORWARD or FORWARD_BACKWARD: per-row
+     * losses ({@code rowLoss} may be 0), the reduction in {@code workspace[0..1]}, and the gradient
+     * ({@code grad} may equal {@code input.data()}).
+     */
+    public void nll(Pass pass, Tensor input, Target labels, NllOptions options, long upstream, NllOutputs out, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment o = xent_nll_options.allocate(arena);
+            xent_nll_options.weight(o, ptr(options.weight()));
+            xent_nll_options.ignore_index(o, options.ignoreIndex());
+            xent_nll_options.reduction(o, reduction(options.reduction()));
+            MemorySegment r = xent_nll_outputs.allocate(arena);
+            xent_nll_outputs.grad(r, ptr(out.grad()));
+            xent_nll_outputs.row_loss(r, ptr(out.rowLoss()));
+            xent_nll_outputs.workspace(r, ptr(out.workspace()));
+            xent_nll_outputs.error_info(r, ptr(out.errorInfo()));
+            XentStatus.check(lib, lib.xent_nll(pass(pass), tensor(arena, input), targets(arena, labels), o, ptr(upstream), r,
+                    ptr(stream)), "xent_nll(" + pass + ")");
+        }
+    }
+
+    /** fp32 elements of workspace a distillation call over {@code rows} rows needs. */
+    public long distillWorkspaceFloats(long rows) {
+        return lib.xent_distill_workspace_floats(rows);
+    }
+
+    /**
+     * {@code xent_distill}, {@code pass} FORWARD or FORWARD_BACKWARD: {@code student} has the
+     * teacher's dtype and layout; {@code labels} null when alpha is 1; {@code workspace[0..2]} the
+     * reduced loss and both denominators; {@code grad} may equal {@code student.data()}.
+     */
+    public void distill(Pass pass, Tensor teacher, Tensor student, Target labels, DistillOptions options, long upstream,
+            DistillOutputs out, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment o = xent_distill_options.allocate(arena);
+            xent_distill_options.temperature(o, options.temperature());
+            xent_distill_options.alpha(o, options.alpha());
+            xent_distill_options.ignore_index(o, options.ignoreIndex());
+            xent_distill_options.reduction(o, reduction(options.reduction()));
+            MemorySegment r = xent_distill_outputs.allocate(arena);
+            xent_distill_outputs.grad(r, ptr(out.grad()));
+            xent_distill_outputs.row_loss(r, ptr(out.rowLoss()));
+            xent_distill_outputs.row_kl(r, ptr(out.rowKl()));
+            xent_distill_outputs.row_soft_ce(r, ptr(out.rowSoftCe()));
+            xent_distill_outputs.row_teacher_entropy(r, ptr(out.rowTeacherEntropy()));
+            xent_distill_outputs.workspace(r, ptr(out.workspace()));
+            xent_distill_outputs.error_info(r, ptr(out.errorInfo()));
+            MemorySegment t = labels == null ? MemorySegment.NULL : targets(arena, labels);
+            XentStatus.check(lib, lib.xent_distill(pass(pass), tensor(arena, teacher), tensor(arena, student), t, o,
+                    ptr(upstream), r, ptr(stream)), "xent_distill(" + pass + ")");
+        }
+    }
+
+    /**
+     * {@code xent_entropy}: per-row entropy into {@code out}; FORWARD_BACKWARD also its gradient
+     * into {@code grad} ({@code upstream} per row, or 0 for ones).
+     */
+    public void entropy(Pass pass, Tensor logits, long upstream, long out, long grad, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            XentStatus.check(lib, lib.xent_entropy(pass(pass), tensor(arena, logits), ptr(upstream), ptr(out), ptr(grad),
+                    ptr(stream)), "xent_entropy(" + pass + ")");
+        }
+    }
+
+    /** {@code xent_js}: per-row Jensen-Shannon divergence of softmax(p) and softmax(q). */
+    public void jensenShannon(Tensor p, Tensor q, long out, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            XentStatus.check(lib, lib.xent_js(tensor(arena, p), tensor(arena, q), ptr(out), ptr(stream)), "xent_js");
+        }
+    }
+
+    /** {@code xent_row_stats} with logit scale {@code scale}. See {@link dev.xent.engine.RowStatsCall}. */
+    public void rowStats(Tensor logits, Target labels, long ignoreIndex, float scale, RowStatsOutputs out, long stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment o = xent_row_stats_options.allocate(arena);
+            xent_row_stats_options.ignore_index(o, ignoreIndex);
+            xent_row_stats_options.logit_scale(o, scale);
+            MemorySegment r = xent_row_stats_outputs.allocate(arena);
+            xent_row_stats_outputs.stats(r, ptr(out.stats()));
+            xent_row_stats_outputs.indices(r, ptr(out.indices()));
+            xent_row_stats_outputs.error_info(r, ptr(out.errorInfo()));
+            XentStatus.check(lib, lib.xent_row_stats(tensor(arena, logits), targets(arena, labels), o, r, ptr(stream)),
+                    "xent_row_stats");
+        }
     }
 
     // ---- element-wise losses ---------------------------------------------------------------------
@@ -237,31 +385,43 @@ public final class DeviceOps {
     }
 
     /**
-     * Enqueues an element-wise loss ({@code xent_bce_with_logits}, {@code xent_gaussian_nll},
-     * {@code xent_laplace_nll} or {@code xent_poisson_nll}). The call's segments are device
-     * addresses ({@code MemorySegment.ofAddress}, null for NULL) and its {@code reduced} is not
-     * used: the reduced loss and the count land in workspace[0] and [1]. {@code errorInfo} (2
-     * int64, or 0) records a bad element as xent.h describes; decode it with
+     * {@code xent_elementwise}: FORWARD_BACKWARD when the call has a gradient, FORWARD otherwise.
+     * The call's segments are device addresses ({@code MemorySegment.ofAddress}, null for NULL) and
+     * its {@code reduced} is not used: the reduced loss and the count land in workspace[0] and [1].
+     * {@code errorInfo} (2 int64, or 0) records a bad element as xent.h describes; decode it with
      * {@link #elementwiseError(ElementwiseLossCall, MemorySegment, long)}.
      */
     public void elementwiseLoss(ElementwiseLossCall c, long workspace, long errorInfo, long stream) {
-        int dt = dtype(c.dtype());
-        int red = reduction(c.reduction());
-        MemorySegment ws = ptr(workspace), err = ptr(errorInfo), st = ptr(stream);
-        int status = switch (c.op()) {
-            case BCE_WITH_LOGITS -> lib.xent_bce_with_logits(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
-                    c.lastDim(), seg(c.weight()), c.weightBroadcast().ordinal(), seg(c.posWeight()), red, seg(c.upstream()),
-                    seg(c.loss()), ws, err, st);
-            case GAUSSIAN_NLL -> lib.xent_gaussian_nll(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
-                    c.lastDim(), seg(c.aux()), c.auxBroadcast().ordinal(), seg(c.auxGrad()), c.full() ? 1 : 0, c.eps(), red,
-                    seg(c.upstream()), seg(c.loss()), ws, err, st);
-            case LAPLACE_NLL -> lib.xent_laplace_nll(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
-                    c.lastDim(), seg(c.aux()), c.auxBroadcast().ordinal(), seg(c.auxGrad()), c.full() ? 1 : 0, c.eps(), red,
-                    seg(c.upstream()), seg(c.loss()), ws, err, st);
-            case POISSON_NLL -> lib.xent_poisson_nll(dt, seg(c.input()), seg(c.target()), seg(c.grad()), c.count(),
-                    c.logInput() ? 1 : 0, c.full() ? 1 : 0, c.eps(), red, seg(c.upstream()), seg(c.loss()), ws, err, st);
-        };
-        XentStatus.check(lib, status, "element-wise loss " + c.op());
+        Pass pass = c.grad() != null ? Pass.FORWARD_BACKWARD : Pass.FORWARD;
+        // a dense tensor of any shape: rows of its last axis
+        Layout rows = Layout.rows(c.count() / c.lastDim(), c.lastDim());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment o = xent_elementwise_options.allocate(arena);
+            xent_elementwise_options.op(o, switch (c.op()) {
+                case BCE_WITH_LOGITS -> xent_h.XENT_BCE_WITH_LOGITS();
+                case GAUSSIAN_NLL -> xent_h.XENT_GAUSSIAN_NLL();
+                case LAPLACE_NLL -> xent_h.XENT_LAPLACE_NLL();
+                case POISSON_NLL -> xent_h.XENT_POISSON_NLL();
+            });
+            xent_elementwise_options.reduction(o, reduction(c.reduction()));
+            xent_elementwise_options.weight(o, seg(c.weight()));
+            xent_elementwise_options.weight_broadcast(o, broadcast(c.weightBroadcast()));
+            xent_elementwise_options.pos_weight(o, seg(c.posWeight()));
+            xent_elementwise_options.scale(o, seg(c.aux()));
+            xent_elementwise_options.scale_broadcast(o, broadcast(c.auxBroadcast()));
+            xent_elementwise_options.full(o, c.full() ? 1 : 0);
+            xent_elementwise_options.eps(o, c.eps());
+            xent_elementwise_options.log_input(o, c.logInput() ? 1 : 0);
+            MemorySegment r = xent_elementwise_outputs.allocate(arena);
+            xent_elementwise_outputs.grad(r, seg(c.grad()));
+            xent_elementwise_outputs.scale_grad(r, seg(c.auxGrad()));
+            xent_elementwise_outputs.loss(r, seg(c.loss()));
+            xent_elementwise_outputs.workspace(r, ptr(workspace));
+            xent_elementwise_outputs.error_info(r, ptr(errorInfo));
+            MemorySegment input = tensor(arena, new Tensor(c.dtype(), seg(c.input()).address(), rows));
+            XentStatus.check(lib, lib.xent_elementwise(pass(pass), input, seg(c.target()), o, seg(c.upstream()), r, ptr(stream)),
+                    "xent_elementwise(" + c.op() + ", " + pass + ")");
+        }
     }
 
     /** The exception for the bad element recorded in a host copy of error_info at {@code offset}, if any. */
@@ -276,105 +436,25 @@ public final class DeviceOps {
         return deviceAddress == null ? MemorySegment.NULL : deviceAddress;
     }
 
-    // ---- softmax family ------------------------------------------------------------------------
+    // ---- filling the structs -------------------------------------------------------------------
 
-    /** {@code xent_log_softmax}: {@code out} has the input's layout and dtype and may equal {@code in}. */
-    public void logSoftmax(DType dtype, long in, long out, Layout layout, long stream) {
-        XentStatus.check(lib, lib.xent_log_softmax(dtype(dtype), ptr(in), ptr(out),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(stream)), "xent_log_softmax");
+    private static MemorySegment tensor(Arena arena, Tensor t) {
+        MemorySegment s = xent_tensor.allocate(arena);
+        xent_tensor.data(s, ptr(t.data()));
+        xent_tensor.dtype(s, dtype(t.dtype()));
+        xent_tensor.outer(s, t.layout().outer());
+        xent_tensor.classes(s, t.layout().classes());
+        xent_tensor.inner(s, t.layout().inner());
+        xent_tensor.outer_stride(s, t.layout().outerStride());
+        return s;
     }
 
-    /** {@code xent_softmax}: {@code out} has the input's layout and dtype and may equal {@code in}. */
-    public void softmax(DType dtype, long in, long out, Layout layout, long stream) {
-        XentStatus.check(lib, lib.xent_softmax(dtype(dtype), ptr(in), ptr(out),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(stream)), "xent_softmax");
-    }
-
-    /** {@code xent_logsumexp}: {@code out} is one fp32 per row. */
-    public void logSumExp(DType dtype, long in, long out, Layout layout, long stream) {
-        XentStatus.check(lib, lib.xent_logsumexp(dtype(dtype), ptr(in), ptr(out),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(stream)), "xent_logsumexp");
-    }
-
-    // ---- NLL loss on log-probabilities ---------------------------------------------------------
-
-    /** {@code xent_nll_forward}: per-row losses ({@code rowLoss} may be 0) and the reduction in {@code workspace[0..1]}. */
-    public void nllForward(DType dtype, long input, Layout layout, IndexType labelType, long labels, long weight,
-            long ignoreIndex, Reduction reduction, long rowLoss, long workspace, long errorInfo, long stream) {
-        XentStatus.check(lib, lib.xent_nll_forward(dtype(dtype), ptr(input),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, reduction(reduction),
-                ptr(rowLoss), ptr(workspace), ptr(errorInfo), ptr(stream)), "xent_nll_forward");
-    }
-
-    /** {@code xent_nll_forward_backward}: also the gradient; {@code grad} may equal {@code input}. */
-    public void nllForwardBackward(DType dtype, long input, long grad, Layout layout, IndexType labelType, long labels,
-            long weight, long ignoreIndex, Reduction reduction, long upstream, long rowLoss, long workspace,
-            long errorInfo, long stream) {
-        XentStatus.check(lib, lib.xent_nll_forward_backward(dtype(dtype), ptr(input), ptr(grad),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                indexType(labelType), ptr(labels), ptr(weight), ignoreIndex, reduction(reduction),
-                ptr(upstream), ptr(rowLoss), ptr(workspace), ptr(errorInfo), ptr(stream)), "xent_nll_forward_backward");
-    }
-
-    // ---- distillation, entropy, Jensen-Shannon ---------------------------------------------------
-
-    /** fp32 elements of workspace a distillation call over {@code rows} rows needs. */
-    public long distillWorkspaceFloats(long rows) {
-        return lib.xent_distill_workspace_floats(rows);
-    }
-
-    /**
-     * {@code xent_distill_forward} ({@code grad} 0) or {@code xent_distill_forward_backward}: the
-     * per-row outputs may each be 0; labels 0 when alpha is 1; {@code workspace[0..2]} the reduced
-     * loss and both denominators.
-     */
-    public void distill(DType dtype, long teacher, long student, long grad, Layout layout, float temperature,
-            float alpha, IndexType labelType, long labels, long ignoreIndex, Reduction reduction, long upstream,
-            long rowLoss, long rowKl, long rowSoftCe, long rowTeacherEntropy, long workspace, long errorInfo,
-            long stream) {
-        int type = labelType == null ? xent_h.XENT_I32() : indexType(labelType);
-        if (grad == 0) {
-            XentStatus.check(lib, lib.xent_distill_forward(dtype(dtype), ptr(teacher), ptr(student),
-                    layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), temperature, alpha,
-                    type, ptr(labels), ignoreIndex, reduction(reduction), ptr(rowLoss), ptr(rowKl),
-                    ptr(rowSoftCe), ptr(rowTeacherEntropy), ptr(workspace), ptr(errorInfo), ptr(stream)),
-                    "xent_distill_forward");
-        } else {
-            XentStatus.check(lib, lib.xent_distill_forward_backward(dtype(dtype), ptr(teacher), ptr(student), ptr(grad),
-                    layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), temperature, alpha,
-                    type, ptr(labels), ignoreIndex, reduction(reduction), ptr(upstream), ptr(rowLoss), ptr(rowKl),
-                    ptr(rowSoftCe), ptr(rowTeacherEntropy), ptr(workspace), ptr(errorInfo), ptr(stream)),
-                    "xent_distill_forward_backward");
-        }
-    }
-
-    /** {@code xent_entropy}: per-row entropy; with {@code grad} non-zero also its gradient ({@code upstream} per row or 0). */
-    public void entropy(DType dtype, long logits, long grad, Layout layout, long upstream, long out, long stream) {
-        XentStatus.check(lib, lib.xent_entropy(dtype(dtype), ptr(logits), ptr(grad),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(upstream), ptr(out),
-                ptr(stream)), "xent_entropy");
-    }
-
-    /** {@code xent_js}: per-row Jensen-Shannon divergence of softmax(p) and softmax(q). */
-    public void jensenShannon(DType dtype, long p, long q, Layout layout, long out, long stream) {
-        XentStatus.check(lib, lib.xent_js(dtype(dtype), ptr(p), ptr(q),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(), ptr(out), ptr(stream)), "xent_js");
-    }
-
-    // ---- evaluation ----------------------------------------------------------------------------
-
-    /**
-     * {@code xent_row_stats}: per-row statistics with logit scale {@code scale} into {@code stats}
-     * ({@code RowStatsCall.FLOATS * rows} fp32, statistic j of row r at {@code j * rows + r}) and
-     * {@code indices} (2 * rows int64: ranks, then predicted classes). See {@link dev.xent.engine.RowStatsCall}.
-     */
-    public void rowStats(DType dtype, long logits, Layout layout, IndexType labelType, long labels, long ignoreIndex,
-            float scale, long stats, long indices, long errorInfo, long stream) {
-        XentStatus.check(lib, lib.xent_row_stats(dtype(dtype), ptr(logits),
-                layout.outer(), layout.classes(), layout.inner(), layout.outerStride(),
-                indexType(labelType), ptr(labels), ignoreIndex, scale, ptr(stats), ptr(indices), ptr(errorInfo), ptr(stream)),
-                "xent_row_stats");
+    private static MemorySegment targets(Arena arena, Target t) {
+        MemorySegment s = xent_targets.allocate(arena);
+        xent_targets.kind(s, t.isClasses() ? xent_h.XENT_TARGET_CLASSES() : xent_h.XENT_TARGET_PROBABILITIES());
+        xent_targets.index_type(s, t.isClasses() ? indexType(t.indexType()) : xent_h.XENT_I32());
+        xent_targets.data(s, ptr(t.data()));
+        return s;
     }
 
     // ---- codes ---------------------------------------------------------------------------------
@@ -391,6 +471,23 @@ public final class DeviceOps {
         return switch (Objects.requireNonNull(type, "labelType")) {
             case I32 -> xent_h.XENT_I32();
             case I64 -> xent_h.XENT_I64();
+        };
+    }
+
+    static int pass(Pass pass) {
+        return switch (Objects.requireNonNull(pass, "pass")) {
+            case FORWARD -> xent_h.XENT_FORWARD();
+            case BACKWARD -> xent_h.XENT_BACKWARD();
+            case FORWARD_BACKWARD -> xent_h.XENT_FORWARD_BACKWARD();
+        };
+    }
+
+    static int broadcast(ElementwiseLossCall.Broadcast broadcast) {
+        return switch (Objects.requireNonNull(broadcast, "broadcast")) {
+            case PER_ELEMENT -> xent_h.XENT_PER_ELEMENT();
+            case PER_LAST -> xent_h.XENT_PER_LAST();
+            case PER_ROW -> xent_h.XENT_PER_ROW();
+            case SCALAR -> xent_h.XENT_SCALAR();
         };
     }
 

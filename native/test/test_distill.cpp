@@ -1,0 +1,250 @@
+// test_distill.cpp: distillation (xent_distill, FORWARD and FORWARD_BACKWARD, with and without hard
+// labels, its workspace size), entropy (xent_entropy, with and without the gradient) and
+// Jensen-Shannon (xent_js). Through the C ABI only, against a float64 reference written for clarity
+// (see kernel_support.h). Built twice: against libxent_emu.so (test_distill_emu) and
+// libxent_cuda.so (test_distill_cuda, on a GPU).
+#include "kernel_support.h"
+
+namespace {
+
+// softmax(z / tau) of one row in float64; -inf entries get 0.
+std::vector<double> ref_softmax(const std::vector<double>& z, double tau) {
+    std::vector<double> a(z.size());
+    for (size_t k = 0; k < z.size(); ++k) a[k] = z[k] / tau;
+    const double lse = ref_lse(a);
+    for (auto& v : a) v = std::exp(v - lse);
+    return a;
+}
+double plogp_ratio(double p, double q) { return p == 0.0 ? 0.0 : p * (std::log(p) - std::log(q)); }
+
+struct Rows {
+    Layout L;
+    std::vector<double> t, s;        // rounded, at the layout's offsets
+    std::vector<uint8_t> tb, sb;
+    std::vector<double> row(const std::vector<double>& v, int64_t r) const {
+        std::vector<double> z((size_t)L.C);
+        for (int64_t k = 0; k < L.C; ++k) z[k] = v[(size_t)L.at(r, k)];
+        return z;
+    }
+};
+
+// Teacher and student logits: x20 scale on row 0, +1000 offset on row 1 (both), a -inf (masked)
+// teacher class on row 2.
+Rows make_rows(int dt, const Layout& L, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal;
+    std::vector<float> tf((size_t)L.span(), 0.0f), sf((size_t)L.span(), 0.0f);
+    for (int64_t r = 0; r < L.rows(); ++r)
+        for (int64_t k = 0; k < L.C; ++k) {
+            const double scale = r == 0 ? 20.0 : 1.5, offset = r == 1 ? 1000.0 : 0.0;
+            tf[(size_t)L.at(r, k)] = (float)(scale * normal(rng) + offset);
+            sf[(size_t)L.at(r, k)] = (float)(scale * normal(rng) + offset);
+        }
+    if (L.rows() > 2 && L.C > 1) tf[(size_t)L.at(2, L.C / 2)] = -INFINITY;
+    Rows R{L, {}, {}, {}, {}};
+    R.tb = encode(dt, tf, &R.t);
+    R.sb = encode(dt, sf, &R.s);
+    return R;
+}
+
+double loss_tol(int dt) { return dt == XENT_F32 ? 2e-5 : 4e-5; }
+double grad_tol(int dt) { return dt == XENT_F32 ? 1e-4 : dt == XENT_BF16 ? 8e-3 : 1.2e-3; }
+
+void run_distill(int dt, const Layout& L, float tau, float alpha, int red, uint64_t seed) {
+    const int64_t N = L.rows(), C = L.C, span = L.span();
+    const std::string ctx = std::string(dname(dt)) + " " + L.str() + " tau=" + std::to_string(tau) +
+                            " alpha=" + std::to_string(alpha) + " red=" + std::to_string(red) +
+                            " seed=" + std::to_string(seed);
+    const Rows R = make_rows(dt, L, seed);
+    const bool hard = alpha < 1.0f;
+    const int64_t ignore = -100;
+    std::vector<int32_t> y((size_t)N);
+    for (int64_t r = 0; r < N; ++r) y[r] = r % 4 == 3 ? (int32_t)ignore : (int32_t)((r * 3 + 1) % C);
+    const int64_t bad_row = hard && N > 4 ? 4 : -1;
+    if (bad_row >= 0) y[(size_t)bad_row] = -7;
+    std::vector<float> up(red == XENT_REDUCTION_NONE ? (size_t)std::max<int64_t>(N, 1) : 1);
+    for (size_t i = 0; i < up.size(); ++i) up[i] = (float)(0.5 + 0.25 * (double)i);
+
+    // reference
+    std::vector<double> kl((size_t)N), ent((size_t)N), ce((size_t)N, 0.0), loss((size_t)N), grad((size_t)span, 0.0);
+    double kl_sum = 0, ce_sum = 0, active = 0;
+    for (int64_t r = 0; r < N; ++r) {
+        const std::vector<double> zt = R.row(R.t, r), zs = R.row(R.s, r);
+        const std::vector<double> p = ref_softmax(zt, tau), q = ref_softmax(zs, tau);
+        double k_ = 0, h = 0;
+        for (int64_t k = 0; k < C; ++k) {
+            k_ += plogp_ratio(p[k], q[k]);
+            if (p[k] > 0) h -= p[k] * std::log(p[k]);
+        }
+        kl[r] = k_;
+        ent[r] = h;
+        kl_sum += k_;
+        const bool act = hard && y[r] != ignore && y[r] >= 0 && y[r] < C;
+        if (act) {
+            ce[r] = ref_lse(zs) - zs[(size_t)y[r]];
+            ce_sum += ce[r];
+            active += 1;
+        }
+        loss[r] = alpha * tau * tau * kl[r] + (hard ? (1 - alpha) * ce[r] : 0.0);
+    }
+    const double outer = (double)L.outer;
+    double reduced = 0;
+    if (red == XENT_REDUCTION_MEAN) reduced = alpha * tau * tau * kl_sum / outer + (hard ? (1 - alpha) * ce_sum / active : 0);
+    else reduced = alpha * tau * tau * kl_sum + (hard ? (1 - alpha) * ce_sum : 0);
+    for (int64_t r = 0; r < N; ++r) {
+        const std::vector<double> zt = R.row(R.t, r), zs = R.row(R.s, r);
+        const std::vector<double> p = ref_softmax(zt, tau), q = ref_softmax(zs, tau), s1 = ref_softmax(zs, 1.0);
+        const double u = red == XENT_REDUCTION_NONE ? up[r] : up[0];
+        const double skl = red == XENT_REDUCTION_MEAN ? u / outer : u;
+        const double sce = red == XENT_REDUCTION_MEAN ? u / active : u;
+        const bool act = hard && y[r] != ignore && y[r] >= 0 && y[r] < C;
+        for (int64_t k = 0; k < C; ++k) {
+            double g = alpha * tau * skl * (q[k] - p[k]);
+            if (act) g += (1 - alpha) * sce * (s1[k] - (k == y[r] ? 1.0 : 0.0));
+            grad[(size_t)L.at(r, k)] = g;
+        }
+    }
+
+    CHECK(xent_distill_workspace_floats(N) >= 3);
+    Dev dt_(span * esize(dt)), ds(span * esize(dt)), dg(span * esize(dt)), dy(N * 4), dup((int64_t)up.size() * 4),
+        dloss(N * 4), dkl(N * 4), dsce(N * 4), dent(N * 4), dws(xent_distill_workspace_floats(N) * 4), derr(16);
+    dt_.put(R.tb);
+    ds.put(R.sb);
+    dy.put(y);
+    dup.put(up);
+    const xent_tensor teacher = abi::tensor(dt, dt_.p, L.outer, C, L.inner, L.ostride);
+    const xent_tensor student = abi::tensor(dt, ds.p, L.outer, C, L.inner, L.ostride);
+    const xent_targets labels = abi::class_targets(XENT_I32, dy.p);
+    const xent_distill_options opt{tau, alpha, ignore, red};
+    const std::vector<char> mask = L.in_rows();
+    for (int pass : {XENT_FORWARD, XENT_FORWARD_BACKWARD}) {
+        const std::string what = (pass == XENT_FORWARD ? "forward " : "forward_backward ") + ctx;
+        for (Dev* d : {&dloss, &dkl, &dsce, &dent, &dws, &dg, &derr}) d->poison();
+        const xent_distill_outputs out{dg.p, dloss.f(), dkl.f(), dsce.f(), dent.f(), dws.f(),
+                                       static_cast<int64_t*>(derr.p)};
+        CHECK_EQ(xent_distill(pass, &teacher, &student, hard ? &labels : nullptr, &opt, dup.f(), &out, nullptr), 0);
+        const std::vector<float> l = dloss.get<float>(N), k = dkl.get<float>(N), sc = dsce.get<float>(N),
+                                 e = dent.get<float>(N), ws = dws.get<float>(3);
+        const double tol = loss_tol(dt);
+        EXPECT_ALL("row_loss " + what, N, [&](int64_t i) { return l[i]; }, [&](int64_t i) { return loss[i]; }, tol, tol);
+        EXPECT_ALL("row_kl " + what, N, [&](int64_t i) { return k[i]; }, [&](int64_t i) { return kl[i]; }, tol, tol);
+        EXPECT_ALL("row_soft_ce " + what, N, [&](int64_t i) { return sc[i]; },
+                   [&](int64_t i) { return kl[i] + ent[i]; }, tol, tol);
+        EXPECT_ALL("row_teacher_entropy " + what, N, [&](int64_t i) { return e[i]; }, [&](int64_t i) { return ent[i]; },
+                   tol, tol);
+        EXPECT_VALUE("reduced " + what, ws[0], reduced, tol, tol);
+        const std::vector<int64_t> err = derr.get<int64_t>(2);
+        CHECK_EQ(err[0], bad_row);
+        CHECK_EQ(err[1], bad_row >= 0 ? int64_t(-7) : int64_t(-1));
+        if (pass == XENT_FORWARD_BACKWARD) {
+            const std::vector<uint8_t> gb = dg.get_bytes();
+            EXPECT_ALL("grad " + what, span,
+                       [&](int64_t i) { return mask[i] ? decode(dt, gb, i) : (double)is_poison(dt, gb, i); },
+                       [&](int64_t i) { return mask[i] ? grad[i] : 1.0; }, 1e-6, grad_tol(dt));
+        }
+    }
+}
+
+TEST_CASE(distill_matrix) {
+    uint64_t seed = 100;
+    for (int dt : {XENT_F32, XENT_BF16, XENT_F16})
+        for (int red : {XENT_REDUCTION_NONE, XENT_REDUCTION_SUM, XENT_REDUCTION_MEAN}) {
+            run_distill(dt, Layout{7, 41, 1, 44}, 2.0f, 0.7f, red, seed++);
+            run_distill(dt, Layout{3, 9, 3, 27}, 1.0f, 1.0f, red, seed++);  // (N, C, d), soft term only
+        }
+    run_distill(XENT_F32, Layout{5, 1, 1, 1}, 3.0f, 0.5f, XENT_REDUCTION_MEAN, seed++);  // C = 1
+    run_distill(XENT_F32, Layout{2, 1030, 1, 1030}, 4.0f, 0.25f, XENT_REDUCTION_SUM, seed++);  // a block per row
+}
+
+void run_entropy_js(int dt, const Layout& L, uint64_t seed) {
+    const int64_t N = L.rows(), C = L.C, span = L.span();
+    const std::string ctx = std::string(dname(dt)) + " " + L.str() + " seed=" + std::to_string(seed);
+    const Rows R = make_rows(dt, L, seed);
+    std::vector<float> up((size_t)std::max<int64_t>(N, 1));
+    for (size_t i = 0; i < up.size(); ++i) up[i] = (float)(1.5 - 0.1 * (double)i);
+    std::vector<double> ent((size_t)N), js((size_t)N), grad((size_t)span, 0.0);
+    for (int64_t r = 0; r < N; ++r) {
+        const std::vector<double> zt = R.row(R.t, r), zs = R.row(R.s, r);
+        const std::vector<double> p = ref_softmax(zt, 1.0), q = ref_softmax(zs, 1.0);
+        double h = 0, mean = 0, j = 0;
+        for (int64_t k = 0; k < C; ++k) {
+            if (p[k] > 0) {
+                h -= p[k] * std::log(p[k]);
+                mean += p[k] * zt[k];
+            }
+            const double m = 0.5 * (p[k] + q[k]);
+            j += 0.5 * (plogp_ratio(p[k], m) + plogp_ratio(q[k], m));
+        }
+        ent[r] = h;
+        js[r] = j;
+        for (int64_t k = 0; k < C; ++k) grad[(size_t)L.at(r, k)] = p[k] > 0 ? -up[r] * p[k] * (zt[k] - mean) : 0.0;
+    }
+    Dev dx(span * esize(dt)), dq(span * esize(dt)), dg(span * esize(dt)), dup((int64_t)up.size() * 4), dout(N * 4);
+    dx.put(R.tb);
+    dq.put(R.sb);
+    dup.put(up);
+    const xent_tensor logits = abi::tensor(dt, dx.p, L.outer, C, L.inner, L.ostride);
+    const xent_tensor q_logits = abi::tensor(dt, dq.p, L.outer, C, L.inner, L.ostride);
+    const double tol = loss_tol(dt);
+    const std::vector<char> mask = L.in_rows();
+    for (int pass : {XENT_FORWARD, XENT_FORWARD_BACKWARD}) {
+        dout.poison();
+        dg.poison();
+        CHECK_EQ(xent_entropy(pass, &logits, dup.f(), dout.f(), dg.p, nullptr), 0);
+        const std::vector<float> e = dout.get<float>(N);
+        EXPECT_ALL("entropy " + ctx, N, [&](int64_t i) { return e[i]; }, [&](int64_t i) { return ent[i]; }, tol, tol);
+        const std::vector<uint8_t> gb = dg.get_bytes();
+        if (pass == XENT_FORWARD) {
+            EXPECT_ALL("entropy forward leaves grad " + ctx, span, [&](int64_t i) { return (double)is_poison(dt, gb, i); },
+                       [&](int64_t) { return 1.0; }, 0, 0);
+        } else {
+            EXPECT_ALL("entropy grad " + ctx, span,
+                       [&](int64_t i) { return mask[i] ? decode(dt, gb, i) : (double)is_poison(dt, gb, i); },
+                       [&](int64_t i) { return mask[i] ? grad[i] : 1.0; }, 2e-6, grad_tol(dt));
+        }
+    }
+    dout.poison();
+    CHECK_EQ(xent_js(&logits, &q_logits, dout.f(), nullptr), 0);
+    const std::vector<float> j = dout.get<float>(N);
+    EXPECT_ALL("js " + ctx, N, [&](int64_t i) { return j[i]; }, [&](int64_t i) { return js[i]; }, tol, tol);
+}
+
+TEST_CASE(entropy_and_js) {
+    uint64_t seed = 200;
+    for (int dt : {XENT_F32, XENT_BF16, XENT_F16}) {
+        run_entropy_js(dt, Layout{5, 41, 1, 43}, seed++);
+        run_entropy_js(dt, Layout{2, 7, 3, 21}, seed++);
+    }
+    run_entropy_js(XENT_F32, Layout{3, 1, 1, 1}, seed++);       // C = 1: H = 0, JS = 0
+    run_entropy_js(XENT_F32, Layout{2, 1030, 1, 1030}, seed++);  // a block per row
+}
+
+TEST_CASE(distill_arguments) {
+    const int INV = XENT_ERROR_INVALID_ARGUMENT;
+    Dev t(160), s(160), g(160), ws(xent_distill_workspace_floats(4) * 4), out(16);
+    const xent_tensor teacher = abi::tensor(XENT_F32, t.p, 4, 10, 1, 10);
+    const xent_tensor student = abi::tensor(XENT_F32, s.p, 4, 10, 1, 10);
+    const xent_tensor other = abi::tensor(XENT_BF16, s.p, 4, 10, 1, 10);
+    const xent_distill_options opt{2.0f, 1.0f, -100, XENT_REDUCTION_MEAN};
+    const xent_distill_outputs o{g.p, nullptr, nullptr, nullptr, nullptr, ws.f(), nullptr};
+    CHECK_EQ(xent_distill(XENT_BACKWARD, &teacher, &student, nullptr, &opt, nullptr, &o, nullptr), INV);
+    CHECK(msg_has("xent_distill: pass: XENT_BACKWARD does not exist"));
+    CHECK_EQ(xent_distill(XENT_FORWARD, &teacher, &other, nullptr, &opt, nullptr, &o, nullptr), INV);
+    CHECK(msg_has("student must have the dtype and layout of teacher"));
+    const xent_distill_options hard{2.0f, 0.5f, -100, XENT_REDUCTION_MEAN};
+    CHECK_EQ(xent_distill(XENT_FORWARD, &teacher, &student, nullptr, &hard, nullptr, &o, nullptr), INV);
+    CHECK(msg_has("targets is null but options.alpha < 1"));
+    const xent_distill_options cold{0.0f, 1.0f, -100, XENT_REDUCTION_MEAN};
+    CHECK_EQ(xent_distill(XENT_FORWARD, &teacher, &student, nullptr, &cold, nullptr, &o, nullptr), INV);
+    CHECK(msg_has("options.temperature"));
+    CHECK_EQ(xent_entropy(XENT_BACKWARD, &teacher, nullptr, out.f(), g.p, nullptr), INV);
+    CHECK(msg_has("xent_entropy: pass: XENT_BACKWARD does not exist"));
+    CHECK_EQ(xent_entropy(XENT_FORWARD_BACKWARD, &teacher, nullptr, out.f(), nullptr, nullptr), INV);
+    CHECK(msg_has("grad is null"));
+    CHECK_EQ(xent_js(&teacher, &other, out.f(), nullptr), INV);
+    CHECK(msg_has("q_logits must have the dtype and layout of p_logits"));
+}
+
+}  // namespace
+
+CHECK_MAIN()
