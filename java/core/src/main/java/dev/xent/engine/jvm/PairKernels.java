@@ -4,7 +4,7 @@ import dev.xent.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The inner loops of distillation over one tile of at most {@link JavaEngine#TILE} contiguous
+ * The inner loops of distillation over one tile of at most {@link Kernels#TILE} contiguous
  * classes of a teacher row and a student row (byte offsets; class stride 1). a = teacher * it and
  * b = student * it are the logits over the temperature; references ra, rb (and r1 for the student
  * at temperature 1) are the row maxima so far, or 0 while a maximum is -inf. Only the Vector API

@@ -26,10 +26,10 @@ final class VectorPairKernels implements PairKernels {
 
     /** Per-thread tiles: teacher, student, gradient as fp32, and 16-bit staging. */
     private static final class Tiles {
-        final float[] t = new float[JavaEngine.TILE];
-        final float[] s = new float[JavaEngine.TILE];
-        final float[] g = new float[JavaEngine.TILE];
-        final short[] h = new short[JavaEngine.TILE];
+        final float[] t = new float[Kernels.TILE];
+        final float[] s = new float[Kernels.TILE];
+        final float[] g = new float[Kernels.TILE];
+        final short[] h = new short[Kernels.TILE];
     }
 
     private static final ThreadLocal<Tiles> TILES = ThreadLocal.withInitial(Tiles::new);
