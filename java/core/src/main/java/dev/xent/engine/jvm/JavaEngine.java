@@ -18,15 +18,14 @@ import java.util.Objects;
  * {@link RowStatsPass}, {@link ElementwiseKernels}), threads and per-thread scratch in
  * {@link RowScheduler}, the inner loops behind {@link Kernels}.
  *
- * <p>Modes: {@link Mode#VECTOR} uses {@code jdk.incubator.vector} for row-contiguous layouts when
- * the module is present (pass {@code --add-modules jdk.incubator.vector}) and the system property
+ * <p>Modes: {@link Mode#VECTOR} takes its inner loops from {@code dev.xent.engine.jvm.vector}
+ * (the Vector API) for row-contiguous layouts when {@link Vectorization} finds the module
+ * (pass {@code --add-modules jdk.incubator.vector}) and the system property
  * {@code xent.java.vector} is not {@code false}; otherwise, and for strided (N, C, d..) layouts,
  * plain scalar loops.
  */
 public final class JavaEngine implements Engine {
     public static final String NAME = "java";
-
-    private static final System.Logger LOG = System.getLogger("dev.xent");
 
     /** How the inner loops run. */
     public enum Mode {
@@ -34,38 +33,39 @@ public final class JavaEngine implements Engine {
         SCALAR
     }
 
-    private final Kernels kernels;
-    private final Mode mode;
+    private final Vectorization vectorization;
     private final RowScheduler scheduler;
-    private final String why;
 
-    private JavaEngine(Kernels kernels, Mode mode, int threads, String why) {
-        this.kernels = kernels;
-        this.mode = mode;
+    private JavaEngine(Vectorization vectorization, int threads) {
+        this.vectorization = vectorization;
         this.scheduler = new RowScheduler(threads);
-        this.why = why;
     }
 
     /** The engine with the Vector API when it can run here, else scalar (the reason in {@link #description()}). */
     public static JavaEngine create() {
-        int cores = Runtime.getRuntime().availableProcessors();
-        return VectorSupport.KERNELS != null
-                ? new JavaEngine(VectorSupport.KERNELS, Mode.VECTOR, cores, null)
-                : new JavaEngine(ScalarKernels.INSTANCE, Mode.SCALAR, cores, VectorSupport.REASON);
+        return new JavaEngine(Vectorization.get(), Runtime.getRuntime().availableProcessors());
     }
 
     /** The engine forced to plain scalar loops. */
     public static JavaEngine scalar() {
-        return new JavaEngine(ScalarKernels.INSTANCE, Mode.SCALAR, Runtime.getRuntime().availableProcessors(), "forced scalar");
+        return new JavaEngine(Vectorization.scalar(), Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * What {@link #create()} runs on here: "Vector API, 256-bit preferred species", or why its loops
+     * are scalar (probed once per JVM).
+     */
+    public static String vectorSupport() {
+        return Vectorization.get().reason();
     }
 
     /** The same engine using at most {@code threads} threads (1: the calling thread only). Results do not change. */
     public JavaEngine withThreads(int threads) {
-        return new JavaEngine(kernels, mode, threads, why);
+        return new JavaEngine(vectorization, threads);
     }
 
     public Mode mode() {
-        return mode;
+        return vectorization.isVector() ? Mode.VECTOR : Mode.SCALAR;
     }
 
     public int threads() {
@@ -79,11 +79,9 @@ public final class JavaEngine implements Engine {
 
     @Override
     public String description() {
-        String base = mode == Mode.VECTOR
-                ? "java: Vector API, " + VectorSupport.BITS + "-bit preferred species"
-                : "java: scalar (" + why + ")";
+        String base = vectorization.isVector() ? vectorization.reason() : "scalar (" + vectorization.reason() + ")";
         int threads = scheduler.threads();
-        return base + ", " + threads + " thread" + (threads == 1 ? "" : "s");
+        return "java: " + base + ", " + threads + " thread" + (threads == 1 ? "" : "s");
     }
 
     @Override
@@ -92,58 +90,22 @@ public final class JavaEngine implements Engine {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Vector API detection, isolated so that nothing here links jdk.incubator.vector directly.
-
-    private static final class VectorSupport {
-        static final Kernels KERNELS;
-        static final String REASON;
-        static final int BITS;
-
-        static {
-            Kernels k = null;
-            String reason = null;
-            int bits = 0;
-            if ("false".equalsIgnoreCase(System.getProperty("xent.java.vector", "true").trim())) {
-                reason = "Vector API disabled by -Dxent.java.vector=false";
-            } else if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-                reason = "module jdk.incubator.vector is not present; pass --add-modules jdk.incubator.vector";
-            } else {
-                try {
-                    Class<?> c = Class.forName("dev.xent.engine.jvm.VectorKernels");
-                    k = (Kernels) c.getDeclaredConstructor().newInstance();
-                    bits = (Integer) c.getDeclaredMethod("bitSize").invoke(null);
-                } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                    Throwable cause = e.getCause() != null ? e.getCause() : e;
-                    reason = "Vector API unusable (" + cause + "); pass --add-modules jdk.incubator.vector";
-                    k = null;
-                }
-            }
-            if (k == null) {
-                LOG.log(System.Logger.Level.INFO, "xent java engine runs scalar loops: {0}", reason);
-            }
-            KERNELS = k;
-            REASON = reason;
-            BITS = bits;
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
     // Dispatch: each op's rows live in their own file.
 
     private Kernels kernelsFor(Layout layout) {
-        return layout.isRowContiguous() ? kernels : ScalarKernels.INSTANCE;
+        return layout.isRowContiguous() ? vectorization.kernels() : ScalarKernels.INSTANCE;
     }
 
     @Override
     public void crossEntropy(CrossEntropyCall call) {
         Objects.requireNonNull(call, "call");
-        CrossEntropyRows.run(scheduler, kernelsFor(call.layout()), kernels, call);
+        CrossEntropyRows.run(scheduler, kernelsFor(call.layout()), vectorization.kernels(), call);
     }
 
     @Override
     public void elementwiseLoss(ElementwiseLossCall call) {
         int tasks = scheduler.elementTasks(call.count(), call.input(), call.target(), call.grad(), call.loss(), call.auxGrad());
-        ElementwiseKernels.run(call, tasks, mode == Mode.VECTOR);
+        ElementwiseKernels.run(call, tasks, vectorization.elementwiseLoop(call));
     }
 
     @Override
@@ -169,7 +131,7 @@ public final class JavaEngine implements Engine {
     @Override
     public void distill(DistillCall call) {
         Objects.requireNonNull(call, "call");
-        PairKernels vk = mode == Mode.VECTOR && call.layout().isRowContiguous() ? PairKernels.vector() : null;
+        PairKernels vk = call.layout().isRowContiguous() ? vectorization.pairKernels() : null;
         DistillRows.distill(scheduler, vk, call);
     }
 

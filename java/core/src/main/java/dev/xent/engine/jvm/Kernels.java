@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
  * in elements (1 for row-contiguous layouts, the only stride the vector kernels take). Weights are
  * fp32 and contiguous ({@code wOff} the byte offset of the tile's first class); a null weight
  * segment means all ones. {@code e} buffers are fp32 with the logits' class stride.
+ * Public only for {@code dev.xent.engine.jvm.vector}; internal, not API.
  */
-interface Kernels {
+public interface Kernels {
     /** Classes per tile of a row. */
     int TILE = 2048;
 

@@ -1,10 +1,13 @@
-package dev.xent.engine.jvm;
+package dev.xent.engine.jvm.vector;
 
-import static dev.xent.engine.jvm.VectorKernels.F;
-import static dev.xent.engine.jvm.VectorKernels.L;
-import static dev.xent.engine.jvm.VectorKernels.S;
+import static dev.xent.engine.jvm.vector.VectorKernels.F;
+import static dev.xent.engine.jvm.vector.VectorKernels.L;
+import static dev.xent.engine.jvm.vector.VectorKernels.S;
 
 import dev.xent.DType;
+import dev.xent.engine.jvm.Elem;
+import dev.xent.engine.jvm.Kernels;
+import dev.xent.engine.jvm.PairKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
