@@ -2,6 +2,7 @@ package dev.xent.cli;
 
 import dev.xent.Engines;
 import dev.xent.Xent;
+import dev.xent.engine.jvm.JavaEngine;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -23,7 +24,7 @@ public final class InfoCommand implements Callable<Integer> {
         out.println("xent     " + Versions.xent());
         out.println("java     " + Versions.java());
         out.println("os       " + Versions.os() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
-        out.println("vector   " + VectorSupport.describe());
+        out.println("vector   " + JavaEngine.vectorSupport());
         out.println();
         printEngines(out, Engines.report());
         out.println();

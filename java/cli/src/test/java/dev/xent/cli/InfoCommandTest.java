@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.xent.Xent;
+import dev.xent.engine.jvm.JavaEngine;
 import org.junit.jupiter.api.Test;
 
 /** {@code xent info} and the top-level command. */
@@ -23,9 +24,15 @@ class InfoCommandTest {
 
     @Test
     void vectorWidthIsReportedOrItsAbsenceExplained() {
-        String v = VectorSupport.describe();
+        String v = JavaEngine.vectorSupport();
         boolean present = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        assertTrue(present ? v.matches("\\d+-bit preferred species, \\d+ floats per vector.*") : v.contains("missing"), v);
+        boolean disabled = "false".equalsIgnoreCase(System.getProperty("xent.java.vector", "true").trim());
+        if (disabled) {
+            assertTrue(v.contains("-Dxent.java.vector=false"), v);
+        } else {
+            assertTrue(present ? v.matches("Vector API, \\d+-bit preferred species") : v.contains("--add-modules jdk.incubator.vector"), v);
+        }
+        assertTrue(CliRun.of("info").out().contains("vector   " + v + "\n"), "xent info prints the engine's own probe");
     }
 
     @Test

@@ -82,7 +82,8 @@ final class DistillRows {
         }
     }
 
-    static void distill(JavaEngine engine, DistillCall c) {
+    /** The distillation call; {@code vk} the vector tile kernels for its rows, or null for the scalar path in double. */
+    static void distill(RowScheduler scheduler, PairKernels vk, DistillCall c) {
         Layout layout = c.layout();
         DType dt = c.dtype();
         long rows = layout.rows();
@@ -95,25 +96,15 @@ final class DistillRows {
         if (c.alpha() < 1 && c.targets() == null) throw new IllegalArgumentException("alpha < 1 needs hard targets");
         boolean mean = c.reduction() == Reduction.MEAN;
         double klDen = mean ? layout.outer() : 1;  // batchmean: over N, also for (N, C, d..)
-        double ceDen = 1;
-        if (hard && mean) {
-            ceDen = 0;
-            for (long r = 0; r < rows; r++) {
-                long y = JavaEngine.label(c.targets(), r);
-                if (y == c.ignoreIndex()) continue;
-                JavaEngine.checkLabel(y, r, classes, c.ignoreIndex());
-                ceDen += 1;
-            }
-        }
+        double ceDen = hard && mean ? Labels.meanDenominator(c.targets(), rows, classes, c.ignoreIndex(), null) : 1;
         double tau = c.temperature();
         double alpha = c.alpha();
         double t2 = tau * tau;
         float[] klRows = new float[Math.toIntExact(rows)];
         float[] ceRows = new float[klRows.length];
         double ceDenF = ceDen;
-        PairKernels vk = engine.mode() == JavaEngine.Mode.VECTOR && layout.isRowContiguous() ? PairKernels.vector() : null;
         float it = (float) (1 / tau);
-        engine.forRows(rows, classes, JavaEngine.shareable(c.teacher(), c.student(), c.grad()), (from, to, w) -> {
+        scheduler.forRows(rows, classes, RowScheduler.shareable(c.teacher(), c.student(), c.grad()), (from, to, w) -> {
             Stats st = new Stats();
             float[] sums = new float[8];
             for (long r = from; r < to; r++) {
@@ -121,8 +112,8 @@ final class DistillRows {
                 long y = -1;
                 boolean active = false;
                 if (hard) {
-                    y = JavaEngine.label(c.targets(), r);
-                    if (y != c.ignoreIndex()) JavaEngine.checkLabel(y, r, classes, c.ignoreIndex());
+                    y = Labels.label(c.targets(), r);
+                    if (y != c.ignoreIndex()) Labels.checkLabel(y, r, classes, c.ignoreIndex());
                     active = y != c.ignoreIndex();
                 }
                 if (vk != null) {
@@ -153,8 +144,8 @@ final class DistillRows {
                 double ra = Stats.ref(st.ma), rb = Stats.ref(st.mb), r1 = Stats.ref(st.m1);
                 if (vk != null) {
                     double zsY = active ? Elem.get(dt, c.student(), base + y * step) : 0;  // before the gradient overwrites it
-                    for (long j = 0; j < classes; j += JavaEngine.TILE) {
-                        int tn = (int) Math.min(JavaEngine.TILE, classes - j);
+                    for (long j = 0; j < classes; j += Kernels.TILE) {
+                        int tn = (int) Math.min(Kernels.TILE, classes - j);
                         long o = base + j * step;
                         vk.tileGrad(dt, c.teacher(), o, c.student(), o, c.grad(), o, tn, it, (float) ra, (float) rb,
                                 (float) r1, (float) ia, (float) ib, (float) i1);
@@ -177,11 +168,8 @@ final class DistillRows {
             }
         });
         if (c.reduced() != null) {
-            double klSum = 0, ceSum = 0;
-            for (int r = 0; r < klRows.length; r++) {
-                klSum += klRows[r];
-                ceSum += ceRows[r];
-            }
+            double klSum = RowScheduler.sumInRowOrder(MemorySegment.ofArray(klRows), rows);
+            double ceSum = RowScheduler.sumInRowOrder(MemorySegment.ofArray(ceRows), rows);
             double total = (alpha != 0 ? alpha * t2 * (klSum / klDen) : 0) + (hard && alpha != 1 ? (1 - alpha) * (ceSum / ceDen) : 0);
             Elem.setF32(c.reduced(), 0, (float) total);
             Elem.setF32(c.reduced(), 1, (float) klDen);
@@ -198,8 +186,8 @@ final class DistillRows {
             float it, boolean hard, Stats st, float[] out) {
         long es = dt.byteSize();
         st.reset();
-        for (long j = 0; j < classes; j += JavaEngine.TILE) {
-            int n = (int) Math.min(JavaEngine.TILE, classes - j);
+        for (long j = 0; j < classes; j += Kernels.TILE) {
+            int n = (int) Math.min(Kernels.TILE, classes - j);
             long o = base + j * es;
             vk.tileStats(dt, t, o, s, o, n, it, (float) st.ma, (float) st.mb, (float) st.m1, hard, out);
             st.rebase(out[0], out[1], out[2]);
@@ -211,12 +199,12 @@ final class DistillRows {
         }
     }
 
-    static void entropy(JavaEngine engine, Layout layout, DType dt, MemorySegment z, MemorySegment upstream,
+    static void entropy(RowScheduler scheduler, Layout layout, DType dt, MemorySegment z, MemorySegment upstream,
             MemorySegment grad, MemorySegment out) {
         long es = dt.byteSize();
         long step = layout.classStride() * es;
         long classes = layout.classes();
-        engine.forRows(layout.rows(), classes, JavaEngine.shareable(z, grad, upstream, out), (from, to, w) -> {
+        scheduler.forRows(layout.rows(), classes, RowScheduler.shareable(z, grad, upstream, out), (from, to, w) -> {
             Stats st = new Stats();
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;
@@ -234,11 +222,11 @@ final class DistillRows {
         });
     }
 
-    static void jensenShannon(JavaEngine engine, Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment out) {
+    static void jensenShannon(RowScheduler scheduler, Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment out) {
         long es = dt.byteSize();
         long step = layout.classStride() * es;
         long classes = layout.classes();
-        engine.forRows(layout.rows(), classes, JavaEngine.shareable(p, q, out), (from, to, w) -> {
+        scheduler.forRows(layout.rows(), classes, RowScheduler.shareable(p, q, out), (from, to, w) -> {
             Stats st = new Stats();
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;

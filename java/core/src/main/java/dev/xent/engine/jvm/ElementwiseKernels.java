@@ -14,10 +14,11 @@ import java.util.stream.IntStream;
  * added in chunk order, so results do not depend on the thread count. The formulas are those of
  * {@link ElementwiseLossCall} and cuda/elementwise.cuh; a bad element (see
  * {@link ElementwiseLossCall#badValue}) stops the call with an exception naming the first one.
- * In the vector mode, plain BCE over heap arrays takes {@link VectorBce}'s Vector API loop and
- * the Gaussian, Laplace and Poisson NLLs take {@link VectorNll}'s.
+ * The calls a vector {@link ElementwiseLoop} takes (see {@link Vectorization#elementwiseLoop}) run
+ * it instead of the scalar loop. Public only for the vector loops' {@link #checkedTail}; internal,
+ * not API.
  */
-final class ElementwiseKernels {
+public final class ElementwiseKernels {
     /** Elements per chunk: a task's work, and the unit of the fixed summation order. */
     static final int CHUNK = 1 << 15;
 
@@ -35,13 +36,11 @@ final class ElementwiseKernels {
     }
 
     /**
-     * Runs the call as at most {@code tasks} tasks on the common pool (1: the calling thread); with
-     * {@code vector}, calls that {@link VectorBce} or {@link VectorNll} take run their Vector API loop.
+     * Runs the call as at most {@code tasks} tasks on the common pool (1: the calling thread), each
+     * chunk by {@code loop} when it is not null.
      */
-    static void run(ElementwiseLossCall c, int tasks, boolean vector) {
+    static void run(ElementwiseLossCall c, int tasks, ElementwiseLoop loop) {
         long n = c.count();
-        boolean vectorBce = vector && VectorBce.fits(c);
-        boolean vectorNll = vector && VectorNll.fits(c);
         int chunks = Math.toIntExact((n + CHUNK - 1) / CHUNK);
         ChunkResult[] results = new ChunkResult[chunks];
         int t = Math.max(1, Math.min(tasks, chunks));
@@ -49,7 +48,7 @@ final class ElementwiseKernels {
         (t > 1 ? range.parallel() : range).forEach(task -> {
             for (int k = (int) ((long) chunks * task / t); k < (long) chunks * (task + 1) / t; k++) {
                 long from = (long) k * CHUNK;
-                results[k] = chunk(c, from, Math.min(n, from + CHUNK), vectorBce, vectorNll);
+                results[k] = chunk(c, from, Math.min(n, from + CHUNK), loop);
             }
         });
         double total = 0;
@@ -62,7 +61,7 @@ final class ElementwiseKernels {
         Elem.setF32(reduced, 1, (float) n);
     }
 
-    private static ChunkResult chunk(ElementwiseLossCall c, long from, long to, boolean vectorBce, boolean vectorNll) {
+    private static ChunkResult chunk(ElementwiseLossCall c, long from, long to, ElementwiseLoop loop) {
         ChunkResult r = new ChunkResult();
         DType dt = c.dtype();
         long es = dt.byteSize();
@@ -71,10 +70,9 @@ final class ElementwiseKernels {
         boolean perElementUpstream = c.reduction() == Reduction.NONE && up != null;
         float scale = up != null && !perElementUpstream ? Elem.getF32(up, 0) : 1f;
         if (c.reduction() == Reduction.MEAN) scale /= (float) c.count();
-        if (vectorBce || vectorNll) {
+        if (loop != null) {
             double[] sum = new double[1];
-            boolean done = vectorBce ? VectorBce.chunk(c, (int) from, (int) to, scale, sum) : VectorNll.chunk(c, (int) from, (int) to, scale, sum);
-            if (done) {
+            if (loop.chunk(c, (int) from, (int) to, scale, sum)) {
                 r.sum = sum[0];
                 return r;
             }
@@ -108,7 +106,7 @@ final class ElementwiseKernels {
      * The vector loops' scalar tail: elements [from, to), already checked, added to the loss sum
      * {@code total} (returned) and, with a gradient, {@code scale * d loss/dx}.
      */
-    static double checkedTail(ElementwiseLossCall c, int from, int to, float scale, double total) {
+    public static double checkedTail(ElementwiseLossCall c, int from, int to, float scale, double total) {
         DType dt = c.dtype();
         long es = dt.byteSize();
         float[] out = new float[3];

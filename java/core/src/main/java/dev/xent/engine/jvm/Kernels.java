@@ -4,13 +4,16 @@ import dev.xent.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The inner loops of the Java engine, over one tile of at most {@link JavaEngine#TILE} classes of
+ * The inner loops of the Java engine, over one tile of at most {@link #TILE} classes of
  * one row. Offsets are in bytes and point at the tile's first class; {@code cs} is the class stride
  * in elements (1 for row-contiguous layouts, the only stride the vector kernels take). Weights are
  * fp32 and contiguous ({@code wOff} the byte offset of the tile's first class); a null weight
  * segment means all ones. {@code e} buffers are fp32 with the logits' class stride.
+ * Public only for {@code dev.xent.engine.jvm.vector}; internal, not API.
  */
-interface Kernels {
+public interface Kernels {
+    /** Classes per tile of a row. */
+    int TILE = 2048;
 
     /**
      * max_k z_k over the elements that are not NaN (-inf if there are none); an implementation

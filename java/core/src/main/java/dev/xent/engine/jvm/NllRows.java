@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
 final class NllRows {
     private NllRows() {}
 
-    static void run(JavaEngine engine, NllCall call) {
+    static void run(RowScheduler scheduler, NllCall call) {
         Layout layout = call.layout();
         DType dt = call.dtype();
         long rows = layout.rows();
@@ -26,28 +26,20 @@ final class NllRows {
         boolean backward = call.pass() != Pass.FORWARD;
         if (backward && call.grad() == null) throw new IllegalArgumentException(call.pass() + " needs a gradient buffer");
         MemorySegment weight = call.weight();
-        double denominator = 1;
-        if (call.reduction() == Reduction.MEAN) {
-            denominator = 0;
-            for (long r = 0; r < rows; r++) {
-                long y = JavaEngine.label(call.targets(), r);
-                if (y == call.ignoreIndex()) continue;
-                JavaEngine.checkLabel(y, r, classes, call.ignoreIndex());
-                denominator += weight == null ? 1 : Elem.getF32(weight, y);
-            }
-        }
+        double denominator = call.reduction() != Reduction.MEAN ? 1
+                : Labels.meanDenominator(call.targets(), rows, classes, call.ignoreIndex(), weight);
         double scaleDen = denominator;
-        engine.forRows(rows, classes, JavaEngine.shareable(call.input(), call.grad()), (from, to, w) -> {
+        scheduler.forRows(rows, classes, RowScheduler.shareable(call.input(), call.grad()), (from, to, w) -> {
             for (long r = from; r < to; r++) {
-                long y = JavaEngine.label(call.targets(), r);
+                long y = Labels.label(call.targets(), r);
                 boolean ignored = y == call.ignoreIndex();
-                if (!ignored) JavaEngine.checkLabel(y, r, classes, call.ignoreIndex());
+                if (!ignored) Labels.checkLabel(y, r, classes, call.ignoreIndex());
                 long base = layout.rowBase(r) * es;
                 float wy = ignored ? 0f : weight == null ? 1f : Elem.getF32(weight, y);
                 float loss = ignored ? 0f : -wy * Elem.get(dt, call.input(), base + y * cs * es);
                 Elem.setF32(call.rowLoss(), r, loss);
                 if (!backward) continue;
-                JavaEngine.zeroRow(dt, call.grad(), base, cs, classes);
+                RowPasses.zeroRow(dt, call.grad(), base, cs, classes);
                 if (ignored) continue;
                 double u = call.upstream() == null ? 1 : Elem.getF32(call.upstream(), call.reduction() == Reduction.NONE ? r : 0);
                 if (call.reduction() == Reduction.MEAN) u /= scaleDen;
@@ -55,9 +47,7 @@ final class NllRows {
             }
         });
         if (call.reduced() != null) {
-            double sum = 0;
-            for (long r = 0; r < rows; r++) sum += Elem.getF32(call.rowLoss(), r);
-            Elem.setF32(call.reduced(), 0, (float) (call.reduction() == Reduction.MEAN ? sum / denominator : sum));
+            Elem.setF32(call.reduced(), 0, RowScheduler.reduce(call.rowLoss(), rows, call.reduction(), denominator));
             Elem.setF32(call.reduced(), 1, (float) denominator);
         }
     }

@@ -4,13 +4,14 @@ import dev.xent.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The inner loops of distillation over one tile of at most {@link JavaEngine#TILE} contiguous
+ * The inner loops of distillation over one tile of at most {@link Kernels#TILE} contiguous
  * classes of a teacher row and a student row (byte offsets; class stride 1). a = teacher * it and
  * b = student * it are the logits over the temperature; references ra, rb (and r1 for the student
  * at temperature 1) are the row maxima so far, or 0 while a maximum is -inf. Only the Vector API
  * implements it; without one, or for strided layouts, {@link DistillRows} runs its scalar path.
+ * Public only for {@code dev.xent.engine.jvm.vector}; internal, not API.
  */
-interface PairKernels {
+public interface PairKernels {
 
     /**
      * One pass over the tile: out[0], out[1], out[2] = the maxima so far {@code ma}, {@code mb},
@@ -26,25 +27,4 @@ interface PairKernels {
     /** g = ib e^{b - rb} - ia e^{a - ra} (+ i1 e^{s - r1} when i1 != 0), stored in dt. g may be s. */
     void tileGrad(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, MemorySegment g, long gOff, int n,
             float it, float ra, float rb, float r1, float ia, float ib, float i1);
-
-    /** The Vector API implementation, or null where jdk.incubator.vector cannot be used. */
-    static PairKernels vector() {
-        return VectorHolder.INSTANCE;
-    }
-
-    /** Loads {@code VectorPairKernels} reflectively, so nothing else links jdk.incubator.vector. */
-    final class VectorHolder {
-        static final PairKernels INSTANCE = load();
-
-        private VectorHolder() {}
-
-        private static PairKernels load() {
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
-            try {
-                return (PairKernels) Class.forName("dev.xent.engine.jvm.VectorPairKernels").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                return null;
-            }
-        }
-    }
 }

@@ -1,7 +1,6 @@
 package dev.xent.engine.jvm;
 
 import dev.xent.DType;
-import dev.xent.IndexType;
 import dev.xent.Layout;
 import dev.xent.engine.RowStatsCall;
 import java.lang.foreign.MemorySegment;
@@ -9,7 +8,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The Java engine's per-row statistics ({@link RowStatsCall}): one pass over each row in tiles of
- * {@link JavaEngine#TILE} classes. Per tile the kernels give its max, then, from L1, the sums
+ * {@link Kernels#TILE} classes. Per tile the kernels give its max, then, from L1, the sums
  * S_j = sum_k exp(s (z_k - m)) (z_k - m)^j for j = 0, 1, 2 relative to the running max m (in fp32
  * within the tile, in double across tiles, moved when m moves) and the count of elements ranked
  * above the target. When a tile raises the max, its first occurrence is the predicted class so
@@ -40,7 +39,7 @@ final class RowStatsPass {
         long cs = layout.classStride();
         long step = cs * dt.byteSize();
         long zb = layout.rowBase(r) * dt.byteSize();
-        long label = label(r);
+        long label = Labels.label(call.targets(), r);
         boolean counted = label != call.ignoreIndex() && label >= 0 && label < classes;
         float zy = counted ? Elem.get(dt, z, zb + label * step) : Float.POSITIVE_INFINITY;
         double scale = call.scale();
@@ -49,8 +48,8 @@ final class RowStatsPass {
         long predicted = -1;
         long rank = 0;
         double[] acc = new double[3]; // S_0, S_1, S_2 relative to m
-        for (long c0 = 0; c0 < classes; c0 += JavaEngine.TILE) {
-            int n = (int) Math.min(JavaEngine.TILE, classes - c0);
+        for (long c0 = 0; c0 < classes; c0 += Kernels.TILE) {
+            int n = (int) Math.min(Kernels.TILE, classes - c0);
             long tb = zb + c0 * step;
             float tileMax = kernels.max(dt, z, tb, cs, n);
             if (tileMax > m) {
@@ -87,12 +86,5 @@ final class RowStatsPass {
             if (Elem.get(dt, z, tb + k * step) == v) return k;
         }
         throw new IllegalStateException("a tile's max " + v + " is not in the tile");
-    }
-
-    private long label(long r) {
-        MemorySegment data = call.targets().data();
-        return call.targets().type() == IndexType.I32
-                ? data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, r)
-                : data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, r);
     }
 }

@@ -3,9 +3,12 @@ package dev.xent.engine.jvm;
 import dev.xent.DType;
 import java.lang.foreign.MemorySegment;
 
-/** Plain loops, any class stride; the fallback without the Vector API and the strided-layout path. */
-final class ScalarKernels implements Kernels {
-    static final ScalarKernels INSTANCE = new ScalarKernels();
+/**
+ * Plain loops, any class stride; the fallback without the Vector API and the strided-layout path.
+ * Public for the vector kernels' scalar tails; internal, not API.
+ */
+public final class ScalarKernels implements Kernels {
+    public static final ScalarKernels INSTANCE = new ScalarKernels();
 
     private ScalarKernels() {}
 

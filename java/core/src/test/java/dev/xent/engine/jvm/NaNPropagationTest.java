@@ -18,20 +18,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * sits (a tile that is otherwise all -inf, a finite tile, the scalar tail), and leave other rows alone.
  */
 class NaNPropagationTest {
-    private static final int C = 2 * JavaEngine.TILE + 37;
+    private static final int C = 2 * Kernels.TILE + 37;
 
     @ParameterizedTest
     @ValueSource(ints = {0x7fc00000, 0xffc00000, 0x7fc00001, 0x7f8001ff, 0xff80abcd, 0x7fffffff})
     void nanOfAnyPayloadPoisonsItsRowOnly(int nanBits) {
         float nan = Float.intBitsToFloat(nanBits);
-        int[] where = {5, JavaEngine.TILE + 100, C - 3};   // first tile (all -inf around it), a finite tile, the tail
+        int[] where = {5, Kernels.TILE + 100, C - 3};   // first tile (all -inf around it), a finite tile, the tail
         for (JavaEngine engine : new JavaEngine[] {JavaEngine.create(), JavaEngine.scalar()}) {
             for (int w : where) {
                 int rows = 3;
                 float[] z = new float[rows * C];
                 java.util.Random rnd = new java.util.Random(7);
                 for (int i = 0; i < z.length; i++) z[i] = (float) rnd.nextGaussian();
-                Arrays.fill(z, C, C + JavaEngine.TILE, Float.NEGATIVE_INFINITY);   // row 1, tile 0: masked
+                Arrays.fill(z, C, C + Kernels.TILE, Float.NEGATIVE_INFINITY);   // row 1, tile 0: masked
                 z[C + w] = nan;
                 float[] g = new float[z.length];
                 Loss loss = Xent.of(engine).crossEntropy().withReduction(Reduction.NONE)

@@ -1,10 +1,12 @@
-package dev.xent.engine.jvm;
+package dev.xent.engine.jvm.vector;
 
 import dev.xent.DType;
 import dev.xent.Reduction;
 import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.ElementwiseLossCall.Broadcast;
 import dev.xent.engine.ElementwiseLossCall.Op;
+import dev.xent.engine.jvm.Elem;
+import dev.xent.engine.jvm.ElementwiseKernels;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
@@ -14,7 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  * The Vector API loop of {@link ElementwiseKernels} for the Gaussian, Laplace and Poisson NLLs
  * in the common case: a reduced loss (no per-element losses or upstream, no variance gradient),
  * fp32 or bf16 in heap arrays, a variance or scale given per element or as one value. The
- * formulas are the scalar loop's ({@link ElementwiseKernels#element}); the op is loop-invariant,
+ * formulas are the scalar loop's (ElementwiseKernels.element); the op is loop-invariant,
  * so its switch costs a predicted branch. Loss sums in fp32 lanes, flushed to double every
  * {@link #FLUSH} vectors.
  */

@@ -1,10 +1,13 @@
-package dev.xent.engine.jvm;
+package dev.xent.engine.jvm.vector;
 
-import static dev.xent.engine.jvm.VectorKernels.F;
-import static dev.xent.engine.jvm.VectorKernels.L;
-import static dev.xent.engine.jvm.VectorKernels.S;
+import static dev.xent.engine.jvm.vector.VectorKernels.F;
+import static dev.xent.engine.jvm.vector.VectorKernels.L;
+import static dev.xent.engine.jvm.vector.VectorKernels.S;
 
 import dev.xent.DType;
+import dev.xent.engine.jvm.Elem;
+import dev.xent.engine.jvm.Kernels;
+import dev.xent.engine.jvm.PairKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -26,10 +29,10 @@ final class VectorPairKernels implements PairKernels {
 
     /** Per-thread tiles: teacher, student, gradient as fp32, and 16-bit staging. */
     private static final class Tiles {
-        final float[] t = new float[JavaEngine.TILE];
-        final float[] s = new float[JavaEngine.TILE];
-        final float[] g = new float[JavaEngine.TILE];
-        final short[] h = new short[JavaEngine.TILE];
+        final float[] t = new float[Kernels.TILE];
+        final float[] s = new float[Kernels.TILE];
+        final float[] g = new float[Kernels.TILE];
+        final short[] h = new short[Kernels.TILE];
     }
 
     private static final ThreadLocal<Tiles> TILES = ThreadLocal.withInitial(Tiles::new);

@@ -1,8 +1,10 @@
-package dev.xent.engine.jvm;
+package dev.xent.engine.jvm.vector;
 
 import dev.xent.DType;
 import dev.xent.Reduction;
 import dev.xent.engine.ElementwiseLossCall;
+import dev.xent.engine.jvm.Elem;
+import dev.xent.engine.jvm.ElementwiseKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;

@@ -1,6 +1,9 @@
-package dev.xent.engine.jvm;
+package dev.xent.engine.jvm.vector;
 
 import dev.xent.DType;
+import dev.xent.engine.jvm.Elem;
+import dev.xent.engine.jvm.Kernels;
+import dev.xent.engine.jvm.ScalarKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -13,8 +16,9 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API kernels: the only class that touches jdk.incubator.vector, loaded reflectively
- * so that a JVM without the module falls back to {@link ScalarKernels}. Class stride 1 only.
+ * The Vector API row kernels, handed out by {@link VectorApi} (this package alone touches
+ * jdk.incubator.vector, and is loaded reflectively so that a JVM without the module falls back to
+ * {@link ScalarKernels}). Class stride 1 only.
  * Loops: a preferred-species body ({@code loopBound}), several accumulators in the reductions,
  * a scalar tail. bf16 widens ShortVector -> IntVector << 16; fp16 widens with the exponent-rebias
  * trick (exact, subnormals included); bf16 stores round to nearest even in vector registers.

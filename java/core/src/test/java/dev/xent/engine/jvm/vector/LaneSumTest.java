@@ -1,4 +1,4 @@
-package dev.xent.engine.jvm;
+package dev.xent.engine.jvm.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package dev.xent.engine.jvm;
+package dev.xent.engine.jvm.vector;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * exp over 4096 floats in L1 (not part of xent bench's table): the Vector API's
  * {@code lanewise(EXP)} (an SVML stub call per vector) against the table-driven exp the Java
- * engine uses ({@code VectorKernels.exp}: this class sits in the engine's package to call it),
+ * engine uses ({@code VectorKernels.exp}: this class sits in the engine's vector package to call it),
  * and scalar Math.exp. Reports ns per 4096 elements: the arithmetic floor of a pass that takes one
  * exp per logit.
  */
