@@ -30,7 +30,7 @@ final class ScalarPathMain {
         for (int i = 0; i < t.length; i++) t[i] = rnd.nextFloat();
         Xent x = Xent.of(e);
         float ce = x.crossEntropy().forwardBackward(Logits.of(z, n, c), Targets.classes(y), Logits.of(new float[n * c], n, c)).value();
-        float bce = BinaryCrossEntropy.on(e).forward(DenseTensor.of(z, n, c), DenseTensor.of(t, n, c)).value();
+        float bce = x.binaryCrossEntropy().forward(DenseTensor.of(z, n, c), DenseTensor.of(t, n, c)).value();
         float kd = x.distillation().forward(Logits.of(z, n, c), Logits.of(q, n, c)).value();
         return new float[] {ce, bce, kd};
     }
