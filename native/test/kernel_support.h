@@ -185,6 +185,9 @@ struct Layout {
     }
 };
 
+// A dense (N, C) layout.
+Layout dense(int64_t n, int64_t c) { return Layout{n, c, 1, c}; }
+
 // ---- float64 reference ---------------------------------------------------------------------------
 
 // log sum exp of a row; -inf for a row of -inf, NaN if any NaN.

@@ -59,7 +59,6 @@ void run_softmax_family(int dt, const Layout& L, double scale, bool inplace, uin
     check_out("softmax", inplace ? dx : dout, inplace, false);
 }
 
-Layout dense(int64_t n, int64_t c) { return Layout{n, c, 1, c}; }
 
 // ---- tests ---------------------------------------------------------------------------------------
 
