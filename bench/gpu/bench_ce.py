@@ -1,4 +1,4 @@
-"""Fused cross-entropy forward+backward on a GPU: xent (libxent_cuda.so through ctypes) against
+"""Fused cross-entropy forward+backward on a GPU: xent (libxent_cuda.so through ctypes, xent_abi.py) against
 PyTorch, eager and torch.compile'd, with a device-to-device copy of the same bytes as the floor.
 
 Every timing is the median of CUDA-event-timed repetitions after a warm-up. Correctness is checked
@@ -9,65 +9,40 @@ Usage: python3 bench_ce.py --lib build-gpu/lib/libxent_cuda.so [--json out.json]
 import argparse
 import ctypes
 import json
-import math
 import statistics
 import sys
 
 import torch
 import torch.nn.functional as F
 
-XENT_F32, XENT_BF16, XENT_F16 = 0, 1, 2
-XENT_I64 = 1
-XENT_MEAN = 2
-DTYPES = {"fp32": (torch.float32, XENT_F32), "bf16": (torch.bfloat16, XENT_BF16)}
+import xent_abi as abi
+
+DTYPES = {"fp32": (torch.float32, abi.F32), "bf16": (torch.bfloat16, abi.BF16)}
 SHAPES = [(8192, 32768), (8192, 131072), (4096, 262144)]
 
 
-def load(path):
-    lib = ctypes.CDLL(path)
-    c_int32, c_int64, c_float, c_void_p = ctypes.c_int32, ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
-    lib.xent_abi_version.restype = c_int32
-    lib.xent_last_error.restype = ctypes.c_char_p
-    lib.xent_workspace_floats.restype = c_int64
-    lib.xent_workspace_floats.argtypes = [c_int64, c_int64]
-    lib.xent_ce_forward_backward.restype = c_int32
-    lib.xent_ce_forward_backward.argtypes = [
-        c_int32, c_void_p, c_void_p,
-        c_int64, c_int64, c_int64, c_int64,
-        c_int32, c_void_p,
-        c_void_p, c_int64, c_float,
-        c_float, c_float, c_float,
-        c_int32, c_void_p,
-        c_void_p, c_void_p, c_void_p, c_void_p,
-        c_void_p, c_void_p]
-    return lib
-
-
 class Xent:
-    """One problem's buffers, allocated once, so that a timed call only launches kernels."""
+    """One problem's buffers and xent_ce's structs, made once, so that a timed call only launches kernels."""
 
     def __init__(self, lib, logits, labels, grad, code):
-        self.lib, self.logits, self.labels, self.grad, self.code = lib, logits, labels, grad, code
+        self.lib, self.logits, self.labels, self.grad = lib, logits, labels, grad
         n, c = logits.shape
         dev = logits.device
         self.row_loss = torch.empty(n, dtype=torch.float32, device=dev)
         self.lse = torch.empty(n, dtype=torch.float32, device=dev)
         self.workspace = torch.empty(lib.xent_workspace_floats(n, c), dtype=torch.float32, device=dev)
         self.error_info = torch.full((2,), -1, dtype=torch.int64, device=dev)
+        self.tensor = abi.Tensor.rows(logits.data_ptr(), code, n, c, logits.stride(0))
+        self.targets = abi.Targets(abi.TARGET_CLASSES, abi.I64, labels.data_ptr())
+        # no class weights, label smoothing, logit scale, soft-cap or z-loss
+        self.options = abi.CeOptions(None, -100, 0.0, 1.0, 0.0, 0.0, abi.REDUCTION_MEAN)
+        self.outputs = abi.CeOutputs(grad.data_ptr(), self.row_loss.data_ptr(), None, self.lse.data_ptr(),
+                                     self.workspace.data_ptr(), self.error_info.data_ptr())
 
     def __call__(self):
-        n, c = self.logits.shape
-        status = self.lib.xent_ce_forward_backward(
-            self.code, self.logits.data_ptr(), self.grad.data_ptr(),
-            n, c, 1, self.logits.stride(0),
-            XENT_I64, self.labels.data_ptr(),
-            None, -100, 0.0,
-            1.0, 0.0, 0.0,  # no logit scale, soft-cap or z-loss
-            XENT_MEAN, None,
-            self.row_loss.data_ptr(), None, self.lse.data_ptr(), self.workspace.data_ptr(),
-            self.error_info.data_ptr(), ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
-        if status != 0:
-            raise RuntimeError("xent_ce_forward_backward: status %d: %s" % (status, self.lib.xent_last_error().decode()))
+        status = self.lib.xent_ce(abi.FORWARD_BACKWARD, self.tensor, self.targets, self.options, None, self.outputs,
+                                  ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
+        abi.check(self.lib, status, "xent_ce(FORWARD_BACKWARD)")
 
     def loss(self):
         return self.workspace[0]
@@ -137,7 +112,7 @@ def main():
     ap.add_argument("--reps", type=int, default=20)
     args = ap.parse_args()
 
-    lib = load(args.lib)
+    lib = abi.load(args.lib)
     props = torch.cuda.get_device_properties(0)
     print("device: %s, %d SMs, torch %s, xent ABI %d" % (props.name, props.multi_processor_count, torch.__version__, lib.xent_abi_version()))
     shapes = SHAPES[:1] if args.quick else SHAPES

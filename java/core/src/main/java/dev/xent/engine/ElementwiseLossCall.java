@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * One element-wise loss computation handed to an engine, already validated by the public API
  * (shapes agree, buffers are large enough, targets, variances, scales and rates are in range).
- * It mirrors {@code xent_bce_with_logits}, {@code xent_gaussian_nll}, {@code xent_laplace_nll}
- * and {@code xent_poisson_nll} in native/include/xent.h so the native engines only translate.
+ * It mirrors {@code xent_elementwise} and its option and output structs in native/include/xent.h
+ * (the loss is the {@code op} field) so the native engines only translate.
  *
  * @param op              which loss
  * @param dtype           storage type of input, target and grad
@@ -53,7 +53,7 @@ public record ElementwiseLossCall(
         MemorySegment loss,
         MemorySegment reduced) {
 
-    /** The element-wise losses, in the order of their C entry points. */
+    /** The element-wise losses, in the order of {@code xent_elementwise_op}'s values. */
     public enum Op {
         BCE_WITH_LOGITS,
         GAUSSIAN_NLL,

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -15,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
@@ -33,8 +36,9 @@ import java.util.function.UnaryOperator;
  *
  * The library is opened with {@code SymbolLookup.libraryLookup(path, Arena.global())} (its own
  * {@code dlopen} handle, so libxent_cuda.so and libxent_emu.so, which export the same symbols, live
- * side by side), every function of xent.h is bound ({@link XentLibrary}), and
- * {@code xent_abi_version()} must equal {@link xent_h#XENT_ABI_VERSION()}. Any failure is a
+ * side by side), {@code xent_abi_version()} must equal {@link xent_h#XENT_ABI_VERSION()} (asked
+ * first, so a library of another ABI says so rather than miss a symbol), and every function of
+ * xent.h is bound ({@link XentLibrary}). Any failure is a
  * reason string in the result, never an exception. Results are cached per flavour: a library
  * cannot be unloaded from a JVM anyway.
  */
@@ -160,16 +164,25 @@ public final class NativeLibraryLoader {
         } catch (IllegalArgumentException e) {
             return Result.failed(flavor, "cannot load " + path + " (" + origin + "): " + e.getMessage());
         }
+        String notXent = path + " (" + origin + ") is not a xent library matching these bindings: ";
+        // The version first, alone: a library of another ABI lacks other symbols, and its version is the reason to give.
+        Optional<MemorySegment> version = lookup.find("xent_abi_version");
+        if (version.isEmpty()) return Result.failed(flavor, notXent + "symbol not found: xent_abi_version");
+        int abi;
+        try {
+            abi = (int) Linker.nativeLinker().downcallHandle(version.get(), xent_h.xent_abi_version$descriptor()).invokeExact();
+        } catch (Throwable e) {
+            throw new AssertionError("xent_abi_version takes nothing and returns an int32", e);
+        }
+        if (abi != xent_h.XENT_ABI_VERSION()) {
+            return Result.failed(flavor, path + " (" + origin + ") has ABI version " + abi + " but these bindings were generated for "
+                    + xent_h.XENT_ABI_VERSION());
+        }
         XentLibrary library;
         try {
             library = new XentLibrary(lookup);
         } catch (NoSuchElementException e) {
-            return Result.failed(flavor, path + " (" + origin + ") is not a xent library matching these bindings: " + e.getMessage());
-        }
-        int abi = library.xent_abi_version();
-        if (abi != xent_h.XENT_ABI_VERSION()) {
-            return Result.failed(flavor, path + " (" + origin + ") has ABI version " + abi + " but these bindings were generated for "
-                    + xent_h.XENT_ABI_VERSION());
+            return Result.failed(flavor, notXent + e.getMessage());
         }
         return Result.loaded(flavor, library, path, origin);
     }

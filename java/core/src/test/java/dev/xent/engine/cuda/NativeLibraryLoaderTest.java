@@ -12,10 +12,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.xent.Engines;
 import dev.xent.engine.EngineProvider;
 import dev.xent.ffi.xent_h;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -102,6 +104,32 @@ class NativeLibraryLoaderTest {
         var r = load(NativeLibraryLoader.Flavor.EMULATOR, Map.of("xent.emu.library", libc.toString()), EMPTY);
         assertFalse(r.isLoaded());
         assertTrue(r.reason().contains("is not a xent library") && r.reason().contains("xent_abi_version"), r.reason());
+    }
+
+    @Test
+    void aLibraryOfAnotherAbiVersionSaysWhich() throws Exception {
+        String cc = onPath("cc") ? "cc" : onPath("gcc") ? "gcc" : null;
+        assumeTrue(cc != null, "no C compiler on PATH to build a library of another ABI version");
+        int other = xent_h.XENT_ABI_VERSION() - 1;
+        Path source = Files.writeString(tmp.resolve("old.c"), "int xent_abi_version(void) { return " + other + "; }\n");
+        Path old = tmp.resolve("libxent_emu.so");
+        Process p = new ProcessBuilder(cc, "-shared", "-fPIC", "-o", old.toString(), source.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), cc + " failed: " + out);
+        var r = load(NativeLibraryLoader.Flavor.EMULATOR, Map.of("xent.emu.library", old.toString()), EMPTY);
+        assertFalse(r.isLoaded());
+        assertTrue(r.reason().contains("has ABI version " + other + " but these bindings were generated for "
+                + xent_h.XENT_ABI_VERSION()), r.reason());
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+        }
+        return false;
     }
 
     @Test
