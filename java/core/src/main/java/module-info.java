@@ -1,12 +1,15 @@
 /**
- * xent-core. Only the public API is exported; the engines are bound as services, so callers reach
- * them through {@code Xent} and {@code Engines} alone.
+ * xent-core. Only the public API and the engine SPI are exported; the engines themselves are bound
+ * as services, so callers reach them through {@code Xent} and {@code Engines} alone.
  */
 module dev.xent {
     // Optional at run time: without the module the Java engine runs its scalar loops.
     requires static jdk.incubator.vector;
 
     exports dev.xent;
+    exports dev.xent.eval;
+    // The engine SPI (Engine, EngineProvider): what Xent.of(Engine) and Engines.named hand out.
+    exports dev.xent.engine;
 
     uses dev.xent.engine.EngineProvider;
 

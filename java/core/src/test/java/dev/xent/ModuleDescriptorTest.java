@@ -24,10 +24,11 @@ import org.junit.jupiter.api.Test;
 
 /** The module descriptor xent-core is built with, read from its build output (directory or jar). */
 class ModuleDescriptorTest {
-    /** The public API: every other package is internal. */
-    private static final Set<String> API_PACKAGES = Set.of("dev.xent");
-    /** Internal packages live under these. */
-    private static final List<String> INTERNAL_ROOTS = List.of("dev.xent.engine", "dev.xent.ffi");
+    /** The public API and the engine SPI: every other package is internal. */
+    private static final Set<String> API_PACKAGES = Set.of("dev.xent", "dev.xent.eval", "dev.xent.engine");
+    /** Internal packages are these and the packages below them. */
+    private static final List<String> INTERNAL_ROOTS =
+            List.of("dev.xent.engine.jvm", "dev.xent.engine.cuda", "dev.xent.ffi", "dev.xent.internal");
     private static final String SERVICES_FILE = "META-INF/services/" + EngineProvider.class.getName();
 
     private static ModuleReference built() throws URISyntaxException {
@@ -58,7 +59,8 @@ class ModuleDescriptorTest {
             assertFalse(e.isQualified(), "qualified export " + e);
         }
         assertTrue(d.opens().isEmpty() && !d.isOpen(), "opens " + d.opens());
-        for (String pkg : List.of("dev.xent.engine", "dev.xent.engine.jvm", "dev.xent.engine.cuda", "dev.xent.ffi")) {
+        for (String pkg : List.of("dev.xent.engine.jvm", "dev.xent.engine.jvm.vector", "dev.xent.engine.cuda",
+                "dev.xent.ffi", "dev.xent.internal")) {
             assertTrue(d.packages().contains(pkg), pkg + " is not in the module");
         }
         for (String pkg : d.packages()) {
