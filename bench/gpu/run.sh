@@ -94,9 +94,11 @@ if [ $checks -eq 1 ] && step build build_native; then
         skip memcheck "dry run"; skip racecheck "dry run"
     else
         step ctest ctest --test-dir "$build" --output-on-failure
-        kernels=$(kernel_binary test_kernels_cuda)
-        step memcheck env XENT_TEST_QUICK=1 timeout 150 compute-sanitizer --tool memcheck --error-exitcode 1 "$kernels"
-        step racecheck env XENT_TEST_QUICK=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 1 "$kernels"
+        for family in ce softmax nll distill elementwise row_stats; do
+            kernels=$(kernel_binary "test_${family}_cuda")
+            step "memcheck-$family" env XENT_TEST_QUICK=1 timeout 60 compute-sanitizer --tool memcheck --error-exitcode 1 "$kernels"
+            step "racecheck-$family" env XENT_TEST_QUICK=1 timeout 60 compute-sanitizer --tool racecheck --error-exitcode 1 "$kernels"
+        done
     fi
     if [ -x "$here/bundle/jre/bin/java" ]; then step java-suite java_suite; else skip java-suite "no bundle: run bench/gpu/bundle.sh first"; fi
     if [ $dry_run -eq 1 ]; then
