@@ -89,6 +89,8 @@ if [ $dry_run -eq 1 ]; then
 fi
 if [ $checks -eq 1 ] && step build build_native; then
     step abi abi_checks
+    # the ctypes mirror bench_ce.py uses, checked on the emulator build before any timing trusts it
+    step ctypes-mirror python3 "$here/xent_abi.py" --lib "$build/lib/libxent_emu.so"
     if [ $dry_run -eq 1 ]; then
         step ctest ctest --test-dir "$build" --output-on-failure -LE gpu
         skip memcheck "dry run"; skip racecheck "dry run"
@@ -112,7 +114,7 @@ if [ $checks -eq 1 ] && step build build_native; then
 fi
 if [ $bench -eq 1 ] && [ -f "$build/lib/libxent_cuda.so" ] || [ $dry_run -eq 1 ]; then
     if [ $dry_run -eq 1 ]; then
-        step bench-syntax python3 -m py_compile "$here/bench_ce.py"
+        step bench-syntax python3 -m py_compile "$here/bench_ce.py" "$here/xent_abi.py"
     else
         PYTHONUNBUFFERED=1 step bench python3 "$here/bench_ce.py" --lib "$build/lib/libxent_cuda.so" --json "$out/bench.json" "${bench_args[@]}"
     fi

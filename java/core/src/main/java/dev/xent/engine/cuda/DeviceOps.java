@@ -171,11 +171,6 @@ public final class DeviceOps {
             Objects.requireNonNull(dtype, "dtype");
             Objects.requireNonNull(layout, "layout");
         }
-
-        /** The same layout and dtype at another address (the student of a teacher, a q beside a p). */
-        public Tensor at(long address) {
-            return new Tensor(dtype, address, layout);
-        }
     }
 
     /**

@@ -76,9 +76,12 @@ class EmulatorDeviceApiTest {
             DeviceBuffer lse = ops.allocate(4L * n, arena);
             DeviceBuffer work = ops.allocate(4L * ws, arena);
             DeviceBuffer err = ops.allocate(16, arena);
+            DeviceBuffer dgSaved = ops.allocate(4L * n * c, arena);
+            DeviceBuffer workSaved = ops.allocate(4L * ws, arena);
             dz.copyFrom(MemorySegment.ofArray(z));
             dy.copyFrom(MemorySegment.ofArray(y));
             poison(dg, arena);
+            poison(dgSaved, arena);
             poison(loss, arena);
             poison(lse, arena);
             ops.resetErrorInfo(err.address(), 0);
@@ -86,10 +89,16 @@ class EmulatorDeviceApiTest {
                     DeviceOps.Target.classes(IndexType.I32, dy.address()), DeviceOps.CeOptions.plain(-100, Reduction.MEAN), 0,
                     new DeviceOps.CeOutputs(dg.address(), loss.address(), 0, lse.address(), work.address(), err.address()), 0);
             assertEquals(Optional.empty(), ops.readErrorInfo(err.address(), 0));
+            // the same gradient from the lse the fused pass saved: the pass is an argument of the one call
+            ops.crossEntropy(Pass.BACKWARD, new DeviceOps.Tensor(DType.F32, dz.address(), layout),
+                    DeviceOps.Target.classes(IndexType.I32, dy.address()), DeviceOps.CeOptions.plain(-100, Reduction.MEAN), 0,
+                    new DeviceOps.CeOutputs(dgSaved.address(), 0, 0, lse.address(), workSaved.address(), err.address()), 0);
+            assertEquals(Optional.empty(), ops.readErrorInfo(err.address(), 0));
             ops.synchronize(0);
 
-            float[] g = new float[n * c], l = new float[n], s = new float[n], head = new float[2];
+            float[] g = new float[n * c], gSaved = new float[n * c], l = new float[n], s = new float[n], head = new float[2];
             dg.copyTo(MemorySegment.ofArray(g));
+            dgSaved.copyTo(MemorySegment.ofArray(gSaved));
             loss.copyTo(MemorySegment.ofArray(l));
             lse.copyTo(MemorySegment.ofArray(s));
             work.copyTo(0, MemorySegment.ofArray(head));
@@ -104,7 +113,9 @@ class EmulatorDeviceApiTest {
                 assertClose(rloss, l[i], "loss row " + i);
                 for (int k = 0; k < c; k++) {
                     double p = Math.exp(z[i * c + k] - rlse);
-                    assertClose((p - (k == y[i] ? 1 : 0)) / n, g[i * c + k], "grad [" + i + ", " + k + "]");
+                    double expected = (p - (k == y[i] ? 1 : 0)) / n;
+                    assertClose(expected, g[i * c + k], "grad [" + i + ", " + k + "]");
+                    assertClose(expected, gSaved[i * c + k], "BACKWARD grad [" + i + ", " + k + "]");
                 }
             }
             assertClose(total / n, head[0], "mean loss");
