@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,14 +27,21 @@ class VectorizationTest {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(jvmArgs));
-        cmd.addAll(List.of("-Xlog:class+load=info", "-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                ScalarPathMain.class.getName()));
+        cmd.addAll(List.of("-Xlog:class+load=info", "-cp", childClassPath(), ScalarPathMain.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
         assertEquals(0, p.exitValue(), out);
         return out;
+    }
+
+    /** The child runs on the class path: the test run's class path plus, when surefire runs the tests
+     *  on the module path, the module path (where xent-core's own classes then are). */
+    private static String childClassPath() {
+        return Stream.of(System.getProperty("jdk.module.path"),
+                        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")))
+                .filter(p -> p != null && !p.isEmpty())
+                .collect(Collectors.joining(File.pathSeparator));
     }
 
     private static void assertScalarRun(String out, String reasonPart) {
