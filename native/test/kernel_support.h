@@ -215,4 +215,18 @@ double grad_atol(int dt, double scale) { return 2e-6 * scale + (dt == XENT_F16 ?
 
 bool msg_has(const char* needle) { return std::strstr(xent_last_error(), needle) != nullptr; }
 
+// n random fp32 values lo + span * U(0, 1) (class weights, upstream gradients), with their exact
+// float64 copy for the reference; draws from rng in index order.
+struct RandomFloats {
+    std::vector<float> f;
+    std::vector<double> d;
+};
+inline RandomFloats random_floats(int64_t n, double lo, double span, std::mt19937_64& rng) {
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    RandomFloats r;
+    for (int64_t i = 0; i < n; ++i) r.f.push_back((float)(lo + span * uni(rng)));
+    r.d.assign(r.f.begin(), r.f.end());
+    return r;
+}
+
 }  // namespace

@@ -196,19 +196,12 @@ void run_hard(const HardCase& c) {
     std::vector<double> x;
     const std::vector<uint8_t> xb = encode(c.dt, xf, &x);
 
-    std::vector<double> w;
-    std::vector<float> wf;
-    if (c.weights) {
-        for (int64_t k = 0; k < C; ++k) wf.push_back((float)(0.25 + 1.75 * uni(rng)));
-        w.assign(wf.begin(), wf.end());
-    }
-    std::vector<float> upf;
-    std::vector<double> up;
-    if (c.upstream) {
-        const int64_t n = c.red == XENT_REDUCTION_NONE ? N : 1;
-        for (int64_t i = 0; i < n; ++i) upf.push_back((float)(0.5 + uni(rng)));
-        up.assign(upf.begin(), upf.end());
-    }
+    const RandomFloats weights = random_floats(c.weights ? C : 0, 0.25, 1.75, rng);
+    const std::vector<float>& wf = weights.f;
+    const std::vector<double>& w = weights.d;
+    const RandomFloats upstream = random_floats(c.upstream ? (c.red == XENT_REDUCTION_NONE ? N : 1) : 0, 0.5, 1.0, rng);
+    const std::vector<float>& upf = upstream.f;
+    const std::vector<double>& up = upstream.d;
     const HardRef R =
         ref_hard(L, x, y, c.weights ? &w : nullptr, c.ignore, c.eps, c.red, c.upstream ? &up : nullptr, c.ex);
     const float ls = (float)c.ex.scale, cap = (float)c.ex.cap, zl = (float)c.ex.zl;
@@ -381,19 +374,12 @@ void run_soft(const SoftCase& c) {
         for (int64_t k = 0; k < C; ++k) tf[L.dense(r, k)] = (float)(sum > 0 ? raw[k] / sum : 1.0 / C);
     }
     const std::vector<uint8_t> tb = encode(c.dt, tf, &t);
-    std::vector<float> wf;
-    std::vector<double> w;
-    if (c.weights) {
-        for (int64_t k = 0; k < C; ++k) wf.push_back((float)(0.25 + 1.75 * uni(rng)));
-        w.assign(wf.begin(), wf.end());
-    }
-    std::vector<float> upf;
-    std::vector<double> up;
-    if (c.upstream) {
-        const int64_t n = c.red == XENT_REDUCTION_NONE ? N : 1;
-        for (int64_t i = 0; i < n; ++i) upf.push_back((float)(0.5 + uni(rng)));
-        up.assign(upf.begin(), upf.end());
-    }
+    const RandomFloats weights = random_floats(c.weights ? C : 0, 0.25, 1.75, rng);
+    const std::vector<float>& wf = weights.f;
+    const std::vector<double>& w = weights.d;
+    const RandomFloats upstream = random_floats(c.upstream ? (c.red == XENT_REDUCTION_NONE ? N : 1) : 0, 0.5, 1.0, rng);
+    const std::vector<float>& upf = upstream.f;
+    const std::vector<double>& up = upstream.d;
     const SoftRef R = ref_soft(L, x, t, c.weights ? &w : nullptr, c.eps, c.red, c.upstream ? &up : nullptr, c.ex);
     const float ls = (float)c.ex.scale, cap = (float)c.ex.cap, zl = (float)c.ex.zl;
     Dev dx(span * eb), dt_(N * C * eb), dg(span * eb), dw(C * 4), dup((int64_t)upf.size() * 4), dloss(N * 4),
