@@ -24,6 +24,38 @@ public final class Checks {
         }
     }
 
+    /**
+     * {@code a * b} for non-negative {@code a} and {@code b}, or an IllegalArgumentException saying
+     * that {@code what} (the product's name, e.g. "C * inner") does not fit in 64 bits.
+     */
+    public static long product(String what, long a, long b) {
+        if (a != 0 && b > Long.MAX_VALUE / a) {
+            throw new IllegalArgumentException(what + " = " + a + " * " + b + " overflows a 64-bit size");
+        }
+        return a * b;
+    }
+
+    /** Throws unless {@code data} holds a whole number of {@code elementName} elements; {@code what} names it. */
+    public static void wholeElements(MemorySegment data, int elementBytes, String elementName, String what) {
+        if (data.byteSize() % elementBytes != 0) {
+            throw new IllegalArgumentException(what + " holds " + data.byteSize() + " bytes, not a whole number of "
+                    + elementName + " elements (" + elementBytes + " bytes each)");
+        }
+    }
+
+    /**
+     * Throws unless {@code data} holds a whole number of elements of {@code elementBytes} each and at
+     * least {@code count} of them. {@code what} names the argument; {@code shape} says what needs them.
+     */
+    public static void holds(MemorySegment data, long count, int elementBytes, String elementName, String what, String shape) {
+        wholeElements(data, elementBytes, elementName, what);
+        long needed = product("the byte size of " + what + " " + shape, count, elementBytes);
+        if (data.byteSize() < needed) {
+            throw new IllegalArgumentException(what + " " + shape + " needs " + needed + " bytes (" + count + " " + elementName
+                    + " elements) but its buffer holds " + data.byteSize());
+        }
+    }
+
     /** {@code rows} as an int, or a clear exception when a Java array of per-row results cannot hold them. */
     public static int rowsForArray(long rows, long perRow, String what) {
         if (rows > (Integer.MAX_VALUE - 8) / perRow) {
