@@ -95,7 +95,7 @@ public final class BinaryCrossEntropy extends LossFunction<DenseTensor, DenseTen
         Objects.requireNonNull(input, "input");
         Broadcast wb = weight == null ? Broadcast.PER_ELEMENT : ElementwiseRun.weightBroadcast(weight, input);
         if (posWeight != null) ElementwiseRun.checkPosWeight(posWeight, input);
-        Extras x = new Extras(weight, wb, posWeight, null, Broadcast.PER_ELEMENT, null, false, false, 0f);
+        Extras x = new Extras(weight, wb, posWeight, null, null, Broadcast.PER_ELEMENT, null, false, false, 0f);
         return ElementwiseRun.run(engine, Op.BCE_WITH_LOGITS, reduction, input, target, upstream, grad, x);
     }
 }

@@ -4,6 +4,7 @@ import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
 import dev.xent.internal.Checks;
+import dev.xent.internal.Region;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -223,6 +224,9 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         }
         checkTargets(targets, logits);
         if (grad != null) Checks.gradient(grad, logits, "logits");
+        Region in = Region.of("logits", logits);
+        Checks.disjoint(Arrays.asList(in, Region.of("targets", targets), Region.of("lse", lseIn), Region.of("upstream", upstream)),
+                Region.inPlaceOf(in, "grad", grad));
         float[] rowLoss = pass == Pass.BACKWARD ? null : new float[n];
         float[] lse = lseIn != null ? lseIn : new float[n];
         float[] rowZLoss = rowLoss != null && zLoss > 0 ? new float[n] : null;

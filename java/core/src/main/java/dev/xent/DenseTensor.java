@@ -1,5 +1,6 @@
 package dev.xent;
 
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -23,14 +24,10 @@ public final class DenseTensor {
         long n = 1;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 0) throw new IllegalArgumentException("bad dimension " + i + " in shape " + Arrays.toString(shape));
-            n = Math.multiplyExact(n, shape[i]);
+            n = Checks.product("the element count of shape " + Arrays.toString(shape), n, shape[i]);
         }
         this.count = n;
-        long needed = Math.multiplyExact(n, (long) dtype.byteSize());
-        if (data.byteSize() < needed) {
-            throw new IllegalArgumentException("a tensor of shape " + Arrays.toString(shape) + " needs " + needed
-                    + " bytes of " + dtype + " but the buffer holds " + data.byteSize());
-        }
+        Checks.holds(data, n, dtype.byteSize(), dtype.name(), "tensor data", "of shape " + Arrays.toString(shape));
     }
 
     /** fp32 values of the given shape. */

@@ -4,7 +4,9 @@ import dev.xent.engine.DistillCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
 import dev.xent.internal.Checks;
+import dev.xent.internal.Region;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -151,6 +153,9 @@ public final class Distillation {
         Targets.ClassIndices hard = alpha < 1 ? targets : null;
         if (hard != null) Checks.classIndices(hard, student, ignoreIndex);
         if (grad != null) Checks.gradient(grad, student, "student logits");
+        Region in = Region.of("student", student);
+        Checks.disjoint(Arrays.asList(in, Region.of("teacher", teacher), Region.of("targets", hard), Region.of("upstream", upstream)),
+                Region.inPlaceOf(in, "grad", grad));
         float[] perRow = new float[n];
         float[] kl = new float[n];
         float[] softCe = new float[n];

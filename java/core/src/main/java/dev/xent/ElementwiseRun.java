@@ -5,6 +5,7 @@ import dev.xent.engine.ElementwiseLossCall.Broadcast;
 import dev.xent.engine.ElementwiseLossCall.Op;
 import dev.xent.engine.Engine;
 import dev.xent.internal.Checks;
+import dev.xent.internal.Region;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -17,9 +18,9 @@ import java.util.Objects;
 final class ElementwiseRun {
     private ElementwiseRun() {}
 
-    /** The optional, op-specific parts of a call. */
-    record Extras(float[] weight, Broadcast weightBroadcast, float[] posWeight, float[] aux, Broadcast auxBroadcast,
-            float[] auxGrad, boolean full, boolean logInput, float eps) {}
+    /** The optional, op-specific parts of a call; {@code auxName} names {@code aux} ("var", "scale") in messages. */
+    record Extras(float[] weight, Broadcast weightBroadcast, float[] posWeight, String auxName, float[] aux,
+            Broadcast auxBroadcast, float[] auxGrad, boolean full, boolean logInput, float eps) {}
 
     static ElementwiseLoss run(Engine engine, Op op, Reduction reduction, DenseTensor input, DenseTensor target,
             float[] upstream, DenseTensor grad, Extras x) {
@@ -36,6 +37,9 @@ final class ElementwiseRun {
             throw new IllegalArgumentException("the gradient of a learned variance or scale needs a per-element one ("
                     + n + " values) and room for as many gradients, got " + x.aux().length + " and " + x.auxGrad().length);
         }
+        Region in = Region.of("input", input);
+        Checks.disjoint(Arrays.asList(in, Region.of("target", target), Region.of(x.auxName(), x.aux()), Region.of("upstream", upstream)),
+                Region.inPlaceOf(in, "grad", grad), Region.of(x.auxName() + " gradient", x.auxGrad()));
         if (reduction == Reduction.NONE && n > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("reduction NONE: more elements (" + n + ") than a Java array of losses can hold");
         }

@@ -1,5 +1,7 @@
 package dev.xent;
 
+import dev.xent.internal.Checks;
+
 /**
  * Where the elements of a logits tensor live, reduced to what a kernel needs.
  *
@@ -11,7 +13,8 @@ package dev.xent;
  *
  * so a 2-D tensor has class stride 1 and row stride {@code outerStride >= classes}, and an
  * (N, C, d..) tensor has class stride {@code inner} and {@code outerStride = C * inner}. All index
- * arithmetic is 64-bit.
+ * arithmetic is 64-bit: the constructor refuses a layout whose row count or extent does not fit
+ * in a {@code long}, so no offset inside the extent overflows.
  */
 public record Layout(long outer, long classes, long inner, long outerStride) {
 
@@ -19,9 +22,17 @@ public record Layout(long outer, long classes, long inner, long outerStride) {
         if (outer < 0) throw new IllegalArgumentException("batch size N must be >= 0, got " + outer);
         if (classes < 1) throw new IllegalArgumentException("class count C must be >= 1, got " + classes);
         if (inner < 1) throw new IllegalArgumentException("inner size d1*..*dk must be >= 1, got " + inner);
-        if (outerStride < classes * inner) {
-            throw new IllegalArgumentException(
-                    "row stride " + outerStride + " is smaller than C * inner = " + classes * inner);
+        long rowElements = Checks.product("C * inner", classes, inner);
+        if (outerStride < rowElements) {
+            throw new IllegalArgumentException("row stride " + outerStride + " is smaller than C * inner = " + rowElements);
+        }
+        Checks.product("the row count N * inner", outer, inner);
+        if (outer > 0) {
+            long lastRow = Checks.product("the extent's last-row offset (N - 1) * row stride", outer - 1, outerStride);
+            if (lastRow > Long.MAX_VALUE - rowElements) {
+                throw new IllegalArgumentException("the extent (N - 1) * row stride + C * inner = " + lastRow + " + "
+                        + rowElements + " overflows a 64-bit size");
+            }
         }
     }
 
@@ -32,7 +43,7 @@ public record Layout(long outer, long classes, long inner, long outerStride) {
 
     /** Number of rows: one softmax each. */
     public long rows() {
-        return Math.multiplyExact(outer, inner);
+        return outer * inner;
     }
 
     /** Distance in elements between class k and class k + 1 of one row. */

@@ -1,5 +1,6 @@
 package dev.xent;
 
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -23,12 +24,8 @@ public final class Logits {
         this.dtype = dtype;
         this.shape = shape;
         this.layout = layout;
-        long needed = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
-        if (data.byteSize() < needed) {
-            throw new IllegalArgumentException("logits of shape " + Arrays.toString(shape) + " and row stride "
-                    + layout.outerStride() + " need " + needed + " bytes of " + dtype + " but the buffer holds "
-                    + data.byteSize());
-        }
+        Checks.holds(data, layout.extent(), dtype.byteSize(), dtype.name(), "logits data",
+                "of shape " + Arrays.toString(shape) + " and row stride " + layout.outerStride());
     }
 
     /** fp32 logits of the given shape, (N, C) or (N, C, d1..dk), stored densely. */
@@ -52,8 +49,8 @@ public final class Logits {
         Objects.requireNonNull(dtype, "dtype");
         long[] s = checkShape(shape);
         long inner = 1;
-        for (int i = 2; i < s.length; i++) inner = Math.multiplyExact(inner, s[i]);
-        Layout layout = new Layout(s[0], s[1], inner, Math.multiplyExact(s[1], inner));
+        for (int i = 2; i < s.length; i++) inner = Checks.product("d1 * .. * dk of shape " + Arrays.toString(s), inner, s[i]);
+        Layout layout = new Layout(s[0], s[1], inner, Checks.product("C * d1 * .. * dk of shape " + Arrays.toString(s), s[1], inner));
         return new Logits(data, dtype, s, layout);
     }
 

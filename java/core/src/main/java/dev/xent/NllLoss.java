@@ -4,7 +4,9 @@ import dev.xent.engine.Engine;
 import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
 import dev.xent.internal.Checks;
+import dev.xent.internal.Region;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -89,6 +91,9 @@ public final class NllLoss extends LossFunction<Logits, Targets.ClassIndices, Lo
         }
         Checks.classIndices(targets, input, ignoreIndex);
         if (grad != null) Checks.gradient(grad, input, "log-probabilities");
+        Region in = Region.of("input", input);
+        Checks.disjoint(Arrays.asList(in, Region.of("targets", targets), Region.of("upstream", upstream)),
+                Region.inPlaceOf(in, "grad", grad));
         float[] rowLoss = new float[n];
         float[] reduced = new float[2];
         engine.nll(new NllCall(grad == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD, input.layout(), input.dtype(),

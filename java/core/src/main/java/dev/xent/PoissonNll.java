@@ -98,7 +98,7 @@ public final class PoissonNll extends LossFunction<DenseTensor, DenseTensor, Ele
 
     @Override
     ElementwiseLoss run(DenseTensor input, DenseTensor target, float[] upstream, DenseTensor grad) {
-        Extras x = new Extras(null, Broadcast.PER_ELEMENT, null, null, Broadcast.PER_ELEMENT, null, full, logInput, eps);
+        Extras x = new Extras(null, Broadcast.PER_ELEMENT, null, null, null, Broadcast.PER_ELEMENT, null, full, logInput, eps);
         return ElementwiseRun.run(engine, Op.POISSON_NLL, reduction, input, target, upstream, grad, x);
     }
 }

@@ -114,7 +114,7 @@ public abstract sealed class SpreadNll<L extends SpreadNll<L>> permits GaussianN
             float[] spreadGrad) {
         Objects.requireNonNull(input, "input");
         Broadcast b = ElementwiseRun.auxBroadcast(spreadName, spread, input);
-        Extras x = new Extras(null, Broadcast.PER_ELEMENT, null, spread, b, spreadGrad, full, false, eps);
+        Extras x = new Extras(null, Broadcast.PER_ELEMENT, null, spreadName, spread, b, spreadGrad, full, false, eps);
         return ElementwiseRun.run(engine, op, reduction, input, target, upstream, grad, x);
     }
 }

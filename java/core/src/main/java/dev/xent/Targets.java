@@ -1,5 +1,6 @@
 package dev.xent;
 
+import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -11,12 +12,14 @@ public sealed interface Targets {
 
     /**
      * One class index per row, in row order (shape (N) or (N, d1..dk)): values in [0, C), or the
-     * option's {@code ignoreIndex}.
+     * option's {@code ignoreIndex}. The segment holds a whole number of indices: as many as the
+     * logits have rows, which each op checks.
      */
     record ClassIndices(MemorySegment data, IndexType type) implements Targets {
         public ClassIndices {
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(type, "type");
+            Checks.wholeElements(data, type.byteSize(), type.name(), "class-index targets");
         }
 
         /** Number of indices the buffer holds. */
@@ -33,6 +36,7 @@ public sealed interface Targets {
         public Probabilities {
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(dtype, "dtype");
+            Checks.wholeElements(data, dtype.byteSize(), dtype.name(), "probability targets");
         }
     }
 

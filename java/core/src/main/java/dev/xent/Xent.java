@@ -2,7 +2,9 @@ package dev.xent;
 
 import dev.xent.engine.Engine;
 import dev.xent.internal.Checks;
+import dev.xent.internal.Region;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -120,6 +122,8 @@ public final class Xent {
     public float[] entropy(Logits logits, Logits grad) {
         float[] out = perRowOut(logits, "logits");
         if (grad != null) Checks.gradient(grad, logits, "logits");
+        Region in = Region.of("logits", logits);
+        Checks.disjoint(List.of(in), Region.inPlaceOf(in, "grad", grad));
         engine.entropy(logits.layout(), logits.dtype(), logits.data(), null, grad == null ? null : grad.data(),
                 MemorySegment.ofArray(out));
         return out;
@@ -165,5 +169,7 @@ public final class Xent {
             throw new IllegalArgumentException("output " + out + " must match the input " + in + " in shape, dtype and row stride");
         }
         Checks.writable(out.data(), "output");
+        Region input = Region.of("in", in);
+        Checks.disjoint(List.of(input), Region.inPlaceOf(input, "out", out));
     }
 }

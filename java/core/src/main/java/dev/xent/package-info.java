@@ -36,6 +36,16 @@
  * gradient). A gradient buffer may be the input itself; {@code forwardBackwardInPlace} does that
  * and exists on every loss with a gradient of its input.
  *
+ * <h2>Buffers that overlap</h2>
+ *
+ * An output (a gradient, a variance or scale gradient, a softmax output) may be exactly the input
+ * it replaces: the same first byte and the same layout. Any other overlap, of an output with any
+ * argument it does not replace or with another output, is an {@link IllegalArgumentException}
+ * naming both ("grad overlaps targets"), thrown before anything is written, on every engine. Each
+ * argument's bytes are taken from the start of its segment to the end of its extent, padding of a
+ * row stride included, so a gradient interleaved in the padding of strided logits is refused too.
+ * Inputs may overlap each other.
+ *
  * <h2>Result shape</h2>
  *
  * Every result answers {@code value()} (the reduced loss; under NONE it throws), {@code sum()}

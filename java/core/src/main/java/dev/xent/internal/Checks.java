@@ -8,6 +8,7 @@ import dev.xent.Targets;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The argument checks every op of dev.xent and dev.xent.eval shares: each throws naming what is
@@ -21,6 +22,38 @@ public final class Checks {
     public static void alive(MemorySegment segment, String what) {
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException(what + " memory is no longer accessible: its arena was closed");
+        }
+    }
+
+    /**
+     * {@code a * b} for non-negative {@code a} and {@code b}, or an IllegalArgumentException saying
+     * that {@code what} (the product's name, e.g. "C * inner") does not fit in 64 bits.
+     */
+    public static long product(String what, long a, long b) {
+        if (a != 0 && b > Long.MAX_VALUE / a) {
+            throw new IllegalArgumentException(what + " = " + a + " * " + b + " overflows a 64-bit size");
+        }
+        return a * b;
+    }
+
+    /** Throws unless {@code data} holds a whole number of {@code elementName} elements; {@code what} names it. */
+    public static void wholeElements(MemorySegment data, int elementBytes, String elementName, String what) {
+        if (data.byteSize() % elementBytes != 0) {
+            throw new IllegalArgumentException(what + " holds " + data.byteSize() + " bytes, not a whole number of "
+                    + elementName + " elements (" + elementBytes + " bytes each)");
+        }
+    }
+
+    /**
+     * Throws unless {@code data} holds a whole number of elements of {@code elementBytes} each and at
+     * least {@code count} of them. {@code what} names the argument; {@code shape} says what needs them.
+     */
+    public static void holds(MemorySegment data, long count, int elementBytes, String elementName, String what, String shape) {
+        wholeElements(data, elementBytes, elementName, what);
+        long needed = product("the byte size of " + what + " " + shape, count, elementBytes);
+        if (data.byteSize() < needed) {
+            throw new IllegalArgumentException(what + " " + shape + " needs " + needed + " bytes (" + count + " " + elementName
+                    + " elements) but its buffer holds " + data.byteSize());
         }
     }
 
@@ -58,6 +91,37 @@ public final class Checks {
 
     public static void writable(MemorySegment segment, String what) {
         if (segment.isReadOnly()) throw new IllegalArgumentException(what + " buffer is read-only");
+    }
+
+    /**
+     * Refuses a call whose outputs overlap anything else it touches: each output must share no
+     * byte with any input or any other output, except that it may be exactly the input it names
+     * as its {@code inPlaceOf} (the same bytes, a gradient written in place). Inputs may
+     * overlap each other: they are only read. Null entries (arguments a call lacks) are skipped.
+     * Throws naming both arguments, before an engine writes anything.
+     */
+    public static void disjoint(List<Region> inputs, Region... outputs) {
+        for (int o = 0; o < outputs.length; o++) {
+            Region out = outputs[o];
+            if (out == null) continue;
+            for (Region in : inputs) {
+                if (in == null || (out.inPlaceOf() == in && out.sameBytes(in))) continue;
+                refuseOverlap(out, in);
+            }
+            for (int p = o + 1; p < outputs.length; p++) {
+                if (outputs[p] != null) refuseOverlap(out, outputs[p]);
+            }
+        }
+    }
+
+    private static void refuseOverlap(Region out, Region other) {
+        long shared = out.sharedBytes(other);
+        if (shared == 0) return;
+        String exception = out.inPlaceOf() == other
+                ? "; in place it must be exactly " + other.name() + " (the same first byte and layout)"
+                : "; an output may only be the very input it replaces (in place)";
+        throw new IllegalArgumentException(out.name() + " overlaps " + other.name() + " (" + shared + " bytes in common)"
+                + exception);
     }
 
     /** One index per row of {@code logits}, each in [0, C) or equal to {@code ignoreIndex}; throws naming the position. */
