@@ -442,14 +442,19 @@ def descriptor(f: CFunction) -> str:
 
 
 def emit_header_class(h: CHeader, header_rel: str) -> str:
-    o = [banner(header_rel), "package " + PACKAGE + ";\n\n",
-         "import java.lang.foreign.AddressLayout;\n",
-         "import java.lang.foreign.FunctionDescriptor;\n",
-         "import java.lang.foreign.MemoryLayout;\n",
-         "import java.lang.foreign.ValueLayout;\n\n",
-         "/**\n",
-         " * Constants, C layouts and function descriptors of {@code " + header_rel + "}, in jextract's\n",
-         " * header-class shape. The symbol addresses and downcall handles are not here but in\n",
+    imports = ["java.lang.foreign.AddressLayout", "java.lang.foreign.FunctionDescriptor", "java.lang.foreign.MemoryLayout",
+               "java.lang.foreign.ValueLayout"]
+    if h.structs:
+        imports += ["java.lang.foreign.GroupLayout", "java.lang.foreign.MemorySegment", "java.lang.foreign.SegmentAllocator"]
+    o = [banner(header_rel), "package " + PACKAGE + ";\n\n"]
+    if h.structs:
+        o.append("import static java.lang.foreign.MemoryLayout.PathElement.groupElement;\n\n")
+    o += ["import " + i + ";\n" for i in sorted(imports)]
+    o += ["\n/**\n",
+         " * Constants, C layouts, function descriptors and structs of {@code " + header_rel + "}, in\n",
+         " * jextract's header-class shape, with one deviation: each struct is a nested class here\n",
+         " * ({@code xent_h.xent_tensor}) rather than a file of its own, so that the header's bindings are\n",
+         " * one generated file. The symbol addresses and downcall handles are not here but in\n",
          " * {@link " + LIBRARY_CLASS + "}, one instance per loaded library (see there why).\n",
          " */\n",
          "@SuppressWarnings({\"unused\", \"restricted\"})\n",
@@ -490,6 +495,9 @@ def emit_header_class(h: CHeader, header_rel: str) -> str:
         o.append("     * " + snippet(f) + "\n     * }\n     */\n")
         o.append("    public static FunctionDescriptor " + f.name + "$descriptor() {\n")
         o.append("        return " + f.name + ".DESC;\n    }\n")
+    if h.structs:
+        o.append("\n    // structs: one nested class each, in header order\n")
+        o += [emit_struct_class(st) for st in h.structs]
     o.append("}\n")
     return "".join(o)
 
@@ -562,32 +570,28 @@ def emit_wrapper(f: CFunction) -> str:
          "        var mh$ = " + f.name + "$MH;\n",
          "        try {\n",
          "            " + ("" if ret == "void" else "return (" + ret + ") ") + "mh$.invokeExact(" + args + ");\n",
+         "        } catch (RuntimeException | Error ex$) {\n",
+         "            throw ex$;\n",
          "        } catch (Throwable ex$) {\n",
-         "            throw new AssertionError(\"should not reach here\", ex$);\n",
+         "            throw new IllegalStateException(\"" + f.name + ": the downcall threw \" + ex$, ex$);\n",
          "        }\n",
          "    }\n"]
     return "".join(o)
 
 
-def emit_struct_class(st: CStruct, header_rel: str) -> str:
-    """One class per struct, jextract's shape: the layout with named fields and the C padding,
+def emit_struct_class(st: CStruct) -> str:
+    """One nested class per struct, jextract's shape: the layout with named fields and the C padding,
     sizeof/allocate, and per field its layout, offset and a typed static getter and setter."""
     members = st.members()
     c_fields = "".join(" *     " + c_decl(f.type, f.name) + ";\n" for f in st.fields)
-    o = [banner(header_rel), "package " + PACKAGE + ";\n\n",
-         "import static java.lang.foreign.MemoryLayout.PathElement.groupElement;\n\n"]
-    imports = {"java.lang.foreign.GroupLayout", "java.lang.foreign.MemoryLayout", "java.lang.foreign.MemorySegment",
-               "java.lang.foreign.SegmentAllocator"}
-    imports |= {"java.lang.foreign." + f.type.layout_class.split(".")[0] for f in st.fields}
-    o += ["import " + i + ";\n" for i in sorted(imports)]
-    o += ["\n/**\n",
-          " * {@snippet lang=c :\n",
-          " * typedef struct " + st.name + " {\n" + c_fields + " * } " + st.name + "\n",
-          " * }\n",
-          " */\n",
-          "public final class " + st.name + " {\n\n",
-          "    " + st.name + "() {\n        // Should not be called directly\n    }\n\n",
-          "    private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(\n"]
+    o = ["\n/**\n",
+         " * {@snippet lang=c :\n",
+         " * typedef struct " + st.name + " {\n" + c_fields + " * } " + st.name + "\n",
+         " * }\n",
+         " */\n",
+         "public static final class " + st.name + " {\n\n",
+         "    " + st.name + "() {\n        // Should not be called directly\n    }\n\n",
+         "    private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(\n"]
     parts = []
     for m in members:
         if isinstance(m, int):
@@ -619,7 +623,11 @@ def emit_struct_class(st: CStruct, header_rel: str) -> str:
               "    public static void " + getter + "(MemorySegment struct, " + carrier + " fieldValue) {\n",
               "        struct.set(" + n + "$LAYOUT, " + n + "$OFFSET, fieldValue);\n    }\n"]
     o.append("}\n")
-    return "".join(o)
+    return indent("".join(o))
+
+
+def indent(text: str) -> str:
+    return "".join("    " + line if line.strip() else line for line in text.splitlines(True))
 
 
 def emit_package_info(header_rel: str) -> str:
@@ -630,8 +638,9 @@ def emit_package_info(header_rel: str) -> str:
             + " * header, run the generator, commit both. {@code XentBindingsTest} fails when they disagree.\n"
             + " *\n"
             + " * <p>{@link " + PACKAGE + "." + HEADER_CLASS + "} holds constants and static function\n"
-            + " * descriptors; {@link " + PACKAGE + "." + LIBRARY_CLASS + "} binds them in one loaded library; one\n"
-            + " * class per struct (e.g. {@code xent_tensor}) has its layout, size and field accessors.\n"
+            + " * descriptors, and a nested class per struct (e.g. {@code xent_h.xent_tensor}) with its layout,\n"
+            + " * size and field accessors; {@link " + PACKAGE + "." + LIBRARY_CLASS + "} binds the functions in one\n"
+            + " * loaded library.\n"
             + " * Only {@code dev.xent.engine.cuda} uses this package.\n"
             + " */\n"
             + "package " + PACKAGE + ";\n")
@@ -644,9 +653,8 @@ def render(h: CHeader, header_rel: str) -> dict[str, str]:
         "package-info.java": emit_package_info(header_rel),
     }
     for st in h.structs:
-        if st.name + ".java" in files:
-            raise FfigenError("struct " + st.name + " would overwrite " + st.name + ".java")
-        files[st.name + ".java"] = emit_struct_class(st, header_rel)
+        if st.name in (HEADER_CLASS, LIBRARY_CLASS):
+            raise FfigenError("struct " + st.name + " has the name of a generated class")
     return files
 
 

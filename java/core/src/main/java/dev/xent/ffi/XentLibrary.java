@@ -167,8 +167,10 @@ public final class XentLibrary {
         var mh$ = xent_abi_version$MH;
         try {
             return (int) mh$.invokeExact();
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_abi_version: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -201,8 +203,10 @@ public final class XentLibrary {
         var mh$ = xent_last_error$MH;
         try {
             return (MemorySegment) mh$.invokeExact();
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_last_error: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -235,8 +239,10 @@ public final class XentLibrary {
         var mh$ = xent_is_emulator$MH;
         try {
             return (int) mh$.invokeExact();
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_is_emulator: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -269,8 +275,10 @@ public final class XentLibrary {
         var mh$ = xent_device_count$MH;
         try {
             return (int) mh$.invokeExact(count);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_device_count: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -303,8 +311,10 @@ public final class XentLibrary {
         var mh$ = xent_device_name$MH;
         try {
             return (int) mh$.invokeExact(device, name, capacity);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_device_name: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -337,8 +347,10 @@ public final class XentLibrary {
         var mh$ = xent_set_device$MH;
         try {
             return (int) mh$.invokeExact(device);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_set_device: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -371,8 +383,10 @@ public final class XentLibrary {
         var mh$ = xent_malloc$MH;
         try {
             return (int) mh$.invokeExact(ptr, bytes);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_malloc: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -405,8 +419,10 @@ public final class XentLibrary {
         var mh$ = xent_free$MH;
         try {
             return (int) mh$.invokeExact(ptr);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_free: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -439,8 +455,10 @@ public final class XentLibrary {
         var mh$ = xent_copy_to_device$MH;
         try {
             return (int) mh$.invokeExact(device_dst, host_src, bytes, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_copy_to_device: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -473,8 +491,10 @@ public final class XentLibrary {
         var mh$ = xent_copy_to_host$MH;
         try {
             return (int) mh$.invokeExact(host_dst, device_src, bytes, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_copy_to_host: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -507,8 +527,10 @@ public final class XentLibrary {
         var mh$ = xent_memset$MH;
         try {
             return (int) mh$.invokeExact(device_ptr, value, bytes, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_memset: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -541,8 +563,10 @@ public final class XentLibrary {
         var mh$ = xent_stream_synchronize$MH;
         try {
             return (int) mh$.invokeExact(stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_stream_synchronize: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -575,8 +599,10 @@ public final class XentLibrary {
         var mh$ = xent_workspace_floats$MH;
         try {
             return (long) mh$.invokeExact(rows, classes);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_workspace_floats: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -609,8 +635,10 @@ public final class XentLibrary {
         var mh$ = xent_ce$MH;
         try {
             return (int) mh$.invokeExact(pass, logits, targets, options, upstream, outputs, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_ce: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -643,8 +671,10 @@ public final class XentLibrary {
         var mh$ = xent_softmax$MH;
         try {
             return (int) mh$.invokeExact(op, in, out, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_softmax: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -677,8 +707,10 @@ public final class XentLibrary {
         var mh$ = xent_nll$MH;
         try {
             return (int) mh$.invokeExact(pass, input, targets, options, upstream, outputs, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_nll: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -711,8 +743,10 @@ public final class XentLibrary {
         var mh$ = xent_distill_workspace_floats$MH;
         try {
             return (long) mh$.invokeExact(rows);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_distill_workspace_floats: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -745,8 +779,10 @@ public final class XentLibrary {
         var mh$ = xent_distill$MH;
         try {
             return (int) mh$.invokeExact(pass, teacher, student, targets, options, upstream, outputs, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_distill: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -779,8 +815,10 @@ public final class XentLibrary {
         var mh$ = xent_entropy$MH;
         try {
             return (int) mh$.invokeExact(pass, logits, upstream, out, grad, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_entropy: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -813,8 +851,10 @@ public final class XentLibrary {
         var mh$ = xent_js$MH;
         try {
             return (int) mh$.invokeExact(p_logits, q_logits, out, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_js: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -847,8 +887,10 @@ public final class XentLibrary {
         var mh$ = xent_elementwise_workspace_floats$MH;
         try {
             return (long) mh$.invokeExact(count);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_elementwise_workspace_floats: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -881,8 +923,10 @@ public final class XentLibrary {
         var mh$ = xent_elementwise$MH;
         try {
             return (int) mh$.invokeExact(pass, input, target, options, upstream, outputs, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_elementwise: the downcall threw " + ex$, ex$);
         }
     }
 
@@ -915,8 +959,10 @@ public final class XentLibrary {
         var mh$ = xent_row_stats$MH;
         try {
             return (int) mh$.invokeExact(logits, targets, options, outputs, stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
+            throw new IllegalStateException("xent_row_stats: the downcall threw " + ex$, ex$);
         }
     }
 }

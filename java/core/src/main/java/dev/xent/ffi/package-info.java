@@ -7,8 +7,9 @@
  * header, run the generator, commit both. {@code XentBindingsTest} fails when they disagree.
  *
  * <p>{@link dev.xent.ffi.xent_h} holds constants and static function
- * descriptors; {@link dev.xent.ffi.XentLibrary} binds them in one loaded library; one
- * class per struct (e.g. {@code xent_tensor}) has its layout, size and field accessors.
+ * descriptors, and a nested class per struct (e.g. {@code xent_h.xent_tensor}) with its layout,
+ * size and field accessors; {@link dev.xent.ffi.XentLibrary} binds the functions in one
+ * loaded library.
  * Only {@code dev.xent.engine.cuda} uses this package.
  */
 package dev.xent.ffi;

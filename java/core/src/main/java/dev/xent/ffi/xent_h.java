@@ -3,14 +3,21 @@
 // Check that it is current:          tools/ffigen/generate --check
 package dev.xent.ffi;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
 import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Constants, C layouts and function descriptors of {@code native/include/xent.h}, in jextract's
- * header-class shape. The symbol addresses and downcall handles are not here but in
+ * Constants, C layouts, function descriptors and structs of {@code native/include/xent.h}, in
+ * jextract's header-class shape, with one deviation: each struct is a nested class here
+ * ({@code xent_h.xent_tensor}) rather than a file of its own, so that the header's bindings are
+ * one generated file. The symbol addresses and downcall handles are not here but in
  * {@link XentLibrary}, one instance per loaded library (see there why).
  */
 @SuppressWarnings({"unused", "restricted"})
@@ -625,5 +632,3145 @@ public final class xent_h {
      */
     public static FunctionDescriptor xent_row_stats$descriptor() {
         return xent_row_stats.DESC;
+    }
+
+    // structs: one nested class each, in header order
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_tensor {
+     *     void *data;
+     *     int32_t dtype;
+     *     int64_t outer;
+     *     int64_t classes;
+     *     int64_t inner;
+     *     int64_t outer_stride;
+     * } xent_tensor
+     * }
+     */
+    public static final class xent_tensor {
+
+        xent_tensor() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("data"),
+            xent_h.C_INT.withName("dtype"),
+            MemoryLayout.paddingLayout(4),
+            xent_h.C_LONG.withName("outer"),
+            xent_h.C_LONG.withName("classes"),
+            xent_h.C_LONG.withName("inner"),
+            xent_h.C_LONG.withName("outer_stride")
+        ).withName("xent_tensor");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout data$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("data"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * void *data
+         * }
+         */
+        public static AddressLayout data$layout() {
+            return data$LAYOUT;
+        }
+
+        private static final long data$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * void *data
+         * }
+         */
+        public static long data$offset() {
+            return data$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * void *data
+         * }
+         */
+        public static MemorySegment data(MemorySegment struct) {
+            return struct.get(data$LAYOUT, data$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * void *data
+         * }
+         */
+        public static void data(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(data$LAYOUT, data$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt dtype$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("dtype"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t dtype
+         * }
+         */
+        public static ValueLayout.OfInt dtype$layout() {
+            return dtype$LAYOUT;
+        }
+
+        private static final long dtype$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t dtype
+         * }
+         */
+        public static long dtype$offset() {
+            return dtype$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t dtype
+         * }
+         */
+        public static int dtype(MemorySegment struct) {
+            return struct.get(dtype$LAYOUT, dtype$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t dtype
+         * }
+         */
+        public static void dtype(MemorySegment struct, int fieldValue) {
+            struct.set(dtype$LAYOUT, dtype$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfLong outer$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("outer"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t outer
+         * }
+         */
+        public static ValueLayout.OfLong outer$layout() {
+            return outer$LAYOUT;
+        }
+
+        private static final long outer$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t outer
+         * }
+         */
+        public static long outer$offset() {
+            return outer$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t outer
+         * }
+         */
+        public static long outer(MemorySegment struct) {
+            return struct.get(outer$LAYOUT, outer$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t outer
+         * }
+         */
+        public static void outer(MemorySegment struct, long fieldValue) {
+            struct.set(outer$LAYOUT, outer$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfLong classes$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("classes"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t classes
+         * }
+         */
+        public static ValueLayout.OfLong classes$layout() {
+            return classes$LAYOUT;
+        }
+
+        private static final long classes$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t classes
+         * }
+         */
+        public static long classes$offset() {
+            return classes$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t classes
+         * }
+         */
+        public static long classes(MemorySegment struct) {
+            return struct.get(classes$LAYOUT, classes$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t classes
+         * }
+         */
+        public static void classes(MemorySegment struct, long fieldValue) {
+            struct.set(classes$LAYOUT, classes$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfLong inner$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("inner"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t inner
+         * }
+         */
+        public static ValueLayout.OfLong inner$layout() {
+            return inner$LAYOUT;
+        }
+
+        private static final long inner$OFFSET = 32;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t inner
+         * }
+         */
+        public static long inner$offset() {
+            return inner$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t inner
+         * }
+         */
+        public static long inner(MemorySegment struct) {
+            return struct.get(inner$LAYOUT, inner$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t inner
+         * }
+         */
+        public static void inner(MemorySegment struct, long fieldValue) {
+            struct.set(inner$LAYOUT, inner$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfLong outer_stride$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("outer_stride"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t outer_stride
+         * }
+         */
+        public static ValueLayout.OfLong outer_stride$layout() {
+            return outer_stride$LAYOUT;
+        }
+
+        private static final long outer_stride$OFFSET = 40;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t outer_stride
+         * }
+         */
+        public static long outer_stride$offset() {
+            return outer_stride$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t outer_stride
+         * }
+         */
+        public static long outer_stride(MemorySegment struct) {
+            return struct.get(outer_stride$LAYOUT, outer_stride$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t outer_stride
+         * }
+         */
+        public static void outer_stride(MemorySegment struct, long fieldValue) {
+            struct.set(outer_stride$LAYOUT, outer_stride$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_targets {
+     *     int32_t kind;
+     *     int32_t index_type;
+     *     const void *data;
+     * } xent_targets
+     * }
+     */
+    public static final class xent_targets {
+
+        xent_targets() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_INT.withName("kind"),
+            xent_h.C_INT.withName("index_type"),
+            xent_h.C_POINTER.withName("data")
+        ).withName("xent_targets");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final ValueLayout.OfInt kind$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("kind"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t kind
+         * }
+         */
+        public static ValueLayout.OfInt kind$layout() {
+            return kind$LAYOUT;
+        }
+
+        private static final long kind$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t kind
+         * }
+         */
+        public static long kind$offset() {
+            return kind$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t kind
+         * }
+         */
+        public static int kind(MemorySegment struct) {
+            return struct.get(kind$LAYOUT, kind$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t kind
+         * }
+         */
+        public static void kind(MemorySegment struct, int fieldValue) {
+            struct.set(kind$LAYOUT, kind$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt index_type$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("index_type"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t index_type
+         * }
+         */
+        public static ValueLayout.OfInt index_type$layout() {
+            return index_type$LAYOUT;
+        }
+
+        private static final long index_type$OFFSET = 4;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t index_type
+         * }
+         */
+        public static long index_type$offset() {
+            return index_type$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t index_type
+         * }
+         */
+        public static int index_type(MemorySegment struct) {
+            return struct.get(index_type$LAYOUT, index_type$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t index_type
+         * }
+         */
+        public static void index_type(MemorySegment struct, int fieldValue) {
+            struct.set(index_type$LAYOUT, index_type$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout data$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("data"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * const void *data
+         * }
+         */
+        public static AddressLayout data$layout() {
+            return data$LAYOUT;
+        }
+
+        private static final long data$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * const void *data
+         * }
+         */
+        public static long data$offset() {
+            return data$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * const void *data
+         * }
+         */
+        public static MemorySegment data(MemorySegment struct) {
+            return struct.get(data$LAYOUT, data$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * const void *data
+         * }
+         */
+        public static void data(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(data$LAYOUT, data$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_ce_options {
+     *     const float *weight;
+     *     int64_t ignore_index;
+     *     float label_smoothing;
+     *     float logit_scale;
+     *     float softcap;
+     *     float z_loss;
+     *     int32_t reduction;
+     * } xent_ce_options
+     * }
+     */
+    public static final class xent_ce_options {
+
+        xent_ce_options() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("weight"),
+            xent_h.C_LONG.withName("ignore_index"),
+            xent_h.C_FLOAT.withName("label_smoothing"),
+            xent_h.C_FLOAT.withName("logit_scale"),
+            xent_h.C_FLOAT.withName("softcap"),
+            xent_h.C_FLOAT.withName("z_loss"),
+            xent_h.C_INT.withName("reduction"),
+            MemoryLayout.paddingLayout(4)
+        ).withName("xent_ce_options");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout weight$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("weight"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static AddressLayout weight$layout() {
+            return weight$LAYOUT;
+        }
+
+        private static final long weight$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static long weight$offset() {
+            return weight$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static MemorySegment weight(MemorySegment struct) {
+            return struct.get(weight$LAYOUT, weight$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static void weight(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(weight$LAYOUT, weight$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfLong ignore_index$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("ignore_index"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static ValueLayout.OfLong ignore_index$layout() {
+            return ignore_index$LAYOUT;
+        }
+
+        private static final long ignore_index$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index$offset() {
+            return ignore_index$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index(MemorySegment struct) {
+            return struct.get(ignore_index$LAYOUT, ignore_index$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static void ignore_index(MemorySegment struct, long fieldValue) {
+            struct.set(ignore_index$LAYOUT, ignore_index$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfFloat label_smoothing$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("label_smoothing"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float label_smoothing
+         * }
+         */
+        public static ValueLayout.OfFloat label_smoothing$layout() {
+            return label_smoothing$LAYOUT;
+        }
+
+        private static final long label_smoothing$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float label_smoothing
+         * }
+         */
+        public static long label_smoothing$offset() {
+            return label_smoothing$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float label_smoothing
+         * }
+         */
+        public static float label_smoothing(MemorySegment struct) {
+            return struct.get(label_smoothing$LAYOUT, label_smoothing$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float label_smoothing
+         * }
+         */
+        public static void label_smoothing(MemorySegment struct, float fieldValue) {
+            struct.set(label_smoothing$LAYOUT, label_smoothing$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfFloat logit_scale$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("logit_scale"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static ValueLayout.OfFloat logit_scale$layout() {
+            return logit_scale$LAYOUT;
+        }
+
+        private static final long logit_scale$OFFSET = 20;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static long logit_scale$offset() {
+            return logit_scale$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static float logit_scale(MemorySegment struct) {
+            return struct.get(logit_scale$LAYOUT, logit_scale$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static void logit_scale(MemorySegment struct, float fieldValue) {
+            struct.set(logit_scale$LAYOUT, logit_scale$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfFloat softcap$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("softcap"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float softcap
+         * }
+         */
+        public static ValueLayout.OfFloat softcap$layout() {
+            return softcap$LAYOUT;
+        }
+
+        private static final long softcap$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float softcap
+         * }
+         */
+        public static long softcap$offset() {
+            return softcap$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float softcap
+         * }
+         */
+        public static float softcap(MemorySegment struct) {
+            return struct.get(softcap$LAYOUT, softcap$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float softcap
+         * }
+         */
+        public static void softcap(MemorySegment struct, float fieldValue) {
+            struct.set(softcap$LAYOUT, softcap$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfFloat z_loss$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("z_loss"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float z_loss
+         * }
+         */
+        public static ValueLayout.OfFloat z_loss$layout() {
+            return z_loss$LAYOUT;
+        }
+
+        private static final long z_loss$OFFSET = 28;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float z_loss
+         * }
+         */
+        public static long z_loss$offset() {
+            return z_loss$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float z_loss
+         * }
+         */
+        public static float z_loss(MemorySegment struct) {
+            return struct.get(z_loss$LAYOUT, z_loss$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float z_loss
+         * }
+         */
+        public static void z_loss(MemorySegment struct, float fieldValue) {
+            struct.set(z_loss$LAYOUT, z_loss$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt reduction$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("reduction"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static ValueLayout.OfInt reduction$layout() {
+            return reduction$LAYOUT;
+        }
+
+        private static final long reduction$OFFSET = 32;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static long reduction$offset() {
+            return reduction$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static int reduction(MemorySegment struct) {
+            return struct.get(reduction$LAYOUT, reduction$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static void reduction(MemorySegment struct, int fieldValue) {
+            struct.set(reduction$LAYOUT, reduction$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_ce_outputs {
+     *     void *grad;
+     *     float *row_loss;
+     *     float *row_z_loss;
+     *     float *lse;
+     *     float *workspace;
+     *     int64_t *error_info;
+     * } xent_ce_outputs
+     * }
+     */
+    public static final class xent_ce_outputs {
+
+        xent_ce_outputs() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("grad"),
+            xent_h.C_POINTER.withName("row_loss"),
+            xent_h.C_POINTER.withName("row_z_loss"),
+            xent_h.C_POINTER.withName("lse"),
+            xent_h.C_POINTER.withName("workspace"),
+            xent_h.C_POINTER.withName("error_info")
+        ).withName("xent_ce_outputs");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout grad$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("grad"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static AddressLayout grad$layout() {
+            return grad$LAYOUT;
+        }
+
+        private static final long grad$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static long grad$offset() {
+            return grad$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static MemorySegment grad(MemorySegment struct) {
+            return struct.get(grad$LAYOUT, grad$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static void grad(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(grad$LAYOUT, grad$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout row_loss$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("row_loss"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static AddressLayout row_loss$layout() {
+            return row_loss$LAYOUT;
+        }
+
+        private static final long row_loss$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static long row_loss$offset() {
+            return row_loss$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static MemorySegment row_loss(MemorySegment struct) {
+            return struct.get(row_loss$LAYOUT, row_loss$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static void row_loss(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(row_loss$LAYOUT, row_loss$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout row_z_loss$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("row_z_loss"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *row_z_loss
+         * }
+         */
+        public static AddressLayout row_z_loss$layout() {
+            return row_z_loss$LAYOUT;
+        }
+
+        private static final long row_z_loss$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *row_z_loss
+         * }
+         */
+        public static long row_z_loss$offset() {
+            return row_z_loss$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *row_z_loss
+         * }
+         */
+        public static MemorySegment row_z_loss(MemorySegment struct) {
+            return struct.get(row_z_loss$LAYOUT, row_z_loss$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *row_z_loss
+         * }
+         */
+        public static void row_z_loss(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(row_z_loss$LAYOUT, row_z_loss$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout lse$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("lse"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *lse
+         * }
+         */
+        public static AddressLayout lse$layout() {
+            return lse$LAYOUT;
+        }
+
+        private static final long lse$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *lse
+         * }
+         */
+        public static long lse$offset() {
+            return lse$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *lse
+         * }
+         */
+        public static MemorySegment lse(MemorySegment struct) {
+            return struct.get(lse$LAYOUT, lse$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *lse
+         * }
+         */
+        public static void lse(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(lse$LAYOUT, lse$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout workspace$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("workspace"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static AddressLayout workspace$layout() {
+            return workspace$LAYOUT;
+        }
+
+        private static final long workspace$OFFSET = 32;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static long workspace$offset() {
+            return workspace$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static MemorySegment workspace(MemorySegment struct) {
+            return struct.get(workspace$LAYOUT, workspace$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static void workspace(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(workspace$LAYOUT, workspace$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout error_info$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("error_info"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static AddressLayout error_info$layout() {
+            return error_info$LAYOUT;
+        }
+
+        private static final long error_info$OFFSET = 40;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static long error_info$offset() {
+            return error_info$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static MemorySegment error_info(MemorySegment struct) {
+            return struct.get(error_info$LAYOUT, error_info$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static void error_info(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(error_info$LAYOUT, error_info$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_nll_options {
+     *     const float *weight;
+     *     int64_t ignore_index;
+     *     int32_t reduction;
+     * } xent_nll_options
+     * }
+     */
+    public static final class xent_nll_options {
+
+        xent_nll_options() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("weight"),
+            xent_h.C_LONG.withName("ignore_index"),
+            xent_h.C_INT.withName("reduction"),
+            MemoryLayout.paddingLayout(4)
+        ).withName("xent_nll_options");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout weight$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("weight"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static AddressLayout weight$layout() {
+            return weight$LAYOUT;
+        }
+
+        private static final long weight$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static long weight$offset() {
+            return weight$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static MemorySegment weight(MemorySegment struct) {
+            return struct.get(weight$LAYOUT, weight$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static void weight(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(weight$LAYOUT, weight$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfLong ignore_index$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("ignore_index"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static ValueLayout.OfLong ignore_index$layout() {
+            return ignore_index$LAYOUT;
+        }
+
+        private static final long ignore_index$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index$offset() {
+            return ignore_index$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index(MemorySegment struct) {
+            return struct.get(ignore_index$LAYOUT, ignore_index$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static void ignore_index(MemorySegment struct, long fieldValue) {
+            struct.set(ignore_index$LAYOUT, ignore_index$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt reduction$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("reduction"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static ValueLayout.OfInt reduction$layout() {
+            return reduction$LAYOUT;
+        }
+
+        private static final long reduction$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static long reduction$offset() {
+            return reduction$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static int reduction(MemorySegment struct) {
+            return struct.get(reduction$LAYOUT, reduction$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static void reduction(MemorySegment struct, int fieldValue) {
+            struct.set(reduction$LAYOUT, reduction$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_nll_outputs {
+     *     void *grad;
+     *     float *row_loss;
+     *     float *workspace;
+     *     int64_t *error_info;
+     * } xent_nll_outputs
+     * }
+     */
+    public static final class xent_nll_outputs {
+
+        xent_nll_outputs() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("grad"),
+            xent_h.C_POINTER.withName("row_loss"),
+            xent_h.C_POINTER.withName("workspace"),
+            xent_h.C_POINTER.withName("error_info")
+        ).withName("xent_nll_outputs");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout grad$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("grad"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static AddressLayout grad$layout() {
+            return grad$LAYOUT;
+        }
+
+        private static final long grad$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static long grad$offset() {
+            return grad$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static MemorySegment grad(MemorySegment struct) {
+            return struct.get(grad$LAYOUT, grad$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static void grad(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(grad$LAYOUT, grad$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout row_loss$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("row_loss"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static AddressLayout row_loss$layout() {
+            return row_loss$LAYOUT;
+        }
+
+        private static final long row_loss$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static long row_loss$offset() {
+            return row_loss$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static MemorySegment row_loss(MemorySegment struct) {
+            return struct.get(row_loss$LAYOUT, row_loss$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static void row_loss(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(row_loss$LAYOUT, row_loss$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout workspace$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("workspace"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static AddressLayout workspace$layout() {
+            return workspace$LAYOUT;
+        }
+
+        private static final long workspace$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static long workspace$offset() {
+            return workspace$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static MemorySegment workspace(MemorySegment struct) {
+            return struct.get(workspace$LAYOUT, workspace$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static void workspace(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(workspace$LAYOUT, workspace$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout error_info$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("error_info"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static AddressLayout error_info$layout() {
+            return error_info$LAYOUT;
+        }
+
+        private static final long error_info$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static long error_info$offset() {
+            return error_info$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static MemorySegment error_info(MemorySegment struct) {
+            return struct.get(error_info$LAYOUT, error_info$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static void error_info(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(error_info$LAYOUT, error_info$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_distill_options {
+     *     float temperature;
+     *     float alpha;
+     *     int64_t ignore_index;
+     *     int32_t reduction;
+     * } xent_distill_options
+     * }
+     */
+    public static final class xent_distill_options {
+
+        xent_distill_options() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_FLOAT.withName("temperature"),
+            xent_h.C_FLOAT.withName("alpha"),
+            xent_h.C_LONG.withName("ignore_index"),
+            xent_h.C_INT.withName("reduction"),
+            MemoryLayout.paddingLayout(4)
+        ).withName("xent_distill_options");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final ValueLayout.OfFloat temperature$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("temperature"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float temperature
+         * }
+         */
+        public static ValueLayout.OfFloat temperature$layout() {
+            return temperature$LAYOUT;
+        }
+
+        private static final long temperature$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float temperature
+         * }
+         */
+        public static long temperature$offset() {
+            return temperature$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float temperature
+         * }
+         */
+        public static float temperature(MemorySegment struct) {
+            return struct.get(temperature$LAYOUT, temperature$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float temperature
+         * }
+         */
+        public static void temperature(MemorySegment struct, float fieldValue) {
+            struct.set(temperature$LAYOUT, temperature$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfFloat alpha$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("alpha"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float alpha
+         * }
+         */
+        public static ValueLayout.OfFloat alpha$layout() {
+            return alpha$LAYOUT;
+        }
+
+        private static final long alpha$OFFSET = 4;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float alpha
+         * }
+         */
+        public static long alpha$offset() {
+            return alpha$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float alpha
+         * }
+         */
+        public static float alpha(MemorySegment struct) {
+            return struct.get(alpha$LAYOUT, alpha$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float alpha
+         * }
+         */
+        public static void alpha(MemorySegment struct, float fieldValue) {
+            struct.set(alpha$LAYOUT, alpha$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfLong ignore_index$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("ignore_index"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static ValueLayout.OfLong ignore_index$layout() {
+            return ignore_index$LAYOUT;
+        }
+
+        private static final long ignore_index$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index$offset() {
+            return ignore_index$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index(MemorySegment struct) {
+            return struct.get(ignore_index$LAYOUT, ignore_index$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static void ignore_index(MemorySegment struct, long fieldValue) {
+            struct.set(ignore_index$LAYOUT, ignore_index$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt reduction$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("reduction"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static ValueLayout.OfInt reduction$layout() {
+            return reduction$LAYOUT;
+        }
+
+        private static final long reduction$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static long reduction$offset() {
+            return reduction$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static int reduction(MemorySegment struct) {
+            return struct.get(reduction$LAYOUT, reduction$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static void reduction(MemorySegment struct, int fieldValue) {
+            struct.set(reduction$LAYOUT, reduction$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_distill_outputs {
+     *     void *grad;
+     *     float *row_loss;
+     *     float *row_kl;
+     *     float *row_soft_ce;
+     *     float *row_teacher_entropy;
+     *     float *workspace;
+     *     int64_t *error_info;
+     * } xent_distill_outputs
+     * }
+     */
+    public static final class xent_distill_outputs {
+
+        xent_distill_outputs() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("grad"),
+            xent_h.C_POINTER.withName("row_loss"),
+            xent_h.C_POINTER.withName("row_kl"),
+            xent_h.C_POINTER.withName("row_soft_ce"),
+            xent_h.C_POINTER.withName("row_teacher_entropy"),
+            xent_h.C_POINTER.withName("workspace"),
+            xent_h.C_POINTER.withName("error_info")
+        ).withName("xent_distill_outputs");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout grad$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("grad"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static AddressLayout grad$layout() {
+            return grad$LAYOUT;
+        }
+
+        private static final long grad$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static long grad$offset() {
+            return grad$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static MemorySegment grad(MemorySegment struct) {
+            return struct.get(grad$LAYOUT, grad$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static void grad(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(grad$LAYOUT, grad$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout row_loss$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("row_loss"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static AddressLayout row_loss$layout() {
+            return row_loss$LAYOUT;
+        }
+
+        private static final long row_loss$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static long row_loss$offset() {
+            return row_loss$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static MemorySegment row_loss(MemorySegment struct) {
+            return struct.get(row_loss$LAYOUT, row_loss$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *row_loss
+         * }
+         */
+        public static void row_loss(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(row_loss$LAYOUT, row_loss$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout row_kl$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("row_kl"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *row_kl
+         * }
+         */
+        public static AddressLayout row_kl$layout() {
+            return row_kl$LAYOUT;
+        }
+
+        private static final long row_kl$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *row_kl
+         * }
+         */
+        public static long row_kl$offset() {
+            return row_kl$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *row_kl
+         * }
+         */
+        public static MemorySegment row_kl(MemorySegment struct) {
+            return struct.get(row_kl$LAYOUT, row_kl$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *row_kl
+         * }
+         */
+        public static void row_kl(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(row_kl$LAYOUT, row_kl$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout row_soft_ce$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("row_soft_ce"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *row_soft_ce
+         * }
+         */
+        public static AddressLayout row_soft_ce$layout() {
+            return row_soft_ce$LAYOUT;
+        }
+
+        private static final long row_soft_ce$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *row_soft_ce
+         * }
+         */
+        public static long row_soft_ce$offset() {
+            return row_soft_ce$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *row_soft_ce
+         * }
+         */
+        public static MemorySegment row_soft_ce(MemorySegment struct) {
+            return struct.get(row_soft_ce$LAYOUT, row_soft_ce$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *row_soft_ce
+         * }
+         */
+        public static void row_soft_ce(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(row_soft_ce$LAYOUT, row_soft_ce$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout row_teacher_entropy$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("row_teacher_entropy"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *row_teacher_entropy
+         * }
+         */
+        public static AddressLayout row_teacher_entropy$layout() {
+            return row_teacher_entropy$LAYOUT;
+        }
+
+        private static final long row_teacher_entropy$OFFSET = 32;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *row_teacher_entropy
+         * }
+         */
+        public static long row_teacher_entropy$offset() {
+            return row_teacher_entropy$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *row_teacher_entropy
+         * }
+         */
+        public static MemorySegment row_teacher_entropy(MemorySegment struct) {
+            return struct.get(row_teacher_entropy$LAYOUT, row_teacher_entropy$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *row_teacher_entropy
+         * }
+         */
+        public static void row_teacher_entropy(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(row_teacher_entropy$LAYOUT, row_teacher_entropy$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout workspace$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("workspace"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static AddressLayout workspace$layout() {
+            return workspace$LAYOUT;
+        }
+
+        private static final long workspace$OFFSET = 40;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static long workspace$offset() {
+            return workspace$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static MemorySegment workspace(MemorySegment struct) {
+            return struct.get(workspace$LAYOUT, workspace$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static void workspace(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(workspace$LAYOUT, workspace$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout error_info$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("error_info"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static AddressLayout error_info$layout() {
+            return error_info$LAYOUT;
+        }
+
+        private static final long error_info$OFFSET = 48;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static long error_info$offset() {
+            return error_info$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static MemorySegment error_info(MemorySegment struct) {
+            return struct.get(error_info$LAYOUT, error_info$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static void error_info(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(error_info$LAYOUT, error_info$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_elementwise_options {
+     *     int32_t op;
+     *     int32_t reduction;
+     *     const float *weight;
+     *     int32_t weight_broadcast;
+     *     const float *pos_weight;
+     *     const float *scale;
+     *     int32_t scale_broadcast;
+     *     int32_t full;
+     *     float eps;
+     *     int32_t log_input;
+     * } xent_elementwise_options
+     * }
+     */
+    public static final class xent_elementwise_options {
+
+        xent_elementwise_options() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_INT.withName("op"),
+            xent_h.C_INT.withName("reduction"),
+            xent_h.C_POINTER.withName("weight"),
+            xent_h.C_INT.withName("weight_broadcast"),
+            MemoryLayout.paddingLayout(4),
+            xent_h.C_POINTER.withName("pos_weight"),
+            xent_h.C_POINTER.withName("scale"),
+            xent_h.C_INT.withName("scale_broadcast"),
+            xent_h.C_INT.withName("full"),
+            xent_h.C_FLOAT.withName("eps"),
+            xent_h.C_INT.withName("log_input")
+        ).withName("xent_elementwise_options");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final ValueLayout.OfInt op$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("op"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t op
+         * }
+         */
+        public static ValueLayout.OfInt op$layout() {
+            return op$LAYOUT;
+        }
+
+        private static final long op$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t op
+         * }
+         */
+        public static long op$offset() {
+            return op$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t op
+         * }
+         */
+        public static int op(MemorySegment struct) {
+            return struct.get(op$LAYOUT, op$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t op
+         * }
+         */
+        public static void op(MemorySegment struct, int fieldValue) {
+            struct.set(op$LAYOUT, op$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt reduction$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("reduction"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static ValueLayout.OfInt reduction$layout() {
+            return reduction$LAYOUT;
+        }
+
+        private static final long reduction$OFFSET = 4;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static long reduction$offset() {
+            return reduction$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static int reduction(MemorySegment struct) {
+            return struct.get(reduction$LAYOUT, reduction$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t reduction
+         * }
+         */
+        public static void reduction(MemorySegment struct, int fieldValue) {
+            struct.set(reduction$LAYOUT, reduction$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout weight$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("weight"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static AddressLayout weight$layout() {
+            return weight$LAYOUT;
+        }
+
+        private static final long weight$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static long weight$offset() {
+            return weight$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static MemorySegment weight(MemorySegment struct) {
+            return struct.get(weight$LAYOUT, weight$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static void weight(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(weight$LAYOUT, weight$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt weight_broadcast$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("weight_broadcast"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t weight_broadcast
+         * }
+         */
+        public static ValueLayout.OfInt weight_broadcast$layout() {
+            return weight_broadcast$LAYOUT;
+        }
+
+        private static final long weight_broadcast$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t weight_broadcast
+         * }
+         */
+        public static long weight_broadcast$offset() {
+            return weight_broadcast$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t weight_broadcast
+         * }
+         */
+        public static int weight_broadcast(MemorySegment struct) {
+            return struct.get(weight_broadcast$LAYOUT, weight_broadcast$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t weight_broadcast
+         * }
+         */
+        public static void weight_broadcast(MemorySegment struct, int fieldValue) {
+            struct.set(weight_broadcast$LAYOUT, weight_broadcast$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout pos_weight$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("pos_weight"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * const float *pos_weight
+         * }
+         */
+        public static AddressLayout pos_weight$layout() {
+            return pos_weight$LAYOUT;
+        }
+
+        private static final long pos_weight$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * const float *pos_weight
+         * }
+         */
+        public static long pos_weight$offset() {
+            return pos_weight$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * const float *pos_weight
+         * }
+         */
+        public static MemorySegment pos_weight(MemorySegment struct) {
+            return struct.get(pos_weight$LAYOUT, pos_weight$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * const float *pos_weight
+         * }
+         */
+        public static void pos_weight(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(pos_weight$LAYOUT, pos_weight$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout scale$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("scale"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * const float *scale
+         * }
+         */
+        public static AddressLayout scale$layout() {
+            return scale$LAYOUT;
+        }
+
+        private static final long scale$OFFSET = 32;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * const float *scale
+         * }
+         */
+        public static long scale$offset() {
+            return scale$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * const float *scale
+         * }
+         */
+        public static MemorySegment scale(MemorySegment struct) {
+            return struct.get(scale$LAYOUT, scale$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * const float *scale
+         * }
+         */
+        public static void scale(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(scale$LAYOUT, scale$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt scale_broadcast$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("scale_broadcast"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t scale_broadcast
+         * }
+         */
+        public static ValueLayout.OfInt scale_broadcast$layout() {
+            return scale_broadcast$LAYOUT;
+        }
+
+        private static final long scale_broadcast$OFFSET = 40;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t scale_broadcast
+         * }
+         */
+        public static long scale_broadcast$offset() {
+            return scale_broadcast$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t scale_broadcast
+         * }
+         */
+        public static int scale_broadcast(MemorySegment struct) {
+            return struct.get(scale_broadcast$LAYOUT, scale_broadcast$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t scale_broadcast
+         * }
+         */
+        public static void scale_broadcast(MemorySegment struct, int fieldValue) {
+            struct.set(scale_broadcast$LAYOUT, scale_broadcast$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt full$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("full"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t full
+         * }
+         */
+        public static ValueLayout.OfInt full$layout() {
+            return full$LAYOUT;
+        }
+
+        private static final long full$OFFSET = 44;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t full
+         * }
+         */
+        public static long full$offset() {
+            return full$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t full
+         * }
+         */
+        public static int full(MemorySegment struct) {
+            return struct.get(full$LAYOUT, full$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t full
+         * }
+         */
+        public static void full(MemorySegment struct, int fieldValue) {
+            struct.set(full$LAYOUT, full$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfFloat eps$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("eps"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float eps
+         * }
+         */
+        public static ValueLayout.OfFloat eps$layout() {
+            return eps$LAYOUT;
+        }
+
+        private static final long eps$OFFSET = 48;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float eps
+         * }
+         */
+        public static long eps$offset() {
+            return eps$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float eps
+         * }
+         */
+        public static float eps(MemorySegment struct) {
+            return struct.get(eps$LAYOUT, eps$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float eps
+         * }
+         */
+        public static void eps(MemorySegment struct, float fieldValue) {
+            struct.set(eps$LAYOUT, eps$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfInt log_input$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("log_input"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int32_t log_input
+         * }
+         */
+        public static ValueLayout.OfInt log_input$layout() {
+            return log_input$LAYOUT;
+        }
+
+        private static final long log_input$OFFSET = 52;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int32_t log_input
+         * }
+         */
+        public static long log_input$offset() {
+            return log_input$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int32_t log_input
+         * }
+         */
+        public static int log_input(MemorySegment struct) {
+            return struct.get(log_input$LAYOUT, log_input$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int32_t log_input
+         * }
+         */
+        public static void log_input(MemorySegment struct, int fieldValue) {
+            struct.set(log_input$LAYOUT, log_input$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_elementwise_outputs {
+     *     void *grad;
+     *     float *scale_grad;
+     *     float *loss;
+     *     float *workspace;
+     *     int64_t *error_info;
+     * } xent_elementwise_outputs
+     * }
+     */
+    public static final class xent_elementwise_outputs {
+
+        xent_elementwise_outputs() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("grad"),
+            xent_h.C_POINTER.withName("scale_grad"),
+            xent_h.C_POINTER.withName("loss"),
+            xent_h.C_POINTER.withName("workspace"),
+            xent_h.C_POINTER.withName("error_info")
+        ).withName("xent_elementwise_outputs");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout grad$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("grad"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static AddressLayout grad$layout() {
+            return grad$LAYOUT;
+        }
+
+        private static final long grad$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static long grad$offset() {
+            return grad$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static MemorySegment grad(MemorySegment struct) {
+            return struct.get(grad$LAYOUT, grad$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * void *grad
+         * }
+         */
+        public static void grad(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(grad$LAYOUT, grad$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout scale_grad$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("scale_grad"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *scale_grad
+         * }
+         */
+        public static AddressLayout scale_grad$layout() {
+            return scale_grad$LAYOUT;
+        }
+
+        private static final long scale_grad$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *scale_grad
+         * }
+         */
+        public static long scale_grad$offset() {
+            return scale_grad$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *scale_grad
+         * }
+         */
+        public static MemorySegment scale_grad(MemorySegment struct) {
+            return struct.get(scale_grad$LAYOUT, scale_grad$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *scale_grad
+         * }
+         */
+        public static void scale_grad(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(scale_grad$LAYOUT, scale_grad$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout loss$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("loss"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *loss
+         * }
+         */
+        public static AddressLayout loss$layout() {
+            return loss$LAYOUT;
+        }
+
+        private static final long loss$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *loss
+         * }
+         */
+        public static long loss$offset() {
+            return loss$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *loss
+         * }
+         */
+        public static MemorySegment loss(MemorySegment struct) {
+            return struct.get(loss$LAYOUT, loss$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *loss
+         * }
+         */
+        public static void loss(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(loss$LAYOUT, loss$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout workspace$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("workspace"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static AddressLayout workspace$layout() {
+            return workspace$LAYOUT;
+        }
+
+        private static final long workspace$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static long workspace$offset() {
+            return workspace$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static MemorySegment workspace(MemorySegment struct) {
+            return struct.get(workspace$LAYOUT, workspace$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *workspace
+         * }
+         */
+        public static void workspace(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(workspace$LAYOUT, workspace$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout error_info$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("error_info"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static AddressLayout error_info$layout() {
+            return error_info$LAYOUT;
+        }
+
+        private static final long error_info$OFFSET = 32;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static long error_info$offset() {
+            return error_info$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static MemorySegment error_info(MemorySegment struct) {
+            return struct.get(error_info$LAYOUT, error_info$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static void error_info(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(error_info$LAYOUT, error_info$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_row_stats_options {
+     *     int64_t ignore_index;
+     *     float logit_scale;
+     * } xent_row_stats_options
+     * }
+     */
+    public static final class xent_row_stats_options {
+
+        xent_row_stats_options() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_LONG.withName("ignore_index"),
+            xent_h.C_FLOAT.withName("logit_scale"),
+            MemoryLayout.paddingLayout(4)
+        ).withName("xent_row_stats_options");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final ValueLayout.OfLong ignore_index$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("ignore_index"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static ValueLayout.OfLong ignore_index$layout() {
+            return ignore_index$LAYOUT;
+        }
+
+        private static final long ignore_index$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index$offset() {
+            return ignore_index$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static long ignore_index(MemorySegment struct) {
+            return struct.get(ignore_index$LAYOUT, ignore_index$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t ignore_index
+         * }
+         */
+        public static void ignore_index(MemorySegment struct, long fieldValue) {
+            struct.set(ignore_index$LAYOUT, ignore_index$OFFSET, fieldValue);
+        }
+
+        private static final ValueLayout.OfFloat logit_scale$LAYOUT = (ValueLayout.OfFloat) $LAYOUT.select(groupElement("logit_scale"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static ValueLayout.OfFloat logit_scale$layout() {
+            return logit_scale$LAYOUT;
+        }
+
+        private static final long logit_scale$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static long logit_scale$offset() {
+            return logit_scale$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static float logit_scale(MemorySegment struct) {
+            return struct.get(logit_scale$LAYOUT, logit_scale$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float logit_scale
+         * }
+         */
+        public static void logit_scale(MemorySegment struct, float fieldValue) {
+            struct.set(logit_scale$LAYOUT, logit_scale$OFFSET, fieldValue);
+        }
+    }
+
+    /**
+     * {@snippet lang=c :
+     * typedef struct xent_row_stats_outputs {
+     *     float *stats;
+     *     int64_t *indices;
+     *     int64_t *error_info;
+     * } xent_row_stats_outputs
+     * }
+     */
+    public static final class xent_row_stats_outputs {
+
+        xent_row_stats_outputs() {
+            // Should not be called directly
+        }
+
+        private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
+            xent_h.C_POINTER.withName("stats"),
+            xent_h.C_POINTER.withName("indices"),
+            xent_h.C_POINTER.withName("error_info")
+        ).withName("xent_row_stats_outputs");
+
+        /** The layout of this struct. */
+        public static GroupLayout layout() {
+            return $LAYOUT;
+        }
+
+        /** The size in bytes of this struct. */
+        public static long sizeof() {
+            return $LAYOUT.byteSize();
+        }
+
+        /** Allocates one struct ({@code sizeof()} bytes, aligned as the struct) with {@code allocator}. */
+        public static MemorySegment allocate(SegmentAllocator allocator) {
+            return allocator.allocate($LAYOUT);
+        }
+
+        private static final AddressLayout stats$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("stats"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * float *stats
+         * }
+         */
+        public static AddressLayout stats$layout() {
+            return stats$LAYOUT;
+        }
+
+        private static final long stats$OFFSET = 0;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * float *stats
+         * }
+         */
+        public static long stats$offset() {
+            return stats$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * float *stats
+         * }
+         */
+        public static MemorySegment stats(MemorySegment struct) {
+            return struct.get(stats$LAYOUT, stats$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * float *stats
+         * }
+         */
+        public static void stats(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(stats$LAYOUT, stats$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout indices$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("indices"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t *indices
+         * }
+         */
+        public static AddressLayout indices$layout() {
+            return indices$LAYOUT;
+        }
+
+        private static final long indices$OFFSET = 8;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t *indices
+         * }
+         */
+        public static long indices$offset() {
+            return indices$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t *indices
+         * }
+         */
+        public static MemorySegment indices(MemorySegment struct) {
+            return struct.get(indices$LAYOUT, indices$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t *indices
+         * }
+         */
+        public static void indices(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(indices$LAYOUT, indices$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout error_info$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("error_info"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static AddressLayout error_info$layout() {
+            return error_info$LAYOUT;
+        }
+
+        private static final long error_info$OFFSET = 16;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static long error_info$offset() {
+            return error_info$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static MemorySegment error_info(MemorySegment struct) {
+            return struct.get(error_info$LAYOUT, error_info$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * int64_t *error_info
+         * }
+         */
+        public static void error_info(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(error_info$LAYOUT, error_info$OFFSET, fieldValue);
+        }
     }
 }

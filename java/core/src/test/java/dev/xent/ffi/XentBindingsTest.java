@@ -156,30 +156,16 @@ class XentBindingsTest {
         return new Api(functions, constants, structs);
     }
 
-    /** The classes of dev.xent.ffi with a static {@code layout()} returning a struct layout. */
+    /** The nested classes of xent_h with a static {@code layout()} returning a struct layout. */
     private static List<Class<?>> structClasses() {
         List<Class<?>> out = new ArrayList<>();
-        Path dir;
-        try {
-            dir = Path.of(XentLibrary.class.getProtectionDomain().getCodeSource().getLocation().toURI()).resolve("dev/xent/ffi");
-        } catch (java.net.URISyntaxException e) {
-            throw new AssertionError(e);
-        }
-        assertTrue(Files.isDirectory(dir), "the bindings are not in a class directory: " + dir);
-        try (var files = Files.list(dir)) {
-            for (Path f : files.sorted().toList()) {
-                String name = f.getFileName().toString();
-                if (!name.endsWith(".class") || name.contains("$")) continue;
-                Class<?> c = Class.forName("dev.xent.ffi." + name.substring(0, name.length() - ".class".length()));
-                try {
-                    Method layout = c.getMethod("layout");
-                    if (Modifier.isStatic(layout.getModifiers()) && layout.getReturnType() == GroupLayout.class) out.add(c);
-                } catch (NoSuchMethodException notAStruct) {
-                    // xent_h, XentLibrary, package-info
-                }
+        for (Class<?> c : xent_h.class.getDeclaredClasses()) {
+            try {
+                Method layout = c.getMethod("layout");
+                if (Modifier.isStatic(layout.getModifiers()) && layout.getReturnType() == GroupLayout.class) out.add(c);
+            } catch (NoSuchMethodException notAStruct) {
+                // a function's descriptor holder
             }
-        } catch (IOException | ClassNotFoundException e) {
-            throw new AssertionError(e);
         }
         return out;
     }
