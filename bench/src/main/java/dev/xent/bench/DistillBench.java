@@ -37,9 +37,7 @@ public class DistillBench extends ComparedBenchmark {
     @Param({"0"})
     public int threads;
 
-    private Shape s;
-    private int t;
-    private int tasks;
+    private Tasks tasks;
     private Distillation distill;
     private Logits teacher;
     private Logits student;
@@ -49,12 +47,11 @@ public class DistillBench extends ComparedBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        s = Shape.parse(shape);
-        t = Inputs.threads(threads);
-        tasks = t == 1 ? 1 : (int) Math.min(s.n(), 4L * t);
+        Shape s = Shape.parse(shape);
+        tasks = Tasks.of(s, threads);
         JavaEngine e = JavaEngine.create();
         if (e.mode() != JavaEngine.Mode.VECTOR) throw new IllegalStateException("the Vector API is not available: " + e.description());
-        distill = Xent.of(e.withThreads(t)).distillation().withTemperature(2);
+        distill = Xent.of(e.withThreads(tasks.threads())).distillation().withTemperature(2);
         sf = Inputs.logitsF32(s);
         tf = new float[sf.length];
         // a teacher close to the student, not equal: sharper and shifted
@@ -86,16 +83,10 @@ public class DistillBench extends ComparedBenchmark {
         return distill.forwardBackward(student, teacher, grad);
     }
 
-    private long from(int task) {
-        return s.n() * (long) task / tasks * s.c();
-    }
-
     /** Reads both inputs once and writes the gradient buffer once: the bytes of the fused pass. */
     @Benchmark
     public Object floor() {
-        Tasks.run(t, tasks, task -> {
-            int a = (int) from(task);
-            int b = (int) from(task + 1);
+        tasks.run((task, a, b) -> {
             if (gf != null) {
                 int i = a;
                 for (int e = a + F.loopBound(b - a); i < e; i += F.length()) {

@@ -34,9 +34,7 @@ public class FloorBench extends ComparedBenchmark {
     @Param({"0"})
     public int threads;
 
-    private Shape s;
-    private int t;
-    private int tasks;
+    private Tasks tasks;
     private float[] zf;
     private float[] gf;
     private short[] zb;
@@ -44,9 +42,8 @@ public class FloorBench extends ComparedBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        s = Shape.parse(shape);
-        t = Inputs.threads(threads);
-        tasks = t == 1 ? 1 : (int) Math.min(s.n(), 4L * t);
+        Shape s = Shape.parse(shape);
+        tasks = Tasks.of(s, threads);
         if (Inputs.dtype(dtype) == DType.F32) {
             zf = Inputs.logitsF32(s);
             gf = new float[zf.length];
@@ -56,15 +53,9 @@ public class FloorBench extends ComparedBenchmark {
         }
     }
 
-    private long from(int task) {
-        return s.n() * (long) task / tasks * s.c();
-    }
-
     @Benchmark
     public Object readWrite() {
-        Tasks.run(t, tasks, task -> {
-            int a = (int) from(task);
-            int b = (int) from(task + 1);
+        tasks.run((task, a, b) -> {
             if (zf != null) System.arraycopy(zf, a, gf, a, b - a);
             else System.arraycopy(zb, a, gb, a, b - a);
         });
@@ -73,10 +64,8 @@ public class FloorBench extends ComparedBenchmark {
 
     @Benchmark
     public float readOnly() {
-        float[] out = new float[tasks];
-        Tasks.run(t, tasks, task -> {
-            int a = (int) from(task);
-            int b = (int) from(task + 1);
+        float[] out = new float[tasks.count()];
+        tasks.run((task, a, b) -> {
             out[task] = zf != null ? maxF32(zf, a, b) : orBf16(zb, a, b);
         });
         float m = Float.NEGATIVE_INFINITY;

@@ -1,14 +1,9 @@
 package dev.xent.bench;
 
 import dev.xent.DType;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -20,13 +15,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * the gradient) a third pass {@code g = exp(z - m) / s - onehot}, scaled by 1/N for the mean.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-        "-Xms3g", "-Xmx6g", "-XX:+UseParallelGC", "-Djava.awt.headless=true"})
+// Fewer iterations than ComparedBenchmark's: one thread over the whole tensor is seconds a call.
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-public class NaiveBench {
+public class NaiveBench extends ComparedBenchmark {
     @Param({"4096x32768", "1024x131072", "65536x1024", "16x262144"})
     public String shape;
 
