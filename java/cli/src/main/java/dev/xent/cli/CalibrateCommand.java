@@ -6,12 +6,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code xent calibrate}: fits a temperature on validation logits and draws the reliability diagram. */
 @Command(name = "calibrate",
@@ -23,15 +20,9 @@ import picocli.CommandLine.Spec;
             "bisection). Prints T, NLL and ECE before and after, and writes",
             "DIR/reliability.png: per-bin accuracy against confidence, before and after.",
             "Logits and targets as for xent eval (classes on axis 1).",
-            "Exit codes: 0 ok, 2 bad options or input (one line on stderr), 1 internal error.",
             ""
-        },
-        mixinStandardHelpOptions = true,
-        sortOptions = false)
-public final class CalibrateCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+        })
+public final class CalibrateCommand extends XentCommand {
 
     @Mixin
     EvalInputs inputs;

@@ -9,13 +9,10 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code xent eval}: loss, perplexity, accuracy, top-k accuracy and ECE of logits against class indices. */
 @Command(name = "eval",
@@ -32,15 +29,9 @@ import picocli.CommandLine.Spec;
             "--mask also exp(mean of the per-sequence mean losses). It is the same",
             "number in nats and bits; --bits gives the loss and the log-perplexity in",
             "bits per token (nats / ln 2).",
-            "Exit codes: 0 ok, 2 bad options or input (one line on stderr), 1 internal error.",
             ""
-        },
-        mixinStandardHelpOptions = true,
-        sortOptions = false)
-public final class EvalCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+        })
+public final class EvalCommand extends XentCommand {
 
     @Mixin
     EvalInputs inputs;

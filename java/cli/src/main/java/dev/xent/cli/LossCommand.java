@@ -9,12 +9,10 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code xent loss}: a loss, its gradient, lse and log-probabilities from and to .npy files. */
 @Command(name = "loss",
@@ -30,15 +28,9 @@ import picocli.CommandLine.Spec;
             "ties to even, as torch's .bfloat16()); gradient and log-probs are written as",
             "float32 holding those bf16 values. uint16 logits are taken as raw bf16 bits;",
             "gradient and log-probs are then written as uint16 bf16 bits.",
-            "Exit codes: 0 ok, 2 bad options or input (one line on stderr), 1 internal error.",
             ""
-        },
-        mixinStandardHelpOptions = true,
-        sortOptions = false)
-public final class LossCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+        })
+public final class LossCommand extends XentCommand {
 
     /** Options that only some ops take; each op lists its own in {@link LossOp#options()}. */
     static final List<String> OP_OPTIONS = List.of(
@@ -103,9 +95,8 @@ public final class LossCommand implements Callable<Integer> {
     @Option(names = "--softcap", paramLabel = "C", description = "ce: soft-cap the logits to c * tanh(z / c), c > 0.")
     Double softcap;
 
-    @Option(names = "--engine", paramLabel = "NAME", defaultValue = EngineChoice.AUTO,
-            description = "Engine by name: auto, java, cuda, cuda-emu (default ${DEFAULT-VALUE}).")
-    String engine;
+    @Mixin
+    EngineOption engine;
 
     @Option(names = "--bf16", description = "Run in bfloat16: round float32 logits to bf16, or read uint16 logits as bf16 bits.")
     boolean bf16;
@@ -127,11 +118,11 @@ public final class LossCommand implements Callable<Integer> {
     public Integer call() {
         LossOp lossOp = LossOps.named(op);
         rejectOptionsNotOf(lossOp);
-        Xent xent = EngineChoice.select(engine);
-        LossRequest request = new LossRequest(xent, input(logits), bf16, input(target), input(weight),
+        Xent xent = engine.select();
+        LossRequest request = new LossRequest(lossOp.name(), xent, input(logits), bf16, input(target), input(weight),
                 input(posWeight), input(teacherLogits), input(var), reduction, ignoreIndex, labelSmoothing,
                 temperature, alpha, logInput, full, eps, zLoss, softcap, outGrad != null, outLogProbs != null);
-        LossResult result = lossOp.compute(request);
+        LossResult result = lossOp.compute().apply(request);
 
         List<String> written = new ArrayList<>();
         write(outLoss, result.loss(), written);

@@ -12,20 +12,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code xent eval} end to end against float64 expectations computed here. */
-class EvalCommandTest {
+class EvalCommandTest extends CliTest {
     private static final long SEED = 20261123L;
-
-    @TempDir
-    Path dir;
-
-    private Path save(String name, NpyArray a) throws IOException {
-        Path p = dir.resolve(name);
-        Npy.write(p, a);
-        return p;
-    }
 
     /** Logits (B, C, T), classes on axis 1; row r = b * T + t. */
     private record Data(float[] z, long[] y, int b, int c, int t) {
