@@ -4,6 +4,7 @@ import dev.xent.eval.Metrics;
 import dev.xent.eval.TemperatureScaling;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -27,11 +28,23 @@ public final class CalibrateCommand extends XentCommand {
     @Mixin
     EvalInputs inputs;
 
-    @Option(names = "--out", paramLabel = "DIR", defaultValue = ".", description = "Directory of reliability.png (default: the current one).")
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = ".", description = "Directory of reliability.png, created if missing (default: the current one).")
     Path out;
 
     @Override
     public Integer call() {
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new UserError("--out " + out + ": not a directory");
+        try (OutputFiles files = new OutputFiles()) {
+            inputs.declare(files);
+            Path png = out.resolve("reliability.png");
+            if (Files.isDirectory(out)) files.output("--out", png);
+            calibrate(files, png);
+        }
+        return 0;
+    }
+
+    /** Fits, then creates --out if it is missing and writes the diagram. */
+    private void calibrate(OutputFiles files, Path png) {
         EvalInputs.Loaded in = inputs.load();
         TemperatureScaling.Fit fit;
         try {
@@ -39,12 +52,16 @@ public final class CalibrateCommand extends XentCommand {
         } catch (IllegalArgumentException e) {
             throw new UserError(inputs.target + ": " + e.getMessage());
         }
-        Path png = out.resolve("reliability.png");
-        try {
-            ReliabilityPlot.write(fit, png);
-        } catch (IOException e) {
-            throw new UserError(png + ": cannot write: " + e.getMessage());
+        if (!Files.isDirectory(out)) {
+            try {
+                Files.createDirectories(out);
+            } catch (IOException e) {
+                throw new UserError("--out " + out + ": cannot create the directory: " + e.getMessage());
+            }
+            files.output("--out", png);
         }
+        files.write(png, file -> ReliabilityPlot.write(fit, file));
+        files.commit();
         PrintWriter w = spec.commandLine().getOut();
         Metrics before = fit.before(), after = fit.after();
         w.printf(Locale.ROOT, "calibrate on engine %s: %d rows counted%n", in.xent().engine().name(), before.rows());
@@ -54,6 +71,5 @@ public final class CalibrateCommand extends XentCommand {
         w.printf(Locale.ROOT, "ECE   before %.6f  after %.6f (%d bins)%n", before.ece(), after.ece(), inputs.bins);
         w.printf(Locale.ROOT, "wrote %s%n", png);
         w.flush();
-        return 0;
     }
 }

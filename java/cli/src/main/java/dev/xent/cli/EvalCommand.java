@@ -4,7 +4,6 @@ import dev.xent.eval.LogUnit;
 import dev.xent.eval.Metrics;
 import dev.xent.eval.Perplexity;
 import dev.xent.eval.RowStats;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +60,19 @@ public final class EvalCommand extends XentCommand {
     @Override
     public Integer call() {
         if (topK < 1) throw new UserError("--top-k must be >= 1, got " + topK);
+        try (OutputFiles files = new OutputFiles()) {
+            inputs.declare(files);
+            if (sequences != null) {
+                files.input("--lengths", sequences.lengths);
+                files.input("--mask", sequences.mask);
+            }
+            files.output("--json", json);
+            evaluate(files);
+        }
+        return 0;
+    }
+
+    private void evaluate(OutputFiles files) {
         EvalInputs.Loaded in = inputs.load();
         RowStats stats;
         try {
@@ -87,6 +99,12 @@ public final class EvalCommand extends XentCommand {
 
         LogUnit unit = bits ? LogUnit.BITS : LogUnit.NATS;
         String u = bits ? "bits" : "nats";
+        if (json != null) {
+            String text = json(in, m, pooled, perSequence, unit, u);
+            files.write(json, file -> Files.writeString(file, text));
+        }
+        files.commit();
+
         PrintWriter out = spec.commandLine().getOut();
         long rows = stats.rows();
         out.printf(Locale.ROOT, "eval on engine %s: %s logits %s, %d rows, %d counted%n", in.xent().engine().name(),
@@ -101,9 +119,7 @@ public final class EvalCommand extends XentCommand {
         out.printf(Locale.ROOT, "accuracy             %.6f%n", m.accuracy());
         out.printf(Locale.ROOT, "top-%d accuracy       %.6f%n", topK, m.topKAccuracy());
         out.printf(Locale.ROOT, "ECE (%d bins)        %.6f%n", inputs.bins, m.ece());
-        if (json != null) writeJson(in, m, pooled, perSequence, unit, u);
         out.flush();
-        return 0;
     }
 
     private static int[] lengths(Path path, int tokens) {
@@ -137,7 +153,8 @@ public final class EvalCommand extends XentCommand {
         return Math.toIntExact(a.shape()[0]);
     }
 
-    private void writeJson(EvalInputs.Loaded in, Metrics m, Perplexity pooled, Perplexity perSequence, LogUnit unit, String u) {
+    /** The results as a JSON object. */
+    private String json(EvalInputs.Loaded in, Metrics m, Perplexity pooled, Perplexity perSequence, LogUnit unit, String u) {
         StringBuilder j = new StringBuilder("{\n");
         field(j, "engine", "\"" + in.xent().engine().name() + "\"");
         field(j, "rows", Long.toString(m.rows()));
@@ -155,11 +172,7 @@ public final class EvalCommand extends XentCommand {
         field(j, "top_k_accuracy", num(m.topKAccuracy()));
         field(j, "bins", Integer.toString(inputs.bins));
         j.append("  \"ece\": ").append(num(m.ece())).append("\n}\n");
-        try {
-            Files.writeString(json, j.toString());
-        } catch (IOException e) {
-            throw new UserError(json + ": cannot write: " + e.getMessage());
-        }
+        return j.toString();
     }
 
     private static void field(StringBuilder j, String name, String value) {

@@ -35,6 +35,12 @@ final class EvalInputs {
     /** The files read and checked, and an evaluation on the chosen engine. */
     record Loaded(Xent xent, LogitsInput logits, Targets.ClassIndices targets, Evaluation evaluation) {}
 
+    /** The input files, which no output may name. */
+    void declare(OutputFiles files) {
+        files.input("--logits", logits);
+        files.input("--target", target);
+    }
+
     Loaded load() {
         if (bins < 1) throw new UserError("--bins must be >= 1, got " + bins);
         Xent xent = engine.select();

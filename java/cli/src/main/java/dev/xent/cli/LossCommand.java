@@ -2,7 +2,6 @@ package dev.xent.cli;
 
 import dev.xent.Reduction;
 import dev.xent.Xent;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,22 +117,36 @@ public final class LossCommand extends XentCommand {
     public Integer call() {
         LossOp lossOp = LossOps.named(op);
         rejectOptionsNotOf(lossOp);
-        Xent xent = engine.select();
-        LossRequest request = new LossRequest(lossOp.name(), xent, input(logits), bf16, input(target), input(weight),
-                input(posWeight), input(teacherLogits), input(var), reduction, ignoreIndex, labelSmoothing,
-                temperature, alpha, logInput, full, eps, zLoss, softcap, outGrad != null, outLogProbs != null);
-        LossResult result = lossOp.compute().apply(request);
+        try (OutputFiles files = new OutputFiles()) {
+            files.input("--logits", logits);
+            files.input("--target", target);
+            files.input("--weight", weight);
+            files.input("--pos-weight", posWeight);
+            files.input("--teacher-logits", teacherLogits);
+            files.input("--var", var);
+            files.output("--out-loss", outLoss);
+            files.output("--out-grad", outGrad);
+            files.output("--out-lse", outLse);
+            files.output("--out-log-probs", outLogProbs);
 
-        List<String> written = new ArrayList<>();
-        write(outLoss, result.loss(), written);
-        if (outGrad != null) write(outGrad, result.grad(), written);
-        if (outLse != null) write(outLse, result.lse(), written);
-        if (outLogProbs != null) write(outLogProbs, result.logProbs(), written);
+            Xent xent = engine.select();
+            LossRequest request = new LossRequest(lossOp.name(), xent, input(logits), bf16, input(target), input(weight),
+                    input(posWeight), input(teacherLogits), input(var), reduction, ignoreIndex, labelSmoothing,
+                    temperature, alpha, logInput, full, eps, zLoss, softcap, outGrad != null, outLogProbs != null);
+            LossResult result = lossOp.compute().apply(request);
 
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(lossOp.name() + " on engine " + xent.engine().name() + ": " + result.summary()
-                + "; wrote " + String.join(", ", written));
-        out.flush();
+            List<String> written = new ArrayList<>();
+            write(files, outLoss, result.loss(), written);
+            write(files, outGrad, result.grad(), written);
+            write(files, outLse, result.lse(), written);
+            write(files, outLogProbs, result.logProbs(), written);
+            files.commit();
+
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(lossOp.name() + " on engine " + xent.engine().name() + ": " + result.summary()
+                    + "; wrote " + String.join(", ", written));
+            out.flush();
+        }
         return 0;
     }
 
@@ -168,12 +181,9 @@ public final class LossCommand extends XentCommand {
         }
     }
 
-    private static void write(Path path, NpyArray array, List<String> written) {
-        try {
-            Npy.write(path, array);
-            written.add(path.toString());
-        } catch (IOException e) {
-            throw new UserError(path + ": cannot write: " + e.getMessage());
-        }
+    private static void write(OutputFiles files, Path path, NpyArray array, List<String> written) {
+        if (path == null) return;
+        files.write(path, file -> Npy.write(file, array));
+        written.add(path.toString());
     }
 }

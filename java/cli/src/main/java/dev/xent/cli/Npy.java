@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -105,8 +104,6 @@ public final class Npy {
 
     /** Writes an array as a .npy file (version 1.0, or 2.0 for very long headers), little endian. */
     public static void write(Path path, NpyArray array) throws IOException {
-        Path parent = path.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING); Arena arena = Arena.ofConfined()) {
             ByteBuffer header = ByteBuffer.wrap(encodeHeader(array.dtype(), array.shape()));
