@@ -60,14 +60,7 @@ final class DenseInput {
 
     /** A buffer of the input's shape as an array of the input file's dtype. */
     NpyArray toNpy(DenseTensor buffer) {
-        long n = tensor.count();
-        MemorySegment src = buffer.data();
-        if (storage != LogitsInput.Storage.BF16_ROUNDED_FROM_F32) {
-            return new NpyArray(storage.fileType, shape, src.asSlice(0, n * storage.dtype.byteSize()));
-        }
-        float[] widened = new float[Math.toIntExact(n)];
-        for (int i = 0; i < widened.length; i++) widened[i] = Bf16.toFloat(src.getAtIndex(ValueLayout.JAVA_SHORT, i));
-        return NpyArray.ofFloats(widened, shape);
+        return LogitsInput.toNpy(storage, shape, buffer.data());
     }
 
     /**
