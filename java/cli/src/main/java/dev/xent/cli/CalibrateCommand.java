@@ -46,6 +46,7 @@ public final class CalibrateCommand extends XentCommand {
     /** Fits, then creates --out if it is missing and writes the diagram. */
     private void calibrate(OutputFiles files, Path png) {
         EvalInputs.Loaded in = inputs.load();
+        in.logits().requireNoNaN();
         TemperatureScaling.Fit fit;
         try {
             fit = TemperatureScaling.of(in.evaluation()).fit(in.logits().logits(), in.targets());

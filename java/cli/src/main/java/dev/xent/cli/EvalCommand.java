@@ -47,7 +47,7 @@ public final class EvalCommand extends XentCommand {
         Path lengths;
 
         @Option(names = "--mask", paramLabel = "F.npy",
-                description = "(B, T) mask over the rows in row order, B * T = rows; a sequence is a row of it; tokens where it is 0 are excluded.")
+                description = "(B, T) mask of 0 and 1 (or booleans) over the rows in row order, B * T = rows; a sequence is a row of it; tokens where it is 0 are excluded.")
         Path mask;
     }
 
@@ -147,8 +147,15 @@ public final class EvalCommand extends XentCommand {
             throw new UserError(path + ": --mask must have shape (B, T) with B * T = " + counted.length + " rows, got "
                     + a.shapeString());
         }
+        long steps = a.shape()[1];
         for (int i = 0; i < counted.length; i++) {
-            if (a.getDouble(i) == 0) counted[i] = false;
+            double v = a.getDouble(i);
+            if (v == 0) {
+                counted[i] = false;
+            } else if (v != 1) {
+                throw new UserError(path + ": mask value " + (v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v))
+                        + " at [" + i / steps + ", " + i % steps + "] is not 0 or 1");
+            }
         }
         return Math.toIntExact(a.shape()[0]);
     }

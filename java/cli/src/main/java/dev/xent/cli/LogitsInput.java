@@ -101,6 +101,34 @@ final class LogitsInput {
         return NpyArray.shapeString(shape);
     }
 
+    /** Fails with a {@link UserError} naming the first row (in row order) and class holding a NaN. */
+    void requireNoNaN() {
+        long classes = shape[1];
+        long inner = NpyArray.count(shape) / Math.max(1, shape[0] * classes);
+        MemorySegment data = logits.data();
+        long count = NpyArray.count(shape);
+        long firstRow = -1;
+        long firstClass = -1;
+        for (long i = 0; i < count; i++) {
+            if (!Float.isNaN(valueAt(data, i))) continue;
+            long row = i / (classes * inner) * inner + i % inner;
+            if (firstRow < 0 || row < firstRow) {
+                firstRow = row;
+                firstClass = i / inner % classes;
+            }
+            if (inner == 1) break; // elements come in row order
+        }
+        if (firstRow >= 0) throw new UserError(name + ": NaN in row " + firstRow + " (class " + firstClass + "); logits must be numbers");
+    }
+
+    private float valueAt(MemorySegment data, long i) {
+        return switch (storage.dtype) {
+            case F32 -> data.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            case F16 -> Float.float16ToFloat(data.getAtIndex(ValueLayout.JAVA_SHORT, i));
+            case BF16 -> Bf16.toFloat(data.getAtIndex(ValueLayout.JAVA_SHORT, i));
+        };
+    }
+
     /** A new buffer of the logits' shape and storage type (for a gradient or log-probabilities). */
     Logits newBuffer() {
         return logits.sameLayoutOver(allocate(NpyArray.count(shape), storage.dtype.byteSize()));
