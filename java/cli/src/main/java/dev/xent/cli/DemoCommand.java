@@ -98,7 +98,7 @@ public final class DemoCommand extends XentCommand {
         long start = System.nanoTime();
         TrainingHistory history;
         try (ProgressDisplay progress = new ProgressDisplay("train", (long) config.epochs() * trainer.stepsPerEpoch(train.size()),
-                out, err)) {
+                out, err, ProgressDisplay.stdoutIsTerminal())) {
             history = trainer.train(model, train, heldOut, progress);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

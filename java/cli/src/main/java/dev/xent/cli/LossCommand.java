@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
             "Softmax ops (ce, nll, kl, distill): logits float32 or float16 of shape (N, C)",
             "or (N, C, d1..dk), classes on axis 1; class-index targets int64 or int32 of",
             "shape (N) or (N, d1..dk); ce also takes float probabilities of the logits'",
-            "shape. Element-wise ops: input and target of any one shape.",
+            "shape. Element-wise ops: input and target of any one shape. float64 logits",
+            "and float targets are read as float32 (a note on stderr says so).",
             "--bf16: float32 logits (and float targets) are rounded to bfloat16 (nearest,",
             "ties to even, as torch's .bfloat16()); gradient and log-probs are written as",
             "float32 holding those bf16 values. uint16 logits are taken as raw bf16 bits;",
@@ -130,8 +131,16 @@ public final class LossCommand extends XentCommand {
             files.output("--out-log-probs", outLogProbs);
 
             Xent xent = engine.select();
-            LossRequest request = new LossRequest(lossOp.name(), xent, input(logits), bf16, input(target), input(weight),
-                    input(posWeight), input(teacherLogits), input(var), reduction, ignoreIndex, labelSmoothing,
+            List<String> converted = new ArrayList<>();
+            InputFile logitsFile = float32(input(logits), converted);
+            InputFile targetFile = float32(input(target), converted);
+            InputFile teacherFile = float32(input(teacherLogits), converted);
+            if (!converted.isEmpty()) {
+                spec.commandLine().getErr().println("xent loss: note: float64 read as float32 (rounded to nearest): "
+                        + String.join(", ", converted));
+            }
+            LossRequest request = new LossRequest(lossOp.name(), xent, logitsFile, bf16, targetFile, input(weight),
+                    input(posWeight), teacherFile, input(var), reduction, ignoreIndex, labelSmoothing,
                     temperature, alpha, logInput, full, eps, zLoss, softcap, outGrad != null, outLogProbs != null);
             LossResult result = lossOp.compute().apply(request);
 
@@ -162,6 +171,13 @@ public final class LossCommand extends XentCommand {
 
     private static InputFile input(Path path) {
         return path == null ? null : new InputFile(path.toString(), read(path));
+    }
+
+    /** The file as float32 if it holds float64 (the ops compute in float32 at most), its name added to {@code converted}. */
+    private static InputFile float32(InputFile file, List<String> converted) {
+        if (file == null || file.array().dtype() != NpyDType.FLOAT64) return file;
+        converted.add(file.name());
+        return new InputFile(file.name(), file.array().toFloat32());
     }
 
     /** The names {@code --op} accepts, for the help text. */

@@ -271,6 +271,37 @@ class LossCommandTest extends CliTest {
         }
     }
 
+    /** Issue #11: float64 logits and probability targets are read as float32, said in one note line on stderr. */
+    @Test
+    void float64InputsAreReadAsFloat32WithANote() throws Exception {
+        Random random = new Random(SEED);
+        int n = 5;
+        int c = 4;
+        double[] z = randomLogits(random, n * c, 2);
+        double[] t = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < c; k++) t[i * c + k] = (float) (k == i % c ? 0.625 : 0.125);
+        }
+        Path logits = save("z64.npy", NpyArray.ofDoubles(z, n, c));
+        Path target = save("p64.npy", NpyArray.ofDoubles(t, n, c));
+        CliRun r = run(args(logits, target, "--reduction", "sum"));
+        assertEquals(0, r.code(), r.describe());
+        assertEquals("xent loss: note: float64 read as float32 (rounded to nearest): " + logits + ", " + target, r.err().strip());
+        ReferenceCrossEntropy ref = ReferenceCrossEntropy.compute(z, n, c, 1, null, t, null, -100, 0, "sum");
+        assertClose(new double[] {ref.reduced}, output("loss.npy"), 1e-6, 1e-5, "loss");
+        NpyArray grad = output("grad.npy");
+        assertEquals(NpyDType.FLOAT32, grad.dtype(), "float32 results");
+        assertClose(ref.grad, grad, 1e-6, 1e-5, "grad");
+
+        long[] y = labels(random, n, c);
+        CliRun indices = run(args(logits, save("y.npy", NpyArray.ofLongs(y, n))));
+        assertEquals(0, indices.code(), indices.describe());
+        assertEquals("xent loss: note: float64 read as float32 (rounded to nearest): " + logits, indices.err().strip(),
+                "class indices are not converted");
+        assertClose(ReferenceCrossEntropy.compute(z, n, c, 1, y, null, null, -100, 0, "mean").lse, output("lse.npy"), 1e-6, 1e-5,
+                "lse");
+    }
+
     @Test
     void lossAloneWritesOnlyTheLoss() throws Exception {
         Path logits = save("z.npy", NpyArray.ofFloats(new float[] {0, 0, 5, -5}, 2, 2));
