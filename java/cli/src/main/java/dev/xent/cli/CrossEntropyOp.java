@@ -3,9 +3,7 @@ package dev.xent.cli;
 import dev.xent.CrossEntropy;
 import dev.xent.Logits;
 import dev.xent.Loss;
-import dev.xent.Reduction;
 import dev.xent.Targets;
-import java.util.Set;
 
 /**
  * {@code --op ce}: PyTorch's {@code F.cross_entropy(logits, target, weight, ignore_index,
@@ -17,41 +15,23 @@ import java.util.Set;
  * printed and written includes the z-loss, the summary gives its part, and {@code --out-lse} is
  * the log-sum-exp of the capped logits.
  */
-final class CrossEntropyOp implements LossOp {
+final class CrossEntropyOp {
+    private CrossEntropyOp() {}
 
-    @Override
-    public String name() {
-        return "ce";
-    }
-
-    @Override
-    public String description() {
-        return "softmax cross-entropy, as torch.nn.functional.cross_entropy";
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of("--target", "--weight", "--ignore-index", "--label-smoothing", "--out-lse", "--out-log-probs", "--z-loss", "--softcap");
-    }
-
-    @Override
-    public LossResult compute(LossRequest r) {
+    static LossResult compute(LossRequest r) {
         LogitsInput in = r.classLogits();
         Logits z = in.logits();
-        InputFile targetFile = r.requireTarget(name());
+        InputFile targetFile = r.requireTarget();
         Targets targets = targets(targetFile, in);
-        CrossEntropy ce;
-        try {
-            ce = r.xent().crossEntropy()
+        CrossEntropy ce = UserError.check(() -> {
+            CrossEntropy built = r.xent().crossEntropy()
                     .withReduction(r.reduction())
                     .withIgnoreIndex(r.ignoreIndex())
                     .withLabelSmoothing(r.labelSmoothing())
                     .withWeight(weights(r, z.classes()))
                     .withZLoss(r.zLoss());
-            if (r.softcap() != null) ce = ce.withSoftcap(r.softcap());
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+            return r.softcap() == null ? built : built.withSoftcap(r.softcap());
+        });
         Loss loss;
         Logits grad = r.wantGrad() ? in.newBuffer() : null;
         try {
@@ -64,18 +44,9 @@ final class CrossEntropyOp implements LossOp {
             logProbs = in.newBuffer();
             r.xent().logSoftmax(z, logProbs);
         }
-        long[] rowShape = z.rowShape();
-        NpyArray lossArray = r.reduction() == Reduction.NONE
-                ? NpyArray.ofFloats(loss.perRow(), rowShape)
-                : NpyArray.ofFloats(new float[] {loss.value()});
-        String summary = r.reduction() == Reduction.NONE
-                ? "none: " + z.rows() + " per-row losses, sum = " + (float) loss.sum()
-                : r.reduction().name().toLowerCase(java.util.Locale.ROOT) + " = " + loss.value() + " over " + z.rows() + " rows";
-        if (r.zLoss() > 0) summary += " (z-loss part " + loss.zLoss() + ")";
-        return new LossResult(lossArray, NpyArray.ofFloats(loss.lse(), rowShape),
-                grad == null ? null : in.toNpy(grad),
-                logProbs == null ? null : in.toNpy(logProbs),
-                z.rows(), summary);
+        return LossResult.of(loss, z.rows(), "row", grad == null ? null : in.toNpy(grad))
+                .withSoftmaxOutputs(NpyArray.ofFloats(loss.lse(), z.rowShape()), logProbs == null ? null : in.toNpy(logProbs),
+                        r.zLoss() > 0 ? " (z-loss part " + loss.zLoss() + ")" : "");
     }
 
     private static Targets targets(InputFile file, LogitsInput in) {

@@ -6,11 +6,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code xent demo}: the engines, two worked examples, and a character bigram language model
@@ -25,21 +23,15 @@ import picocli.CommandLine.Spec;
             "gradient: per-epoch loss, perplexity and bits per character, a PNG of the loss",
             "curve, and a sample of generated text.",
             ""
-        },
-        mixinStandardHelpOptions = true,
-        sortOptions = false)
-public final class DemoCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+        })
+public final class DemoCommand extends XentCommand {
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/demo",
             description = "Where the loss plot goes (default ${DEFAULT-VALUE}).")
     Path outDir;
 
-    @Option(names = "--engine", paramLabel = "NAME", defaultValue = EngineChoice.AUTO,
-            description = "Engine by name, or auto (default ${DEFAULT-VALUE}).")
-    String engine;
+    @Mixin
+    EngineOption engine;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "12", description = "Training epochs (default ${DEFAULT-VALUE}).")
     int epochs;
@@ -65,7 +57,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         section(out, "Engines");
         InfoCommand.printEngines(out, Engines.report());
-        Xent xent = EngineChoice.select(engine);
+        Xent xent = engine.select();
         out.println("running on: " + xent.engine().name() + " (" + xent.selectionReason() + ")");
 
         section(out, "Cross-entropy by hand");
@@ -106,7 +98,7 @@ public final class DemoCommand implements Callable<Integer> {
         long start = System.nanoTime();
         TrainingHistory history;
         try (ProgressDisplay progress = new ProgressDisplay("train", (long) config.epochs() * trainer.stepsPerEpoch(train.size()),
-                out, err)) {
+                out, err, ProgressDisplay.stdoutIsTerminal())) {
             history = trainer.train(model, train, heldOut, progress);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -2,12 +2,9 @@ package dev.xent.cli;
 
 import dev.xent.DType;
 import dev.xent.DenseTensor;
-import dev.xent.ElementwiseLoss;
-import dev.xent.Reduction;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * The input of an element-wise loss read from a .npy file (any shape), with the same storage
@@ -63,14 +60,7 @@ final class DenseInput {
 
     /** A buffer of the input's shape as an array of the input file's dtype. */
     NpyArray toNpy(DenseTensor buffer) {
-        long n = tensor.count();
-        MemorySegment src = buffer.data();
-        if (storage != LogitsInput.Storage.BF16_ROUNDED_FROM_F32) {
-            return new NpyArray(storage.fileType, shape, src.asSlice(0, n * storage.dtype.byteSize()));
-        }
-        float[] widened = new float[Math.toIntExact(n)];
-        for (int i = 0; i < widened.length; i++) widened[i] = Bf16.toFloat(src.getAtIndex(ValueLayout.JAVA_SHORT, i));
-        return NpyArray.ofFloats(widened, shape);
+        return LogitsInput.toNpy(storage, shape, buffer.data());
     }
 
     /**
@@ -114,25 +104,5 @@ final class DenseInput {
 
     String name() {
         return name;
-    }
-
-    /** The outputs of an element-wise loss over this input: the loss (per element under none) and the gradient. */
-    LossResult result(ElementwiseLoss loss, DenseTensor grad) {
-        boolean none = loss.reduction() == Reduction.NONE;
-        long elements = (long) loss.denominator();
-        NpyArray lossArray = none ? NpyArray.ofFloats(loss.perRow(), shape) : NpyArray.ofFloats(new float[] {loss.value()});
-        String summary = none
-                ? "none: " + elements + " per-element losses, sum = " + (float) loss.sum()
-                : loss.reduction().name().toLowerCase(Locale.ROOT) + " = " + loss.value() + " over " + elements + " elements";
-        return new LossResult(lossArray, null, grad == null ? null : toNpy(grad), null, elements, summary);
-    }
-
-    /** Runs a library call, turning its argument errors into user errors. */
-    static <T> T userErrors(java.util.function.Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
     }
 }

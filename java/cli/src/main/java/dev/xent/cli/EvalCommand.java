@@ -4,18 +4,14 @@ import dev.xent.eval.LogUnit;
 import dev.xent.eval.Metrics;
 import dev.xent.eval.Perplexity;
 import dev.xent.eval.RowStats;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code xent eval}: loss, perplexity, accuracy, top-k accuracy and ECE of logits against class indices. */
 @Command(name = "eval",
@@ -32,15 +28,9 @@ import picocli.CommandLine.Spec;
             "--mask also exp(mean of the per-sequence mean losses). It is the same",
             "number in nats and bits; --bits gives the loss and the log-perplexity in",
             "bits per token (nats / ln 2).",
-            "Exit codes: 0 ok, 2 bad options or input (one line on stderr), 1 internal error.",
             ""
-        },
-        mixinStandardHelpOptions = true,
-        sortOptions = false)
-public final class EvalCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+        })
+public final class EvalCommand extends XentCommand {
 
     @Mixin
     EvalInputs inputs;
@@ -57,7 +47,7 @@ public final class EvalCommand implements Callable<Integer> {
         Path lengths;
 
         @Option(names = "--mask", paramLabel = "F.npy",
-                description = "(B, T) mask over the rows in row order, B * T = rows; a sequence is a row of it; tokens where it is 0 are excluded.")
+                description = "(B, T) mask of 0 and 1 (or booleans) over the rows in row order, B * T = rows; a sequence is a row of it; tokens where it is 0 are excluded.")
         Path mask;
     }
 
@@ -70,6 +60,19 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (topK < 1) throw new UserError("--top-k must be >= 1, got " + topK);
+        try (OutputFiles files = new OutputFiles()) {
+            inputs.declare(files);
+            if (sequences != null) {
+                files.input("--lengths", sequences.lengths);
+                files.input("--mask", sequences.mask);
+            }
+            files.output("--json", json);
+            evaluate(files);
+        }
+        return 0;
+    }
+
+    private void evaluate(OutputFiles files) {
         EvalInputs.Loaded in = inputs.load();
         RowStats stats;
         try {
@@ -96,6 +99,12 @@ public final class EvalCommand implements Callable<Integer> {
 
         LogUnit unit = bits ? LogUnit.BITS : LogUnit.NATS;
         String u = bits ? "bits" : "nats";
+        if (json != null) {
+            String text = json(in, m, pooled, perSequence, unit, u);
+            files.write(json, file -> Files.writeString(file, text));
+        }
+        files.commit();
+
         PrintWriter out = spec.commandLine().getOut();
         long rows = stats.rows();
         out.printf(Locale.ROOT, "eval on engine %s: %s logits %s, %d rows, %d counted%n", in.xent().engine().name(),
@@ -110,9 +119,7 @@ public final class EvalCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "accuracy             %.6f%n", m.accuracy());
         out.printf(Locale.ROOT, "top-%d accuracy       %.6f%n", topK, m.topKAccuracy());
         out.printf(Locale.ROOT, "ECE (%d bins)        %.6f%n", inputs.bins, m.ece());
-        if (json != null) writeJson(in, m, pooled, perSequence, unit, u);
         out.flush();
-        return 0;
     }
 
     private static int[] lengths(Path path, int tokens) {
@@ -140,13 +147,21 @@ public final class EvalCommand implements Callable<Integer> {
             throw new UserError(path + ": --mask must have shape (B, T) with B * T = " + counted.length + " rows, got "
                     + a.shapeString());
         }
+        long steps = a.shape()[1];
         for (int i = 0; i < counted.length; i++) {
-            if (a.getDouble(i) == 0) counted[i] = false;
+            double v = a.getDouble(i);
+            if (v == 0) {
+                counted[i] = false;
+            } else if (v != 1) {
+                throw new UserError(path + ": mask value " + (v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v))
+                        + " at [" + i / steps + ", " + i % steps + "] is not 0 or 1");
+            }
         }
         return Math.toIntExact(a.shape()[0]);
     }
 
-    private void writeJson(EvalInputs.Loaded in, Metrics m, Perplexity pooled, Perplexity perSequence, LogUnit unit, String u) {
+    /** The results as a JSON object. */
+    private String json(EvalInputs.Loaded in, Metrics m, Perplexity pooled, Perplexity perSequence, LogUnit unit, String u) {
         StringBuilder j = new StringBuilder("{\n");
         field(j, "engine", "\"" + in.xent().engine().name() + "\"");
         field(j, "rows", Long.toString(m.rows()));
@@ -164,11 +179,7 @@ public final class EvalCommand implements Callable<Integer> {
         field(j, "top_k_accuracy", num(m.topKAccuracy()));
         field(j, "bins", Integer.toString(inputs.bins));
         j.append("  \"ece\": ").append(num(m.ece())).append("\n}\n");
-        try {
-            Files.writeString(json, j.toString());
-        } catch (IOException e) {
-            throw new UserError(json + ": cannot write: " + e.getMessage());
-        }
+        return j.toString();
     }
 
     private static void field(StringBuilder j, String name, String value) {

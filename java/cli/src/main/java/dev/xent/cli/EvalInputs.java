@@ -4,6 +4,7 @@ import dev.xent.Targets;
 import dev.xent.Xent;
 import dev.xent.eval.Evaluation;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** What {@code xent eval} and {@code xent calibrate} share: logits, class-index targets, engine, bins. */
@@ -25,9 +26,8 @@ final class EvalInputs {
             description = "Equal-width confidence bins of ECE (default ${DEFAULT-VALUE}).")
     int bins;
 
-    @Option(names = "--engine", paramLabel = "NAME", defaultValue = EngineChoice.AUTO,
-            description = "Engine by name: auto, java, cuda, cuda-emu (default ${DEFAULT-VALUE}).")
-    String engine;
+    @Mixin
+    EngineOption engine;
 
     @Option(names = "--bf16", description = "Run in bfloat16: round float32 logits to bf16, or read uint16 logits as bf16 bits.")
     boolean bf16;
@@ -35,9 +35,15 @@ final class EvalInputs {
     /** The files read and checked, and an evaluation on the chosen engine. */
     record Loaded(Xent xent, LogitsInput logits, Targets.ClassIndices targets, Evaluation evaluation) {}
 
+    /** The input files, which no output may name. */
+    void declare(OutputFiles files) {
+        files.input("--logits", logits);
+        files.input("--target", target);
+    }
+
     Loaded load() {
         if (bins < 1) throw new UserError("--bins must be >= 1, got " + bins);
-        Xent xent = EngineChoice.select(engine);
+        Xent xent = engine.select();
         LogitsInput in = LogitsInput.of(LossCommand.read(logits), bf16, logits.toString());
         Targets.ClassIndices targets = ClassTargets.read(new InputFile(target.toString(), LossCommand.read(target)), in);
         Evaluation evaluation = Evaluation.of(xent).withIgnoreIndex(ignoreIndex).withBins(bins);

@@ -2,7 +2,6 @@ package dev.xent.cli;
 
 import dev.xent.DType;
 import dev.xent.Logits;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -102,6 +101,34 @@ final class LogitsInput {
         return NpyArray.shapeString(shape);
     }
 
+    /** Fails with a {@link UserError} naming the first row (in row order) and class holding a NaN. */
+    void requireNoNaN() {
+        long classes = shape[1];
+        long inner = NpyArray.count(shape) / Math.max(1, shape[0] * classes);
+        MemorySegment data = logits.data();
+        long count = NpyArray.count(shape);
+        long firstRow = -1;
+        long firstClass = -1;
+        for (long i = 0; i < count; i++) {
+            if (!Float.isNaN(valueAt(data, i))) continue;
+            long row = i / (classes * inner) * inner + i % inner;
+            if (firstRow < 0 || row < firstRow) {
+                firstRow = row;
+                firstClass = i / inner % classes;
+            }
+            if (inner == 1) break; // elements come in row order
+        }
+        if (firstRow >= 0) throw new UserError(name + ": NaN in row " + firstRow + " (class " + firstClass + "); logits must be numbers");
+    }
+
+    private float valueAt(MemorySegment data, long i) {
+        return switch (storage.dtype) {
+            case F32 -> data.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            case F16 -> Float.float16ToFloat(data.getAtIndex(ValueLayout.JAVA_SHORT, i));
+            case BF16 -> Bf16.toFloat(data.getAtIndex(ValueLayout.JAVA_SHORT, i));
+        };
+    }
+
     /** A new buffer of the logits' shape and storage type (for a gradient or log-probabilities). */
     Logits newBuffer() {
         return logits.sameLayoutOver(allocate(NpyArray.count(shape), storage.dtype.byteSize()));
@@ -109,14 +136,18 @@ final class LogitsInput {
 
     /** A buffer of the logits' shape as an array of the logits file's dtype. */
     NpyArray toNpy(Logits buffer) {
+        return toNpy(storage, shape, buffer.data());
+    }
+
+    /** {@code count(shape)} values of the storage type as an array of the file's dtype (bf16 widened back to float32). */
+    static NpyArray toNpy(Storage storage, long[] shape, MemorySegment src) {
         long n = NpyArray.count(shape);
-        MemorySegment src = buffer.data();
         if (storage != Storage.BF16_ROUNDED_FROM_F32) {
             return new NpyArray(storage.fileType, shape, src.asSlice(0, n * storage.dtype.byteSize()));
         }
-        float[] widened = new float[Math.toIntExact(n)];
-        for (int i = 0; i < widened.length; i++) widened[i] = Bf16.toFloat(src.getAtIndex(ValueLayout.JAVA_SHORT, i));
-        return NpyArray.ofFloats(widened, shape);
+        MemorySegment widened = allocate(n, Float.BYTES);
+        for (long i = 0; i < n; i++) widened.setAtIndex(ValueLayout.JAVA_FLOAT, i, Bf16.toFloat(src.getAtIndex(ValueLayout.JAVA_SHORT, i)));
+        return new NpyArray(NpyDType.FLOAT32, shape, widened);
     }
 
     /**
@@ -147,7 +178,6 @@ final class LogitsInput {
     }
 
     static MemorySegment allocate(long count, int elementSize) {
-        long bytes = Math.multiplyExact(count, (long) elementSize);
-        return Arena.ofAuto().allocate(Math.max(bytes, 1), 8).asSlice(0, bytes);
+        return NativeMemory.allocate(Math.multiplyExact(count, (long) elementSize));
     }
 }

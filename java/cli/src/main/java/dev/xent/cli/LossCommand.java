@@ -2,19 +2,16 @@ package dev.xent.cli;
 
 import dev.xent.Reduction;
 import dev.xent.Xent;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code xent loss}: a loss, its gradient, lse and log-probabilities from and to .npy files. */
 @Command(name = "loss",
@@ -25,20 +22,15 @@ import picocli.CommandLine.Spec;
             "Softmax ops (ce, nll, kl, distill): logits float32 or float16 of shape (N, C)",
             "or (N, C, d1..dk), classes on axis 1; class-index targets int64 or int32 of",
             "shape (N) or (N, d1..dk); ce also takes float probabilities of the logits'",
-            "shape. Element-wise ops: input and target of any one shape.",
+            "shape. Element-wise ops: input and target of any one shape. float64 logits",
+            "and float targets are read as float32 (a note on stderr says so).",
             "--bf16: float32 logits (and float targets) are rounded to bfloat16 (nearest,",
             "ties to even, as torch's .bfloat16()); gradient and log-probs are written as",
             "float32 holding those bf16 values. uint16 logits are taken as raw bf16 bits;",
             "gradient and log-probs are then written as uint16 bf16 bits.",
-            "Exit codes: 0 ok, 2 bad options or input (one line on stderr), 1 internal error.",
             ""
-        },
-        mixinStandardHelpOptions = true,
-        sortOptions = false)
-public final class LossCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+        })
+public final class LossCommand extends XentCommand {
 
     /** Options that only some ops take; each op lists its own in {@link LossOp#options()}. */
     static final List<String> OP_OPTIONS = List.of(
@@ -103,9 +95,8 @@ public final class LossCommand implements Callable<Integer> {
     @Option(names = "--softcap", paramLabel = "C", description = "ce: soft-cap the logits to c * tanh(z / c), c > 0.")
     Double softcap;
 
-    @Option(names = "--engine", paramLabel = "NAME", defaultValue = EngineChoice.AUTO,
-            description = "Engine by name: auto, java, cuda, cuda-emu (default ${DEFAULT-VALUE}).")
-    String engine;
+    @Mixin
+    EngineOption engine;
 
     @Option(names = "--bf16", description = "Run in bfloat16: round float32 logits to bf16, or read uint16 logits as bf16 bits.")
     boolean bf16;
@@ -127,22 +118,44 @@ public final class LossCommand implements Callable<Integer> {
     public Integer call() {
         LossOp lossOp = LossOps.named(op);
         rejectOptionsNotOf(lossOp);
-        Xent xent = EngineChoice.select(engine);
-        LossRequest request = new LossRequest(xent, input(logits), bf16, input(target), input(weight),
-                input(posWeight), input(teacherLogits), input(var), reduction, ignoreIndex, labelSmoothing,
-                temperature, alpha, logInput, full, eps, zLoss, softcap, outGrad != null, outLogProbs != null);
-        LossResult result = lossOp.compute(request);
+        try (OutputFiles files = new OutputFiles()) {
+            files.input("--logits", logits);
+            files.input("--target", target);
+            files.input("--weight", weight);
+            files.input("--pos-weight", posWeight);
+            files.input("--teacher-logits", teacherLogits);
+            files.input("--var", var);
+            files.output("--out-loss", outLoss);
+            files.output("--out-grad", outGrad);
+            files.output("--out-lse", outLse);
+            files.output("--out-log-probs", outLogProbs);
 
-        List<String> written = new ArrayList<>();
-        write(outLoss, result.loss(), written);
-        if (outGrad != null) write(outGrad, result.grad(), written);
-        if (outLse != null) write(outLse, result.lse(), written);
-        if (outLogProbs != null) write(outLogProbs, result.logProbs(), written);
+            Xent xent = engine.select();
+            List<String> converted = new ArrayList<>();
+            InputFile logitsFile = float32(input(logits), converted);
+            InputFile targetFile = float32(input(target), converted);
+            InputFile teacherFile = float32(input(teacherLogits), converted);
+            if (!converted.isEmpty()) {
+                spec.commandLine().getErr().println("xent loss: note: float64 read as float32 (rounded to nearest): "
+                        + String.join(", ", converted));
+            }
+            LossRequest request = new LossRequest(lossOp.name(), xent, logitsFile, bf16, targetFile, input(weight),
+                    input(posWeight), teacherFile, input(var), reduction, ignoreIndex, labelSmoothing,
+                    temperature, alpha, logInput, full, eps, zLoss, softcap, outGrad != null, outLogProbs != null);
+            LossResult result = lossOp.compute().apply(request);
 
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(lossOp.name() + " on engine " + xent.engine().name() + ": " + result.summary()
-                + "; wrote " + String.join(", ", written));
-        out.flush();
+            List<String> written = new ArrayList<>();
+            write(files, outLoss, result.loss(), written);
+            write(files, outGrad, result.grad(), written);
+            write(files, outLse, result.lse(), written);
+            write(files, outLogProbs, result.logProbs(), written);
+            files.commit();
+
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(lossOp.name() + " on engine " + xent.engine().name() + ": " + result.summary()
+                    + "; wrote " + String.join(", ", written));
+            out.flush();
+        }
         return 0;
     }
 
@@ -158,6 +171,13 @@ public final class LossCommand implements Callable<Integer> {
 
     private static InputFile input(Path path) {
         return path == null ? null : new InputFile(path.toString(), read(path));
+    }
+
+    /** The file as float32 if it holds float64 (the ops compute in float32 at most), its name added to {@code converted}. */
+    private static InputFile float32(InputFile file, List<String> converted) {
+        if (file == null || file.array().dtype() != NpyDType.FLOAT64) return file;
+        converted.add(file.name());
+        return new InputFile(file.name(), file.array().toFloat32());
     }
 
     /** The names {@code --op} accepts, for the help text. */
@@ -177,12 +197,9 @@ public final class LossCommand implements Callable<Integer> {
         }
     }
 
-    private static void write(Path path, NpyArray array, List<String> written) {
-        try {
-            Npy.write(path, array);
-            written.add(path.toString());
-        } catch (IOException e) {
-            throw new UserError(path + ": cannot write: " + e.getMessage());
-        }
+    private static void write(OutputFiles files, Path path, NpyArray array, List<String> written) {
+        if (path == null) return;
+        files.write(path, file -> Npy.write(file, array));
+        written.add(path.toString());
     }
 }

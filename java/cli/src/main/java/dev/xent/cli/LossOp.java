@@ -1,25 +1,16 @@
 package dev.xent.cli;
 
 import java.util.Set;
+import java.util.function.Function;
 
 /**
- * One op of {@code xent loss --op NAME}. Adding an op is a new implementation plus its line in
- * {@link LossOps}; the command itself reads the files, picks the engine and writes the outputs.
+ * One op of {@code xent loss --op NAME}, listed once in {@link LossOps}; the command itself reads
+ * the files, picks the engine and writes the outputs.
+ *
+ * @param name        the name {@code --op} selects it by
+ * @param description one line for help texts
+ * @param options     the options of {@link LossCommand#OP_OPTIONS} this op takes (e.g. "--weight");
+ *                    giving any other is a user error that names the op
+ * @param compute     runs the op; user mistakes (shapes, dtypes, labels) are {@link UserError}s
  */
-interface LossOp {
-
-    /** The name {@code --op} selects it by. */
-    String name();
-
-    /** One line for help texts. */
-    String description();
-
-    /**
-     * The options of {@link LossCommand#OP_OPTIONS} this op takes (e.g. "--weight"); giving
-     * any other is a user error that names the op.
-     */
-    Set<String> options();
-
-    /** Runs the op; user mistakes (shapes, dtypes, labels) are {@link UserError}s. */
-    LossResult compute(LossRequest request);
-}
+record LossOp(String name, String description, Set<String> options, Function<LossRequest, LossResult> compute) {}

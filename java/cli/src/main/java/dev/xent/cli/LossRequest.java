@@ -8,6 +8,7 @@ import dev.xent.Xent;
  * user did not give are null (files, and options without a default); {@link LossCommand} has
  * already rejected options the op does not take ({@link LossOp#options()}).
  *
+ * @param op             the op's name, for messages
  * @param xent           the engine to run on
  * @param logits         {@code --logits}: the input being differentiated
  * @param bf16           {@code --bf16}: run in bfloat16 (see {@link LogitsInput})
@@ -30,6 +31,7 @@ import dev.xent.Xent;
  * @param wantLogProbs   compute log_softmax over the class axis
  */
 record LossRequest(
+        String op,
         Xent xent,
         InputFile logits,
         boolean bf16,
@@ -57,7 +59,7 @@ record LossRequest(
     }
 
     /** {@code --target}, which this op needs. */
-    InputFile requireTarget(String op) {
+    InputFile requireTarget() {
         if (target == null) throw new UserError("--op " + op + " needs --target");
         return target;
     }

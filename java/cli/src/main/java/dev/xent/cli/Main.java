@@ -50,7 +50,13 @@ public final class Main implements Callable<Integer> {
         cl.setUsageHelpAutoWidth(true);
         cl.setParameterExceptionHandler(Main::badOptions);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> failed(e, commandLine));
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("xent: out of memory (" + e.getMessage() + "): the arrays do not fit; give the JVM more (-Xmx) or use smaller inputs");
+            code = INTERNAL_ERROR;
+        }
         out.flush();
         err.flush();
         return code;

@@ -78,6 +78,14 @@ public record NpyArray(NpyDType dtype, long[] shape, MemorySegment data) {
         };
     }
 
+    /** The array as float32 (each value rounded to nearest), in native memory. */
+    public NpyArray toFloat32() {
+        long n = count();
+        MemorySegment out = NativeMemory.allocate(n * Float.BYTES);
+        for (long i = 0; i < n; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) getDouble(i));
+        return new NpyArray(NpyDType.FLOAT32, shape, out);
+    }
+
     /** Every element as a float (see {@link #getDouble}). */
     public float[] toFloats() {
         float[] out = new float[Math.toIntExact(count())];

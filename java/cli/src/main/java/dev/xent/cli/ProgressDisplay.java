@@ -7,8 +7,10 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * A progress bar on stderr that lets result lines go to stdout without tearing: before a line is
- * printed the bar's line is wiped, and the bar redraws itself on its next tick.
+ * Progress of a long task. On a terminal, a progress bar on stderr that lets result lines go to
+ * stdout without tearing: before a line is printed the bar's line is wiped, and the bar redraws
+ * itself on its next tick. Otherwise (output piped or redirected) no bar: the lines alone, as
+ * they come, so a log holds no carriage returns.
  */
 final class ProgressDisplay implements AutoCloseable {
     private static final int DEFAULT_COLUMNS = 80;
@@ -18,16 +20,23 @@ final class ProgressDisplay implements AutoCloseable {
     private final ProgressBar bar;
     private int drawnLength;
 
-    ProgressDisplay(String task, long steps, PrintWriter out, PrintWriter err) {
+    /** With {@code terminal} false there is no bar, only the lines (see {@link #stdoutIsTerminal()}). */
+    ProgressDisplay(String task, long steps, PrintWriter out, PrintWriter err, boolean terminal) {
         this.out = out;
         this.err = err;
-        this.bar = new ProgressBarBuilder()
+        this.bar = !terminal ? null : new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(steps)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(100)
                 .setConsumer(new DelegatingProgressBarConsumer(this::draw, columns() - 1))
                 .build();
+    }
+
+    /** Whether this JVM's standard output is a terminal (not a pipe or a file). */
+    static boolean stdoutIsTerminal() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
     }
 
     /** The terminal's width from $COLUMNS where the shell exports it, else 80: a wrapped bar cannot redraw itself. */
@@ -42,6 +51,7 @@ final class ProgressDisplay implements AutoCloseable {
     }
 
     void step(String message) {
+        if (bar == null) return;
         bar.setExtraMessage(message);
         bar.step();
     }
@@ -74,6 +84,7 @@ final class ProgressDisplay implements AutoCloseable {
     /** Draws the final state and ends the bar's line. */
     @Override
     public void close() {
+        if (bar == null) return;
         bar.close();
         synchronized (this) {
             err.println();

@@ -3,7 +3,6 @@ package dev.xent.cli;
 import dev.xent.eval.Reliability;
 import dev.xent.eval.TemperatureScaling;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +26,6 @@ final class ReliabilityPlot {
         List<CategoryChart> charts = List.of(
                 chart("before (T = 1)", fit.before().reliability(), fit.before().ece()),
                 chart(String.format(Locale.ROOT, "after (T = %.4f)", fit.temperature()), fit.after().reliability(), fit.after().ece()));
-        Path dir = png.toAbsolutePath().getParent();
-        if (dir != null) Files.createDirectories(dir);
         BitmapEncoder.saveBitmap(charts, 1, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 

@@ -1,5 +1,7 @@
 package dev.xent.cli;
 
+import java.util.function.Supplier;
+
 /**
  * A mistake in the command's input (options, files, values): reported as one line on stderr,
  * {@code xent <command>: <message>}, with exit code 2 and no stack trace.
@@ -9,5 +11,14 @@ public final class UserError extends RuntimeException {
 
     public UserError(String message) {
         super(message);
+    }
+
+    /** Runs a library call, turning its argument errors (IllegalArgumentException) into user errors. */
+    static <T> T check(Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 }

@@ -60,7 +60,7 @@ class BigramModelTest {
         assertEquals(Math.log(c.vocabularySize()), before, 1e-5, "all-zero logits: uniform");
         StringWriter sink = new StringWriter();
         TrainingHistory h;
-        try (ProgressDisplay p = new ProgressDisplay("t", 1, new PrintWriter(sink), new PrintWriter(sink))) {
+        try (ProgressDisplay p = new ProgressDisplay("t", 1, new PrintWriter(sink), new PrintWriter(sink), true)) {
             h = new BigramTrainer(new TrainingConfig(30, 32, 0.1f, 1)).train(model, data, data, p);
         }
         double floor = data.conditionalEntropy(c.vocabularySize());

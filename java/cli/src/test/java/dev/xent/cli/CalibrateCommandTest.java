@@ -90,4 +90,33 @@ class CalibrateCommandTest {
         assertEquals(2, run.code(), run.describe());
         assertEquals("xent calibrate: " + target + ": temperature fit: every row is ignored, nothing to fit", run.err().strip());
     }
+
+    /** Issue #16: NaN logits gave T = 1 and a NaN NLL with exit code 0. */
+    @Test
+    void nanLogitsAreAUserErrorNamingTheFirstBadRow() throws Exception {
+        Path logits = dir.resolve("logits.npy");
+        Path target = dir.resolve("target.npy");
+        Npy.write(logits, NpyArray.ofFloats(new float[] {1, 2, 3, 4, 5, Float.NaN, 7, Float.NaN}, 4, 2));
+        Npy.write(target, NpyArray.ofLongs(new long[] {0, 1, 0, 1}, 4));
+        CliRun run = CliRun.of("calibrate", "--logits", logits.toString(), "--target", target.toString(), "--out",
+                dir.toString(), "--engine", "java");
+        assertEquals(2, run.code(), run.describe());
+        assertEquals("xent calibrate: " + logits + ": NaN in row 2 (class 1); logits must be numbers", run.err().strip());
+        assertTrue(!Files.exists(dir.resolve("reliability.png")), "no diagram");
+    }
+
+    /** In (N, C, d) logits the row of element [n, k, j] is n * d + j. */
+    @Test
+    void nanInSpatialLogitsNamesTheRowInRowOrder() throws Exception {
+        Path logits = dir.resolve("logits.npy");
+        Path target = dir.resolve("target.npy");
+        float[] z = new float[2 * 3 * 2];
+        z[6 + 2 * 2 + 1] = Float.NaN; // n = 1, k = 2, j = 1: row 3
+        Npy.write(logits, NpyArray.ofFloats(z, 2, 3, 2));
+        Npy.write(target, NpyArray.ofLongs(new long[] {0, 1, 2, 0}, 2, 2));
+        CliRun run = CliRun.of("calibrate", "--logits", logits.toString(), "--target", target.toString(), "--out",
+                dir.toString(), "--engine", "java");
+        assertEquals(2, run.code(), run.describe());
+        assertEquals("xent calibrate: " + logits + ": NaN in row 3 (class 2); logits must be numbers", run.err().strip());
+    }
 }

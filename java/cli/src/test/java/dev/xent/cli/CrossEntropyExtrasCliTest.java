@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -18,16 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * z' = C tanh(z / C), lse = log sum exp z', loss_i = w[y] (lse - z'_y) + L w[y] lse^2 (ignored
  * rows 0), gradient s_i w[y] (p_k (1 + 2 L lse) - [k == y]) (1 - tanh^2(z_k / C)).
  */
-class CrossEntropyExtrasCliTest {
-    @TempDir
-    Path dir;
-
-    private Path save(String name, NpyArray a) throws IOException {
-        Path p = dir.resolve(name);
-        Npy.write(p, a);
-        return p;
-    }
-
+class CrossEntropyExtrasCliTest extends CliTest {
     @ParameterizedTest
     @ValueSource(strings = {"none", "sum", "mean"})
     void softcapAndZLossWithWeightsAndIgnoredRows(String reduction) throws Exception {
@@ -104,14 +94,5 @@ class CrossEntropyExtrasCliTest {
         CliRun negative = CliRun.of("loss", "--op", "ce", "--logits", logits.toString(), "--target", target.toString(),
                 "--z-loss", "-1", "--out-loss", dir.resolve("l.npy").toString());
         assertTrue(negative.code() != 0 && negative.describe().contains("z-loss"), negative.describe());
-    }
-
-    private static void assertClose(double[] expected, NpyArray actual, double atol, double rtol, String what) {
-        assertEquals(expected.length, actual.count(), what + ": element count");
-        for (int i = 0; i < expected.length; i++) {
-            double got = actual.getDouble(i);
-            assertTrue(Math.abs(got - expected[i]) <= atol + rtol * Math.abs(expected[i]),
-                    what + "[" + i + "]: expected " + expected[i] + ", got " + got);
-        }
     }
 }

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -18,20 +17,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code xent loss --op bce | gaussian-nll | laplace-nll | poisson-nll} end to end, against float64
  * expectations written here from PyTorch's formulas (and the Laplace density for laplace-nll).
  */
-class ElementwiseLossCommandTest {
+class ElementwiseLossCommandTest extends CliTest {
     private static final long SEED = 77L;
     private static final long[] SHAPE = {2, 3, 5};
     private static final int N = 30;
 
-    @TempDir
-    Path dir;
-
     private Path save(String name, double[] values, long... shape) throws IOException {
         float[] f = new float[values.length];
         for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
-        Path p = dir.resolve(name);
-        Npy.write(p, NpyArray.ofFloats(f, shape));
-        return p;
+        return save(name, NpyArray.ofFloats(f, shape));
     }
 
     private static double[] draw(Random rnd, IntFunction<Double> f) {
@@ -51,8 +45,8 @@ class ElementwiseLossCommandTest {
     /** Compares loss.npy and grad.npy with the per-element losses and derivatives under the reduction. */
     private void check(CliRun r, String reduction, double[] loss, double[] dx) throws Exception {
         assertEquals(0, r.code(), r.describe());
-        NpyArray got = Npy.read(dir.resolve("loss.npy"));
-        NpyArray grad = Npy.read(dir.resolve("grad.npy"));
+        NpyArray got = output("loss.npy");
+        NpyArray grad = output("grad.npy");
         double sum = 0, mag = 0;
         for (double l : loss) {
             sum += l;
@@ -165,14 +159,6 @@ class ElementwiseLossCommandTest {
     }
 
     // ---- user errors: exit 2, one line ----------------------------------------------------------
-
-    private static void assertUserError(CliRun r, String... fragments) {
-        assertEquals(2, r.code(), r.describe());
-        String err = r.err().strip();
-        assertEquals(1, err.lines().count(), "one error line: " + r.describe());
-        for (String f : fragments) assertTrue(err.contains(f), "stderr should contain '" + f + "': " + r.describe());
-        assertTrue(!err.contains("\tat "), "no stack trace: " + r.describe());
-    }
 
     @Test
     void badValuesAreUserErrors() throws Exception {

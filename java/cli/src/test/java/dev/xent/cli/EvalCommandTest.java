@@ -12,20 +12,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code xent eval} end to end against float64 expectations computed here. */
-class EvalCommandTest {
+class EvalCommandTest extends CliTest {
     private static final long SEED = 20261123L;
-
-    @TempDir
-    Path dir;
-
-    private Path save(String name, NpyArray a) throws IOException {
-        Path p = dir.resolve(name);
-        Npy.write(p, a);
-        return p;
-    }
 
     /** Logits (B, C, T), classes on axis 1; row r = b * T + t. */
     private record Data(float[] z, long[] y, int b, int c, int t) {
@@ -177,6 +167,23 @@ class EvalCommandTest {
         CliRun both = CliRun.of("eval", "--logits", logits, "--target", target, "--mask", mask, "--lengths", lengths);
         assertEquals(2, both.code(), both.describe());
         assertTrue(both.err().contains("mutually exclusive"), both.describe());
+    }
+
+    /** Issue #16: a NaN mask value counted as kept; a mask holds 0 or 1 (or booleans), anything else names its index. */
+    @Test
+    void maskValuesOtherThanZeroOrOneAreUserErrors() throws IOException {
+        Data d = data(2, 4, 3);
+        String logits = save("logits.npy", NpyArray.ofFloats(d.z(), 2, 4, 3)).toString();
+        String target = save("target.npy", NpyArray.ofLongs(d.y(), 2, 3)).toString();
+        String nan = save("nan.npy", NpyArray.ofFloats(new float[] {1, 1, 0, 1, Float.NaN, 1}, 2, 3)).toString();
+        expectUsage("xent eval: " + nan + ": mask value NaN at [1, 1] is not 0 or 1",
+                "eval", "--logits", logits, "--target", target, "--mask", nan, "--engine", "java");
+        String two = save("two.npy", NpyArray.ofInts(new int[] {1, 2, 0, 1, 1, 1}, 2, 3)).toString();
+        expectUsage("xent eval: " + two + ": mask value 2 at [0, 1] is not 0 or 1",
+                "eval", "--logits", logits, "--target", target, "--mask", two, "--engine", "java");
+        String floats = save("floats.npy", NpyArray.ofFloats(new float[] {1, 1, 0, 1, 0, 1}, 2, 3)).toString();
+        CliRun ok = CliRun.of("eval", "--logits", logits, "--target", target, "--mask", floats, "--engine", "java");
+        assertEquals(0, ok.code(), "0.0 and 1.0 are a mask: " + ok.describe());
     }
 
     private static void expectUsage(String line, String... args) {

@@ -11,24 +11,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code xent loss} end to end: .npy in, .npy out, against a float64 reference written in the test. */
-class LossCommandTest {
+class LossCommandTest extends CliTest {
     private static final long SEED = 20240611L;
 
-    @TempDir
-    Path dir;
-
     // ---- helpers -------------------------------------------------------------------------------
-
-    private Path save(String name, NpyArray a) throws IOException {
-        Path p = dir.resolve(name);
-        Npy.write(p, a);
-        return p;
-    }
 
     private static double[] randomLogits(Random random, int count, double scale) {
         double[] z = new double[count];
@@ -42,19 +32,13 @@ class LossCommandTest {
         return f;
     }
 
-    private static void assertClose(double[] expected, NpyArray actual, double atol, double rtol, String what) {
-        assertEquals(expected.length, actual.count(), what + ": element count");
-        for (int i = 0; i < expected.length; i++) {
-            double got = actual.getDouble(i);
-            double tol = atol + rtol * Math.abs(expected[i]);
-            assertTrue(Math.abs(got - expected[i]) <= tol,
-                    what + "[" + i + "]: expected " + expected[i] + ", got " + got + " (seed " + SEED + ")");
-        }
+    @Override
+    String context() {
+        return " (seed " + SEED + ")";
     }
 
-    private CliRun run(List<String> args) {
-        CliRun r = CliRun.of(args.toArray(String[]::new));
-        return r;
+    private static CliRun run(List<String> args) {
+        return CliRun.of(args.toArray(String[]::new));
     }
 
     private List<String> args(Path logits, Path target, String... more) {
@@ -63,10 +47,6 @@ class LossCommandTest {
                 "--out-lse", dir.resolve("lse.npy").toString(), "--out-log-probs", dir.resolve("logp.npy").toString()));
         a.addAll(List.of(more));
         return a;
-    }
-
-    private NpyArray output(String name) throws NpyFormatException {
-        return Npy.read(dir.resolve(name));
     }
 
     /** Runs {@code xent loss} and compares every output with the reference. */
@@ -209,6 +189,19 @@ class LossCommandTest {
                 reduction);
     }
 
+    /** Runs ce with reduction sum on 16-bit logits standing for {@code z}, checks the loss, and returns the reference. */
+    private ReferenceCrossEntropy summedOver16BitLogits(NpyArray logits, double[] z, long[] y, String... more) throws Exception {
+        int n = (int) logits.shape()[0];
+        int c = (int) logits.shape()[1];
+        List<String> a = args(save("z16.npy", logits), save("y.npy", NpyArray.ofLongs(y, n)), "--reduction", "sum");
+        a.addAll(List.of(more));
+        CliRun r = run(a);
+        assertEquals(0, r.code(), r.describe());
+        ReferenceCrossEntropy ref = ReferenceCrossEntropy.compute(z, n, c, 1, y, null, null, -100, 0, "sum");
+        assertClose(new double[] {ref.reduced}, output("loss.npy"), 1e-5, 1e-5, "loss");
+        return ref;
+    }
+
     @Test
     void float16LogitsGiveFloat16Gradients() throws Exception {
         Random random = new Random(SEED);
@@ -220,13 +213,7 @@ class LossCommandTest {
             bits[i] = Float.floatToFloat16((float) random.nextGaussian() * 2);
             z[i] = Float.float16ToFloat(bits[i]);
         }
-        long[] y = labels(random, n, c);
-        Path logits = save("z16.npy", NpyArray.ofShorts(NpyDType.FLOAT16, bits, n, c));
-        Path target = save("y.npy", NpyArray.ofLongs(y, n));
-        CliRun r = run(args(logits, target, "--reduction", "sum"));
-        assertEquals(0, r.code(), r.describe());
-        ReferenceCrossEntropy ref = ReferenceCrossEntropy.compute(z, n, c, 1, y, null, null, -100, 0, "sum");
-        assertClose(new double[] {ref.reduced}, output("loss.npy"), 1e-5, 1e-5, "loss");
+        ReferenceCrossEntropy ref = summedOver16BitLogits(NpyArray.ofShorts(NpyDType.FLOAT16, bits, n, c), z, labels(random, n, c));
         NpyArray grad = output("grad.npy");
         assertEquals(NpyDType.FLOAT16, grad.dtype());
         assertClose(ref.grad, grad, 1e-4, 1e-3, "fp16 grad");
@@ -273,13 +260,8 @@ class LossCommandTest {
             bits[i] = (short) (Float.floatToRawIntBits((float) random.nextGaussian()) >>> 16);
             z[i] = Float.intBitsToFloat((bits[i] & 0xffff) << 16);
         }
-        long[] y = labels(random, n, c);
-        Path logits = save("zb.npy", NpyArray.ofShorts(NpyDType.UINT16, bits, n, c));
-        Path target = save("y.npy", NpyArray.ofLongs(y, n));
-        CliRun r = run(args(logits, target, "--bf16", "--reduction", "sum"));
-        assertEquals(0, r.code(), r.describe());
-        ReferenceCrossEntropy ref = ReferenceCrossEntropy.compute(z, n, c, 1, y, null, null, -100, 0, "sum");
-        assertClose(new double[] {ref.reduced}, output("loss.npy"), 1e-5, 1e-5, "loss");
+        ReferenceCrossEntropy ref = summedOver16BitLogits(NpyArray.ofShorts(NpyDType.UINT16, bits, n, c), z, labels(random, n, c),
+                "--bf16");
         NpyArray grad = output("grad.npy");
         assertEquals(NpyDType.UINT16, grad.dtype());
         for (int i = 0; i < ref.grad.length; i++) {
@@ -287,6 +269,37 @@ class LossCommandTest {
             assertTrue(Math.abs(got - ref.grad[i]) <= 1e-3 + 8e-3 * Math.abs(ref.grad[i]),
                     "bf16 grad[" + i + "]: expected " + ref.grad[i] + ", got " + got);
         }
+    }
+
+    /** Issue #11: float64 logits and probability targets are read as float32, said in one note line on stderr. */
+    @Test
+    void float64InputsAreReadAsFloat32WithANote() throws Exception {
+        Random random = new Random(SEED);
+        int n = 5;
+        int c = 4;
+        double[] z = randomLogits(random, n * c, 2);
+        double[] t = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < c; k++) t[i * c + k] = (float) (k == i % c ? 0.625 : 0.125);
+        }
+        Path logits = save("z64.npy", NpyArray.ofDoubles(z, n, c));
+        Path target = save("p64.npy", NpyArray.ofDoubles(t, n, c));
+        CliRun r = run(args(logits, target, "--reduction", "sum"));
+        assertEquals(0, r.code(), r.describe());
+        assertEquals("xent loss: note: float64 read as float32 (rounded to nearest): " + logits + ", " + target, r.err().strip());
+        ReferenceCrossEntropy ref = ReferenceCrossEntropy.compute(z, n, c, 1, null, t, null, -100, 0, "sum");
+        assertClose(new double[] {ref.reduced}, output("loss.npy"), 1e-6, 1e-5, "loss");
+        NpyArray grad = output("grad.npy");
+        assertEquals(NpyDType.FLOAT32, grad.dtype(), "float32 results");
+        assertClose(ref.grad, grad, 1e-6, 1e-5, "grad");
+
+        long[] y = labels(random, n, c);
+        CliRun indices = run(args(logits, save("y.npy", NpyArray.ofLongs(y, n))));
+        assertEquals(0, indices.code(), indices.describe());
+        assertEquals("xent loss: note: float64 read as float32 (rounded to nearest): " + logits, indices.err().strip(),
+                "class indices are not converted");
+        assertClose(ReferenceCrossEntropy.compute(z, n, c, 1, y, null, null, -100, 0, "mean").lse, output("lse.npy"), 1e-6, 1e-5,
+                "lse");
     }
 
     @Test
@@ -302,15 +315,6 @@ class LossCommandTest {
     }
 
     // ---- user errors: exit 2, one line ----------------------------------------------------------
-
-    private static void assertUserError(CliRun r, String... fragments) {
-        assertEquals(2, r.code(), r.describe());
-        String err = r.err().strip();
-        assertEquals(1, err.lines().count(), "one error line: " + r.describe());
-        assertTrue(err.startsWith("xent loss: "), r.describe());
-        for (String f : fragments) assertTrue(err.contains(f), "stderr should contain '" + f + "': " + r.describe());
-        assertTrue(!err.contains("Exception") && !err.contains("\tat "), "no stack trace: " + r.describe());
-    }
 
     private Path validLogits() throws IOException {
         return save("z.npy", NpyArray.ofFloats(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 3, 4));

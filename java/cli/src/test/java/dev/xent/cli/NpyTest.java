@@ -155,6 +155,36 @@ class NpyTest {
         assertMessage(failure(file(1, "[1, 2]\n", four), "t.npy"), "t.npy", "not a dictionary");
     }
 
+    /**
+     * Files are streamed through one buffer: a 10-byte buffer cuts float32, float64 and int64
+     * elements between two reads (the header before the data is a multiple of 64 bytes long), the
+     * array spans many buffers, and a big-endian file is swapped element by element across the cuts.
+     */
+    @Test
+    void streamsThroughASmallBufferWithElementsCutBetweenReads() throws Exception {
+        float[] f = new float[101];
+        double[] d = new double[37];
+        long[] l = new long[29];
+        for (int i = 0; i < f.length; i++) f[i] = i * 1.25f - 40;
+        for (int i = 0; i < d.length; i++) d[i] = Math.PI * i - 1e-300;
+        for (int i = 0; i < l.length; i++) l[i] = Long.MIN_VALUE / (i + 1) + i;
+        for (NpyArray a : new NpyArray[] {NpyArray.ofFloats(f, f.length), NpyArray.ofDoubles(d, d.length), NpyArray.ofLongs(l, 1, l.length),
+                NpyArray.ofBytes(NpyDType.INT8, new byte[] {1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13}, 13)}) {
+            Path small = dir.resolve("small.npy");
+            Path whole = dir.resolve("whole.npy");
+            Npy.write(small, a, 10);
+            Npy.write(whole, a, Npy.CHUNK_BYTES);
+            assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(small), a + " written through 10 bytes");
+            assertEquals(a, Npy.read(small, 10), a + " read through 10 bytes");
+            assertEquals(a, Npy.read(small, 13), a + " read through 13 bytes");
+        }
+        float[] be = new float[23];
+        for (int i = 0; i < be.length; i++) be[i] = i - 11.5f;
+        Path big = dir.resolve("big.npy");
+        Files.write(big, file(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (23,), }\n", floats(ByteOrder.BIG_ENDIAN, be)));
+        assertArrayEquals(be, Npy.read(big, 10).toFloats());
+    }
+
     @Test
     void readingAMissingFileNamesIt() {
         String m = assertThrows(NpyFormatException.class, () -> Npy.read(dir.resolve("nope.npy"))).getMessage();

@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -20,21 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * float64: {@code F.nll_loss}, {@code KLDivLoss(reduction="batchmean")(log_softmax(s/T),
  * softmax(t/T)) * T^2}, and {@code alpha * kl + (1 - alpha) * F.cross_entropy(s, y)}.
  */
-class PairLossOpsTest {
+class PairLossOpsTest extends CliTest {
     private static final long SEED = 20261123L;
-
-    @TempDir
-    Path dir;
-
-    private Path save(String name, NpyArray a) throws IOException {
-        Path p = dir.resolve(name);
-        Npy.write(p, a);
-        return p;
-    }
-
-    private NpyArray output(String name) throws NpyFormatException {
-        return Npy.read(dir.resolve(name));
-    }
 
     private static float[] gaussians(Random random, int count, double scale) {
         float[] z = new float[count];
@@ -42,13 +28,9 @@ class PairLossOpsTest {
         return z;
     }
 
-    private static void assertClose(double[] expected, NpyArray actual, double atol, double rtol, String what) {
-        assertEquals(expected.length, actual.count(), what + ": element count");
-        for (int i = 0; i < expected.length; i++) {
-            double got = actual.getDouble(i);
-            assertTrue(Math.abs(got - expected[i]) <= atol + rtol * Math.abs(expected[i]),
-                    what + "[" + i + "]: expected " + expected[i] + ", got " + got + " (seed " + SEED + ")");
-        }
+    @Override
+    String context() {
+        return " (seed " + SEED + ")";
     }
 
     private CliRun loss(String op, Path logits, String... more) {
@@ -222,15 +204,6 @@ class PairLossOpsTest {
     }
 
     // ---- user errors: exit 2, one line ----------------------------------------------------------
-
-    private static void assertUserError(CliRun r, String... fragments) {
-        assertEquals(2, r.code(), r.describe());
-        String err = r.err().strip();
-        assertEquals(1, err.lines().count(), "one error line: " + r.describe());
-        assertTrue(err.startsWith("xent loss: "), r.describe());
-        for (String f : fragments) assertTrue(err.contains(f), "stderr should contain '" + f + "': " + r.describe());
-        assertTrue(!err.contains("Exception") && !err.contains("\tat "), "no stack trace: " + r.describe());
-    }
 
     @Test
     void errors() throws Exception {

@@ -3,58 +3,48 @@ package dev.xent.cli;
 import dev.xent.DistillLoss;
 import dev.xent.Distillation;
 import dev.xent.Logits;
-import dev.xent.Reduction;
 import dev.xent.Targets;
 import java.util.Arrays;
-import java.util.Locale;
-import java.util.Set;
 
 /**
- * {@code --op kl}: per row {@code KL(softmax(teacher / T) || softmax(logits / T)) * T^2} from
+ * {@code --op kl} and {@code --op distill}.
+ *
+ * <p>{@code kl}: per row {@code KL(softmax(teacher / T) || softmax(logits / T)) * T^2} from
  * {@code --teacher-logits} (the shape and dtype of {@code --logits}) and {@code --temperature T}
  * (default 1); {@code mean} divides the sum over rows by the row count (PyTorch's {@code
  * KLDivLoss(reduction="batchmean")} on {@code log_softmax(logits / T)} and {@code
  * softmax(teacher / T)}, times T^2). {@code --out-grad} is the gradient w.r.t. {@code --logits}.
+ *
+ * <p>{@code distill}: {@code alpha * kl + (1 - alpha) * ce} where ce is the cross-entropy of
+ * {@code --logits} at temperature 1 against the class indices of {@code --target}, with {@code
+ * --ignore-index} (mean over rows not ignored); {@code --alpha} in [0, 1] is required. Under
+ * {@code none} each row gives {@code alpha kl_i + (1 - alpha) ce_i}.
  */
-final class KlOp implements LossOp {
+final class DistillationOps {
+    private DistillationOps() {}
 
-    @Override
-    public String name() {
-        return "kl";
+    static LossResult kl(LossRequest r) {
+        return run(r, r.xent().distillation());
     }
 
-    @Override
-    public String description() {
-        return "distillation KL(softmax(teacher/T) || softmax(logits/T)) * T^2, batchmean";
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of("--teacher-logits", "--temperature");
-    }
-
-    @Override
-    public LossResult compute(LossRequest r) {
-        return run(r, name(), r.xent().distillation());
+    static LossResult distill(LossRequest r) {
+        if (r.alpha() == null) throw new UserError("--op distill needs --alpha (weight in [0, 1] of the KL term)");
+        return run(r, UserError.check(() -> r.xent().distillation().withAlpha(r.alpha()).withIgnoreIndex(r.ignoreIndex())));
     }
 
     /** The shared path of kl and distill: {@code base} carries alpha; targets are read when alpha < 1. */
-    static LossResult run(LossRequest r, String op, Distillation base) {
+    private static LossResult run(LossRequest r, Distillation base) {
         LogitsInput student = r.classLogits();
-        if (r.teacherLogits() == null) throw new UserError("--op " + op + " needs --teacher-logits");
+        if (r.teacherLogits() == null) throw new UserError("--op " + r.op() + " needs --teacher-logits");
         LogitsInput teacher = LogitsInput.of(r.teacherLogits().array(), r.bf16(), r.teacherLogits().name());
         if (!Arrays.equals(teacher.shape(), student.shape()) || teacher.storage() != student.storage()) {
             throw new UserError(teacher.name() + ": teacher logits " + teacher.shapeString() + " " + teacher.storage()
                     + " must have the shape and dtype of " + student.name() + " " + student.shapeString() + " " + student.storage());
         }
-        Distillation d;
-        try {
-            d = base.withReduction(r.reduction()).withTemperature(r.temperature() == null ? 1 : r.temperature());
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
+        Distillation d = UserError.check(() ->
+                base.withReduction(r.reduction()).withTemperature(r.temperature() == null ? 1 : r.temperature()));
         Logits z = student.logits();
-        Targets.ClassIndices targets = d.alpha() < 1 ? ClassTargets.read(r.requireTarget(op), student) : null;
+        Targets.ClassIndices targets = d.alpha() < 1 ? ClassTargets.read(r.requireTarget(), student) : null;
         Logits grad = r.wantGrad() ? student.newBuffer() : null;
         DistillLoss loss;
         try {
@@ -66,11 +56,6 @@ final class KlOp implements LossOp {
         } catch (IllegalArgumentException e) {
             throw new UserError((targets != null ? r.target().name() + ": " : "") + e.getMessage());
         }
-        boolean none = r.reduction() == Reduction.NONE;
-        String summary = none
-                ? "none: " + z.rows() + " per-row losses, sum = " + (float) loss.sum()
-                : r.reduction().name().toLowerCase(Locale.ROOT) + " = " + loss.value() + " over " + z.rows() + " rows";
-        return new LossResult(none ? NpyArray.ofFloats(loss.perRow(), z.rowShape()) : NpyArray.ofFloats(new float[] {loss.value()}),
-                null, grad == null ? null : student.toNpy(grad), null, z.rows(), summary);
+        return LossResult.of(loss, z.rows(), "row", grad == null ? null : student.toNpy(grad));
     }
 }
