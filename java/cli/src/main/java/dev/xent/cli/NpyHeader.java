@@ -91,15 +91,26 @@ record NpyHeader(NpyDType dtype, ByteOrder order, long[] shape) {
         return "{'descr': '" + dtype.descr() + "', 'fortran_order': False, 'shape': " + NpyArray.shapeString(shape) + ", }";
     }
 
+    /** The header for a message: at most 200 characters, anything but printable ASCII escaped, so it stays one line. */
     private static String quote(String text) {
         String t = text.strip();
-        return t.length() > 200 ? t.substring(0, 200) + "..." : t;
+        StringBuilder out = new StringBuilder();
+        t.substring(0, Math.min(t.length(), 200)).codePoints().forEach(c -> {
+            if (c >= 0x20 && c < 0x7f) out.appendCodePoint(c);
+            else if (c == '\n') out.append("\\n");
+            else out.append(c <= 0xff ? String.format("\\x%02x", c) : String.format("\\u%04x", c));
+        });
+        return t.length() > 200 ? out + "..." : out.toString();
     }
 
     /** Recursive descent over the literal subset: dict, tuple, list, string, int, True, False, None. */
     private static final class Parser {
+        /** Deeper than any .npy header nests (a dict holding a tuple); a bound keeps the recursion off the stack's end. */
+        private static final int MAX_DEPTH = 16;
+
         private final String s;
         private int pos;
+        private int depth;
 
         Parser(String s) {
             this.s = s;
@@ -121,9 +132,12 @@ record NpyHeader(NpyDType dtype, ByteOrder order, long[] shape) {
             skipSpace();
             if (atEnd()) throw error("unexpected end");
             char c = s.charAt(pos);
-            if (c == '{') return dict();
-            if (c == '(') return sequence('(', ')');
-            if (c == '[') return sequence('[', ']');
+            if (c == '{' || c == '(' || c == '[') {
+                if (++depth > MAX_DEPTH) throw error("nested deeper than " + MAX_DEPTH + " levels");
+                Object nested = c == '{' ? dict() : c == '(' ? sequence('(', ')') : sequence('[', ']');
+                depth--;
+                return nested;
+            }
             if (c == '\'' || c == '"') return string();
             if (c == '-' || Character.isDigit(c)) return integer();
             if (Character.isLetter(c)) return word();
