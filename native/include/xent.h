@@ -338,8 +338,11 @@ typedef struct xent_elementwise_options {
 
 typedef struct xent_elementwise_outputs {
     void* grad;                  /* FORWARD_BACKWARD */
-    float* scale_grad;           /* Gaussian, Laplace: NULL, or (FORWARD_BACKWARD with a PER_ELEMENT
-                                    scale) count fp32: d loss / d var (or scale), upstream applied */
+    float* scale_grad;           /* Gaussian, Laplace: NULL, or (FORWARD_BACKWARD) d loss / d var (or
+                                    scale), upstream applied, fp32 in the scale's shape: count values
+                                    (PER_ELEMENT), outer (PER_ROW) or 1 (SCALAR); a broadcast entry
+                                    is the sum over the elements sharing it, in a fixed order (no
+                                    atomics: bitwise reproducible). Not aliasing any other buffer */
     float* loss;                 /* count fp32 per-element losses, or NULL */
     float* workspace;
     int64_t* error_info;

@@ -50,8 +50,8 @@ int32_t run_ew(int32_t pass, const xent_tensor* input, const void* target, const
     const bool writes_grad = pass == XENT_FORWARD_BACKWARD;
     if (out->scale_grad != nullptr && !writes_grad)
         return invalid(fn, "outputs.scale_grad needs pass XENT_FORWARD_BACKWARD");
-    if (out->scale_grad != nullptr && !(has_scale && o->scale_broadcast == XENT_PER_ELEMENT))
-        return invalid(fn, "outputs.scale_grad needs a Gaussian or Laplace loss with a per-element options.scale");
+    if (out->scale_grad != nullptr && !has_scale)
+        return invalid(fn, "outputs.scale_grad needs a Gaussian or Laplace loss (the gradient w.r.t. options.scale)");
     XENT_TRY(require(fn, target, "target", count > 0));
     XENT_TRY(require(fn, out->grad, "outputs.grad", count > 0 && writes_grad));
     XENT_TRY(require(fn, o->scale, "options.scale", count > 0 && has_scale));

@@ -8,18 +8,28 @@ namespace {
 
 struct EwRef {
     double loss, dx, daux;
+    double daux_mag;  // |1/v-like term| + |(x-t)^2/v^2-like term|: the scale d/daux is accurate to
 };
 double log_sigmoid(double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }
 double sigmoid(double x) { return std::exp(log_sigmoid(x)); }
 
 struct EwCase {
-    int op;  // 0 BCE (per-class weight, pos_weight), 1 Gaussian (learned per-element var, full),
-             // 2 Laplace (per-row scale), 3 Poisson (rate, full)
+    int op;  // 0 BCE (per-class weight, pos_weight), 1 Gaussian (learned var, full),
+             // 2 Laplace (learned scale), 3 Poisson (rate, full)
     int dt;
     int reduction;
     int64_t rows, last;
     uint64_t seed;
+    int spread = XENT_PER_ELEMENT;  // Gaussian, Laplace: how var / scale (and its gradient) is shaped
 };
+
+// The number of var / scale entries and the entry element i uses.
+int64_t spread_count(const EwCase& c) {
+    return c.spread == XENT_PER_ELEMENT ? c.rows * c.last : c.spread == XENT_PER_ROW ? c.rows : 1;
+}
+int64_t spread_index(const EwCase& c, int64_t i) {
+    return c.spread == XENT_PER_ELEMENT ? i : c.spread == XENT_PER_ROW ? i / c.last : 0;
+}
 
 void run_elementwise(const EwCase& c) {
     const int64_t n = c.rows * c.last;
@@ -38,14 +48,17 @@ void run_elementwise(const EwCase& c) {
         for (int64_t k = 0; k < c.last; ++k) w.push_back((float)(0.2 + uni(rng)));
         for (int64_t k = 0; k < c.last; ++k) pw.push_back((float)(0.5 + 2 * uni(rng)));
     }
-    if (c.op == 1) for (int64_t i = 0; i < n; ++i) aux.push_back((float)(0.05 + 2 * uni(rng)));
-    if (c.op == 2) for (int64_t r = 0; r < c.rows; ++r) aux.push_back((float)(0.05 + 2 * uni(rng)));
+    const bool spread = c.op == 1 || c.op == 2;
+    const int64_t m = spread ? spread_count(c) : 0;
+    for (int64_t k = 0; k < m; ++k) aux.push_back((float)(0.05 + 2 * uni(rng)));
+    // below eps: clamped, the gradients taken at eps (d/dx ~ 1e6: past fp16's range, so not there)
+    if (m > 2 && c.dt != XENT_F16) aux[m / 2] = 0.0f, aux[m / 3] = 3e-7f;
     const bool none = c.reduction == XENT_REDUCTION_NONE;
     for (int64_t i = 0; i < (none ? n : 1); ++i) up.push_back((float)(0.5 + uni(rng)));
     std::vector<double> x, t;
     const std::vector<uint8_t> xb = encode(c.dt, xf, &x), tb = encode(c.dt, tf, &t);
     Dev dx(n * esize(c.dt)), dt_(n * esize(c.dt)), dg(n * esize(c.dt)), dloss(n * 4), dup((int64_t)up.size() * 4),
-        daux((int64_t)std::max<size_t>(aux.size(), 1) * 4), dw(c.last * 4), dpw(c.last * 4), dauxg(n * 4),
+        daux((int64_t)std::max<size_t>(aux.size(), 1) * 4), dw(c.last * 4), dpw(c.last * 4), dauxg(m * 4),
         ws(xent_elementwise_workspace_floats(n) * 4), err(16);
     dx.put(xb);
     dt_.put(tb);
@@ -61,10 +74,11 @@ void run_elementwise(const EwCase& c) {
         case 0: o = xent_elementwise_options{XENT_BCE_WITH_LOGITS, c.reduction, dw.f(), XENT_PER_LAST, dpw.f(), nullptr,
                                              XENT_PER_ELEMENT, 0, 0.0f, 0}; break;
         case 1: o = xent_elementwise_options{XENT_GAUSSIAN_NLL, c.reduction, nullptr, XENT_PER_ELEMENT, nullptr, daux.f(),
-                                             XENT_PER_ELEMENT, 1, 1e-6f, 0};
+                                             c.spread, 1, 1e-6f, 0};
                 out.scale_grad = dauxg.f(); break;
         case 2: o = xent_elementwise_options{XENT_LAPLACE_NLL, c.reduction, nullptr, XENT_PER_ELEMENT, nullptr, daux.f(),
-                                             XENT_PER_ROW, 0, 1e-6f, 0}; break;
+                                             c.spread, 0, 1e-6f, 0};
+                out.scale_grad = dauxg.f(); break;
         default: o = xent_elementwise_options{XENT_POISSON_NLL, c.reduction, nullptr, XENT_PER_ELEMENT, nullptr, nullptr,
                                               XENT_PER_ELEMENT, 1, 1e-8f, 0}; break;
     }
@@ -83,16 +97,19 @@ void run_elementwise(const EwCase& c) {
                 break;
             }
             case 1: {
-                const double v = std::max((double)aux[i], 1e-6);
+                const double v = std::max((double)aux[spread_index(c, i)], (double)1e-6f);
                 r.loss = 0.5 * std::log(2 * M_PI * v) + d * d / (2 * v);
                 r.dx = d / v;
                 r.daux = 0.5 / v - d * d / (2 * v * v);
+                r.daux_mag = 0.5 / v + d * d / (2 * v * v);
                 break;
             }
             case 2: {
-                const double b = aux[i / c.last];
+                const double b = std::max((double)aux[spread_index(c, i)], (double)1e-6f);
                 r.loss = std::log(b) + std::fabs(d) / b;
                 r.dx = ((d > 0) - (d < 0)) / b;
+                r.daux = 1 / b - std::fabs(d) / (b * b);
+                r.daux_mag = 1 / b + std::fabs(d) / (b * b);
                 break;
             }
             default: {
@@ -107,7 +124,8 @@ void run_elementwise(const EwCase& c) {
         mag += std::fabs(r.loss);
     }
     const std::string what = "elementwise op " + std::to_string(c.op) + " " + dname(c.dt) + " reduction " +
-                             std::to_string(c.reduction) + " n=" + std::to_string(n);
+                             std::to_string(c.reduction) + " spread " + std::to_string(c.spread) + " " +
+                             std::to_string(c.rows) + "x" + std::to_string(c.last);
     const std::vector<float> l = dloss.get<float>(n);
     EXPECT_ALL(what + " loss", n, [&](int64_t i) { return l[i]; }, [&](int64_t i) { return ref[i].loss; }, 1e-5, 2e-5);
     const std::vector<float> wsv = ws.get<float>(2);
@@ -121,10 +139,17 @@ void run_elementwise(const EwCase& c) {
     };
     EXPECT_ALL(what + " grad", n, [&](int64_t i) { return decode(c.dt, g, i); },
                [&](int64_t i) { return scale(i) * ref[i].dx; }, 1e-6 * std::max(1.0, 1.0 / n), rt);
-    if (c.op == 1) {
-        const std::vector<float> ag = dauxg.get<float>(n);
-        EXPECT_ALL(what + " var grad", n, [&](int64_t i) { return ag[i]; }, [&](int64_t i) { return scale(i) * ref[i].daux; },
-                   1e-6, 1e-4);
+    if (spread) {
+        // entry k: the sum of its elements' gradients, to fp32 accuracy relative to the sum of their
+        // terms' magnitudes (1/v against (x-t)^2/v^2 cancel; the clamped ones reach 1e12)
+        std::vector<double> want_g(m, 0.0), mag_g(m, 0.0);
+        for (int64_t i = 0; i < n; ++i) {
+            want_g[spread_index(c, i)] += scale(i) * ref[i].daux;
+            mag_g[spread_index(c, i)] += std::fabs(scale(i)) * ref[i].daux_mag;
+        }
+        const std::vector<float> ag = dauxg.get<float>(m);
+        for (int64_t k = 0; k < m; ++k)
+            EXPECT_VALUE(what + " spread grad[" + std::to_string(k) + "]", ag[k], want_g[k], 2e-5 * mag_g[k] + 1e-30, 0);
     }
     const std::vector<int64_t> e = err.get<int64_t>(2);
     CHECK_EQ(e[0], int64_t(-1));
@@ -136,6 +161,51 @@ TEST_CASE(elementwise_losses) {
         for (int dt : {XENT_F32, XENT_BF16, XENT_F16})
             for (int red : {XENT_REDUCTION_NONE, XENT_REDUCTION_SUM, XENT_REDUCTION_MEAN})
                 for (int64_t last : {int64_t(59), int64_t(1)}) run_elementwise(EwCase{op, dt, red, 17, last, seed++});
+}
+
+// A broadcast var / scale gets the sum of its elements' gradients: one value (block partials
+// reduced in a fixed order) and one per row at each group size (a thread per row below 32, a
+// warp, the block above 4096; more rows than the grid holds), every reduction and upstream.
+TEST_CASE(elementwise_broadcast_spread_gradient) {
+    uint64_t seed = 2000;
+    const int64_t shapes[][2] = {{17, 59}, {3000, 3}, {5, 5000}, {300, 301}, {1, 1}};
+    for (int op : {1, 2})
+        for (int spread : {XENT_PER_ROW, XENT_SCALAR})
+            for (const auto& shape : shapes)
+                for (int red : {XENT_REDUCTION_NONE, XENT_REDUCTION_SUM, XENT_REDUCTION_MEAN})
+                    run_elementwise(EwCase{op, XENT_F32, red, shape[0], shape[1], seed++, spread});
+    for (int dt : {XENT_BF16, XENT_F16})
+        for (int spread : {XENT_PER_ROW, XENT_SCALAR})
+            run_elementwise(EwCase{1, dt, XENT_REDUCTION_MEAN, 40, 37, seed++, spread});
+}
+
+// Two runs give the same bits: the broadcast sums use no atomics.
+TEST_CASE(elementwise_spread_gradient_is_reproducible) {
+    const int64_t rows = 700, last = 129, n = rows * last;
+    std::vector<float> x(n), t(n), var(rows);
+    std::mt19937_64 rng(77);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (int64_t i = 0; i < n; ++i) x[i] = (float)normal(rng), t[i] = (float)normal(rng);
+    for (int64_t r = 0; r < rows; ++r) var[r] = (float)(0.1 + std::fabs(normal(rng)));
+    Dev dx(n * 4), dt_(n * 4), dv(rows * 4), dg(n * 4), ws(xent_elementwise_workspace_floats(n) * 4);
+    dx.put(x);
+    dt_.put(t);
+    dv.put(var);
+    const xent_tensor in = abi::dense(XENT_F32, dx.p, n, last);
+    for (int spread : {XENT_PER_ROW, XENT_SCALAR}) {
+        const int64_t m = spread == XENT_PER_ROW ? rows : 1;
+        std::vector<float> first;
+        for (int run = 0; run < 2; ++run) {
+            Dev dsg(m * 4);
+            const xent_elementwise_options o{XENT_GAUSSIAN_NLL, XENT_REDUCTION_SUM, nullptr, XENT_PER_ELEMENT, nullptr,
+                                             dv.f(), spread, 0, 1e-6f, 0};
+            const xent_elementwise_outputs out{dg.p, dsg.f(), nullptr, ws.f(), nullptr};
+            CHECK_EQ(xent_elementwise(XENT_FORWARD_BACKWARD, &in, dt_.p, &o, nullptr, &out, nullptr), 0);
+            const std::vector<float> got = dsg.get<float>(m);
+            if (run == 0) first = got;
+            for (int64_t k = 0; k < m; ++k) CHECK_EQ(f2u(got[k]), f2u(first[k]));
+        }
+    }
 }
 
 TEST_CASE(elementwise_bad_values_and_arguments) {
@@ -170,10 +240,14 @@ TEST_CASE(elementwise_bad_values_and_arguments) {
     const xent_tensor strided = abi::tensor(XENT_F32, dx.p, 3, 2, 1, 3);  // not dense
     CHECK_EQ(xent_elementwise(XENT_FORWARD, &strided, dy.p, &bce, nullptr, &ws_only, nullptr), XENT_ERROR_INVALID_ARGUMENT);
     CHECK(std::string(xent_last_error()).find("dense") != std::string::npos);
-    const xent_elementwise_outputs row_scale_grad{dv.f(), dv.f(), nullptr, ws.f(), nullptr};
-    CHECK_EQ(xent_elementwise(XENT_FORWARD_BACKWARD, &in, dy.p, &gauss, nullptr, &row_scale_grad, nullptr),
+    const xent_elementwise_outputs forward_scale_grad{nullptr, dv.f(), nullptr, ws.f(), nullptr};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD, &in, dy.p, &gauss, nullptr, &forward_scale_grad, nullptr),
              XENT_ERROR_INVALID_ARGUMENT);
-    CHECK(std::string(xent_last_error()).find("scale_grad") != std::string::npos);
+    CHECK(std::string(xent_last_error()).find("scale_grad needs pass XENT_FORWARD_BACKWARD") != std::string::npos);
+    const xent_elementwise_outputs bce_scale_grad{dv.f(), dv.f(), nullptr, ws.f(), nullptr};
+    CHECK_EQ(xent_elementwise(XENT_FORWARD_BACKWARD, &in, dy.p, &bce, nullptr, &bce_scale_grad, nullptr),
+             XENT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xent_last_error()).find("scale_grad needs a Gaussian or Laplace loss") != std::string::npos);
     const xent_elementwise_options poisson_bad_red{XENT_POISSON_NLL, 7, nullptr, XENT_PER_ELEMENT, nullptr, nullptr,
                                                    XENT_PER_ELEMENT, 0, 1e-8f, 1};
     CHECK_EQ(xent_elementwise(XENT_FORWARD, &in, dy.p, &poisson_bad_red, nullptr, &ws_only, nullptr),

@@ -33,9 +33,9 @@ final class ElementwiseRun {
         }
         long n = input.count();
         if (grad != null) Checks.gradient(grad, input);
-        if (x.auxGrad() != null && (x.auxGrad().length != n || x.auxBroadcast() != Broadcast.PER_ELEMENT)) {
-            throw new IllegalArgumentException("the gradient of a learned variance or scale needs a per-element one ("
-                    + n + " values) and room for as many gradients, got " + x.aux().length + " and " + x.auxGrad().length);
+        if (x.auxGrad() != null && x.auxGrad().length != x.aux().length) {
+            throw new IllegalArgumentException("spreadGrad has " + x.auxGrad().length + " values; the gradient w.r.t. "
+                    + x.auxName() + " has its shape: " + x.aux().length + " values");
         }
         Region in = Region.of("input", input);
         Checks.disjoint(Arrays.asList(in, Region.of("target", target), Region.of(x.auxName(), x.aux()), Region.of("upstream", upstream)),

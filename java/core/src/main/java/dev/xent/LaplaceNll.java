@@ -13,7 +13,8 @@ import dev.xent.engine.Engine;
  * {@code d/dscale = 1/b - |x - t| / b^2}, taken at the clamped b and passed through the clamp
  * unchanged, as GaussianNll does. The scale is per element, one per row (the input's shape with
  * last axis 1) or one value: with a fixed b the loss is the mean absolute error / b plus a
- * constant. MEAN divides by the number of elements. The scale is fp32; a negative entry is an
+ * constant; an entry shared by several elements gets the sum of their scale gradients. MEAN
+ * divides by the number of elements. The scale is fp32; a negative entry is an
  * {@link IllegalArgumentException} naming it. Defaults: full false, eps 1e-6, MEAN.
  */
 public final class LaplaceNll extends SpreadNll<LaplaceNll> {

@@ -86,9 +86,11 @@ public abstract sealed class SpreadNll<L extends SpreadNll<L>> permits GaussianN
     }
 
     /**
-     * Loss and gradients w.r.t. the input and, when {@code spreadGrad} is not null, a learned
-     * per-element spread ({@code spreadGrad}: fp32, one per element), with a scalar upstream
-     * gradient (SUM, MEAN).
+     * Loss and gradients w.r.t. the input and, when {@code spreadGrad} is not null, a learned spread,
+     * with a scalar upstream gradient (SUM, MEAN). {@code spreadGrad} is fp32 with the spread's length
+     * (per element, per row or one value); an entry shared by several elements gets the sum of their
+     * gradients, as autograd gives a broadcast tensor, summed in a fixed order on every engine (the
+     * same bits run to run). It may not overlap any other buffer.
      */
     public ElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, float[] spread, float upstream,
             DenseTensor grad, float[] spreadGrad) {

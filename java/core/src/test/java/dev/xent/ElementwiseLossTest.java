@@ -49,6 +49,50 @@ class ElementwiseLossTest {
         ElementwiseRunner.check(ec.engine(), c, DType.F32, Reduction.MEAN, new long[] {300, 301}, 99);
     }
 
+    static Stream<Arguments> spreadConfigs() {
+        return EngineSource.crossed(List.of(Config.GAUSSIAN_PER_ROW_FULL, Config.GAUSSIAN_FIXED_SIGMA,
+                Config.LAPLACE_PER_ROW_FULL, Config.LAPLACE_FIXED_SCALE), List.of(Reduction.values()));
+    }
+
+    /**
+     * A broadcast variance or scale below eps is clamped; its gradient, the sum over its elements,
+     * is taken at eps and passed through the clamp (PyTorch clamps a clone of var under no_grad).
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("spreadConfigs")
+    void broadcastSpreadBelowEpsGetsTheGradientAtEps(EngineCase ec, Config c, Reduction red) {
+        long[] shape = {6, 45};
+        Inputs in = ElementwiseRunner.draw(c, DType.F32, shape, 13);
+        in.spread()[0] = 3e-7f;
+        if (in.spread().length > 1) in.spread()[4] = 0f;
+        ElementwiseRunner.check(ec.engine(), c, DType.F32, red, in, 13);
+    }
+
+    /** The broadcast sums run in a fixed order: two runs give the same bits (and, on the Java engine, any thread count). */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("spreadConfigs")
+    void broadcastSpreadGradientIsReproducible(EngineCase ec, Config c, Reduction red) {
+        long[] shape = {700, 129}; // several Java chunks and GPU blocks, rows across chunk ends
+        Inputs in = ElementwiseRunner.draw(c, DType.F32, shape, 21);
+        DenseTensor x = ElementwiseRunner.tensor(DType.F32, in.x(), shape), t = ElementwiseRunner.tensor(DType.F32, in.t(), shape);
+        Object upstream = red == Reduction.NONE ? toFloats(in.t()) : (Object) 0.5f; // per element: any varied values
+        List<Engine> engines = ec.engine() instanceof JavaEngine j ? List.of(j.withThreads(1), j.withThreads(7), j) : List.of(ec.engine(), ec.engine());
+        float[] first = null;
+        for (Engine e : engines) {
+            float[] spreadGrad = new float[in.spread().length];
+            DenseTensor g = DenseTensor.of(new float[in.n()], shape);
+            ElementwiseRunner.call(e, c, red, in, x, t, g, spreadGrad, upstream);
+            if (first == null) first = spreadGrad;
+            else assertArrayEquals(first, spreadGrad, c + " " + red + " on " + e.name());
+        }
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
+        return f;
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("configs")
     void noElements(EngineCase ec, Config c) {
@@ -200,7 +244,12 @@ class ElementwiseLossTest {
         rejects(() -> Xent.of(e).binaryCrossEntropy().withReduction(Reduction.NONE).forwardBackward(x, t, 1f, x), "NONE", "per row");
         rejects(() -> Xent.of(e).binaryCrossEntropy().forwardBackward(x, t, new float[6], x), "MEAN", "scalar");
         rejects(() -> Xent.of(e).gaussianNll().forward(x, t, new float[4]), "var has 4 values");
-        rejects(() -> Xent.of(e).gaussianNll().forwardBackward(x, t, new float[] {1, 1}, 1f, x, new float[6]), "per-element");
+        rejects(() -> Xent.of(e).gaussianNll().forwardBackward(x, t, new float[] {1, 1}, 1f, x, new float[6]),
+                "spreadGrad has 6 values", "var", "2 values");
+        rejects(() -> Xent.of(e).laplaceNll().forwardBackward(x, t, new float[] {1}, 1f, x, new float[2]),
+                "spreadGrad has 2 values", "scale", "1 values");
+        float[] spread = {1, 1};
+        rejects(() -> Xent.of(e).gaussianNll().forwardBackward(x, t, spread, 1f, x, spread), "var gradient", "overlap");
         rejects(() -> Xent.of(e).gaussianNll().withEps(0), "eps");
         rejects(() -> Xent.of(e).poissonNll().withEps(-1), "eps");
         rejects(() -> DenseTensor.of(new float[5], 2, 3), "needs 24 bytes");

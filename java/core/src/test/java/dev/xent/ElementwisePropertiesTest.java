@@ -55,6 +55,47 @@ class ElementwisePropertiesTest {
         }
     }
 
+    @Provide
+    Arbitrary<Config> broadcastSpreads() {
+        return Arbitraries.of(Config.GAUSSIAN_PER_ROW_FULL, Config.GAUSSIAN_FIXED_SIGMA, Config.LAPLACE_PER_ROW_FULL,
+                Config.LAPLACE_FIXED_SCALE);
+    }
+
+    /**
+     * The gradient w.r.t. a broadcast variance or scale is the central difference of the summed
+     * float64 reference loss when that one entry moves (so: the sum over the elements sharing it).
+     */
+    @Property(tries = 100, seed = "12")
+    void broadcastSpreadGradientIsTheDerivativeOfTheSummedLoss(@ForAll("broadcastSpreads") Config c,
+            @ForAll @IntRange(min = 0, max = 100000) int seed) {
+        long[] shape = {3, 4};
+        Inputs in = ElementwiseRunner.draw(c, DType.F32, shape, seed);
+        int k = in.spread().length - 1; // the last entry: row 2 of 3, or the single value
+        float v = in.spread()[k];
+        // the spread is fp32: difference at the fp32 neighbours actually taken
+        float up = (float) (v * (1 + 1e-3)), down = (float) (v * (1 - 1e-3));
+        double numeric = (summedLoss(c, in, k, up) - summedLoss(c, in, k, down)) / ((double) up - down);
+        double mag = 0; // fp32 accuracy scale of the engines' sum: its terms' magnitudes
+        for (int i = 0; i < in.n(); i++) {
+            if (in.spread().length == 1 || i / in.last() == k) mag += ElementwiseRunner.expected(c, in, i)[5];
+        }
+        DenseTensor xt = ElementwiseRunner.tensor(DType.F32, in.x(), shape), tt = ElementwiseRunner.tensor(DType.F32, in.t(), shape);
+        for (EngineCase e : EngineSource.availableEngines()) {
+            float[] spreadGrad = new float[in.spread().length];
+            ElementwiseRunner.call(e.engine(), c, Reduction.SUM, in, xt, tt, DenseTensor.of(new float[12], shape), spreadGrad, 1f);
+            Check.scalar(c + " d/dspread[" + k + "] at " + v, spreadGrad[k], numeric, 2e-5 * mag + 1e-6 * Math.abs(numeric), 0, e);
+        }
+    }
+
+    private static double summedLoss(Config c, Inputs in, int k, float spread) {
+        float[] moved = in.spread().clone();
+        moved[k] = spread;
+        Inputs at = new Inputs(in.shape(), in.x(), in.t(), moved, in.weight(), in.posWeight());
+        double sum = 0;
+        for (int i = 0; i < in.n(); i++) sum += ElementwiseRunner.expected(c, at, i)[0];
+        return sum;
+    }
+
     private static double loss(Config c, Inputs in, double x) {
         Inputs moved = new Inputs(in.shape(), new double[] {x}, in.t(), in.spread(), in.weight(), in.posWeight());
         return ElementwiseRunner.expected(c, moved, 0)[0];

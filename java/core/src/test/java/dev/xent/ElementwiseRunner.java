@@ -206,7 +206,15 @@ final class ElementwiseRunner {
 
     /** Forward, then fused with a non-trivial upstream gradient; every output checked. */
     static void check(Engine e, Config c, DType dt, Reduction red, long[] shape, long seed) {
-        Inputs in = draw(c, dt, shape, seed);
+        check(e, c, dt, red, draw(c, dt, shape, seed), seed);
+    }
+
+    /**
+     * As above on given inputs. A learned variance or scale (any shape) gets its gradient checked:
+     * entry k against the sum of the reference gradients of the elements sharing it.
+     */
+    static void check(Engine e, Config c, DType dt, Reduction red, Inputs in, long seed) {
+        long[] shape = in.shape();
         int n = in.n();
         String ctx = c + " " + dt + " " + red + " shape " + Arrays.toString(shape) + " seed " + seed + " on " + e.name();
         DenseTensor x = tensor(dt, in.x, shape), t = tensor(dt, in.t, shape);
@@ -221,11 +229,14 @@ final class ElementwiseRunner {
         } else {
             upstream = upScalar;
         }
-        boolean learned = c.kind != Kind.BCE && c.kind != Kind.POISSON && c.spread == Spread.PER_ELEMENT;
+        boolean learned = c.kind == Kind.GAUSSIAN || c.kind == Kind.LAPLACE;
         float[] spreadGrad = null;
+        double[] spreadGradRef = null, spreadGradMag = null;
         if (learned) {
-            spreadGrad = new float[n];
+            spreadGrad = new float[in.spread.length];
             Arrays.fill(spreadGrad, Float.NaN);
+            spreadGradRef = new double[spreadGrad.length];
+            spreadGradMag = new double[spreadGrad.length];
         }
         DenseTensor grad = poisoned(dt, shape, n);
 
@@ -250,8 +261,16 @@ final class ElementwiseRunner {
             double subnormal = dt == DType.F16 ? 0x1p-24 : 0;
             Check.scalar("grad[" + i + "]", gotGrad[i], g, 2e-5 * Math.abs(s) * r[4] + subnormal + 1e-37, Check.rtol(dt), ctx);
             if (learned) {
-                Check.scalar("spread grad[" + i + "]", spreadGrad[i], s * r[2], 2e-5 * Math.abs(s) * r[5] + 1e-37, 2e-5, ctx);
+                int k = spreadGrad.length == n ? i : spreadGrad.length == 1 ? 0 : i / in.last();
+                spreadGradRef[k] += s * r[2];
+                spreadGradMag[k] += Math.abs(s) * r[5];
             }
+        }
+        // fp32 terms (each accurate to a few ulp of its parts' magnitudes, r[5]) summed in double or
+        // in short fp32 runs: 2e-5 of the summed magnitudes, as for one element
+        for (int k = 0; learned && k < spreadGrad.length; k++) {
+            Check.scalar("spread grad[" + k + "] of " + spreadGrad.length, spreadGrad[k], spreadGradRef[k],
+                    2e-5 * spreadGradMag[k] + 1e-37, 2e-5, ctx);
         }
         double expected = red == Reduction.MEAN ? sum / n : sum;
         double tol = 1e-5 * (red == Reduction.MEAN ? mag / n : mag) + 1e-30;

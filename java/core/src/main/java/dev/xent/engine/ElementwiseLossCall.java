@@ -27,7 +27,8 @@ import java.lang.foreign.MemorySegment;
  * @param reduction       how {@code reduced[0]} is formed and which upstream shape applies
  * @param upstream        fp32 upstream gradient: 1 value for SUM and MEAN, {@code count} for NONE; null means 1
  * @param grad            gradient out (dtype, the input's shape), may be the input itself; null: forward only
- * @param auxGrad         fp32 gradient w.r.t. a per-element {@code aux}, or null
+ * @param auxGrad         fp32 gradient w.r.t. {@code aux}, {@code aux}'s length (an entry shared by several
+ *                        elements gets the sum of their gradients), or null
  * @param loss            fp32 per-element losses out, or null
  * @param reduced         2 fp32 out: [0] the reduced loss (NONE: the sum), [1] the element count
  */

@@ -142,7 +142,8 @@ public final class CudaEngine implements Engine {
             // back to the host: error word, per-element losses and aux gradient, reduced loss and count
             long oError = s.errorWord();
             long oLoss = call.loss() != null ? s.output(perElement) : -1;
-            long oAuxGrad = call.auxGrad() != null ? s.output(perElement) : -1;
+            long auxGradBytes = call.auxGrad() != null ? call.auxGrad().byteSize() : 0;
+            long oAuxGrad = call.auxGrad() != null ? s.output(auxGradBytes) : -1;
             long oWorkspace = s.output(floats(ops.elementwiseWorkspaceFloats(n)), 2 * Float.BYTES);
             long oWeight = s.input(call.weight());
             long oPosWeight = s.input(call.posWeight());
@@ -164,7 +165,7 @@ public final class CudaEngine implements Engine {
             Optional<IllegalArgumentException> bad = DeviceOps.elementwiseError(call, head, oError);
             if (bad.isPresent()) throw bad.get();
             if (call.loss() != null) MemorySegment.copy(head, oLoss, call.loss(), 0, perElement);
-            if (call.auxGrad() != null) MemorySegment.copy(head, oAuxGrad, call.auxGrad(), 0, perElement);
+            if (call.auxGrad() != null) MemorySegment.copy(head, oAuxGrad, call.auxGrad(), 0, auxGradBytes);
             MemorySegment.copy(head, oWorkspace, call.reduced(), 0, 2 * Float.BYTES);
             if (call.grad() != null && bytes > 0) input.copyTo(0, call.grad().asSlice(0, bytes));
         }

@@ -11,7 +11,10 @@ import java.util.stream.IntStream;
  * The element-wise losses on the Java engine: one pass over the elements in fixed chunks of
  * {@link #CHUNK} (each input and target element read once, each gradient element written once),
  * the chunks spread over the pool. Each chunk sums its losses in double and the chunk sums are
- * added in chunk order, so results do not depend on the thread count. The formulas are those of
+ * added in chunk order, so results do not depend on the thread count. The gradient of a broadcast
+ * variance or scale sums its elements' gradients the same way: in double, each chunk writing the
+ * entries that lie inside it and keeping its first and last (which may be shared with the
+ * neighbouring chunks) for {@link #run} to add up in chunk order. The formulas are those of
  * {@link ElementwiseLossCall} and cuda/elementwise.cuh; a bad element (see
  * {@link ElementwiseLossCall#badValue}) stops the call with an exception naming the first one.
  * The calls a vector {@link ElementwiseLoop} takes (see {@link Vectorization#elementwiseLoop}) run
@@ -27,12 +30,60 @@ public final class ElementwiseKernels {
 
     private ElementwiseKernels() {}
 
-    /** A chunk's outcome: its loss sum and its first bad element, if any. */
+    /** A chunk's outcome: its loss sum, its first bad element, if any, and its partial spread sums. */
     private static final class ChunkResult {
         double sum;
         long badElement = -1;
         int badTensor;
         float badValue;
+        /** The spread-gradient entries this chunk began and ended with (-1: none) and their sums. */
+        long firstEntry = -1, lastEntry = -1;
+        double firstSum, lastSum;
+    }
+
+    /**
+     * Sums of the spread gradient by entry while a chunk walks its elements in order (so an entry's
+     * elements come in one run): the entries between the chunk's first and last are complete and
+     * written at once, the first and the last are kept in the {@link ChunkResult}.
+     */
+    private static final class SpreadSums {
+        private final MemorySegment out;
+        private final ChunkResult r;
+        private long entry = -1, pending = -1;
+        private double sum, pendingSum;
+
+        SpreadSums(MemorySegment out, ChunkResult r) {
+            this.out = out;
+            this.r = r;
+        }
+
+        void add(long e, double g) {
+            if (e != entry) {
+                close();
+                entry = e;
+                sum = 0;
+            }
+            sum += g;
+        }
+
+        private void close() {
+            if (entry < 0) return;
+            if (r.firstEntry < 0) {
+                r.firstEntry = entry;
+                r.firstSum = sum;
+                return;
+            }
+            if (pending >= 0) Elem.setF32(out, pending, (float) pendingSum); // not the last: complete
+            pending = entry;
+            pendingSum = sum;
+        }
+
+        /** At the chunk's end: the entry being summed is its last (or its first). */
+        void finish() {
+            close();
+            r.lastEntry = pending;
+            r.lastSum = pendingSum;
+        }
     }
 
     /**
@@ -56,9 +107,33 @@ public final class ElementwiseKernels {
             if (r.badElement >= 0) throw c.badValue(r.badElement, r.badTensor, r.badValue);
             total += r.sum;
         }
+        if (c.auxGrad() != null) addChunkEnds(c.auxGrad(), results);
         MemorySegment reduced = c.reduced();
         Elem.setF32(reduced, 0, (float) (c.reduction() == Reduction.MEAN ? total / n : total));
         Elem.setF32(reduced, 1, (float) n);
+    }
+
+    /**
+     * Writes the spread-gradient entries the chunks share: each chunk's first and last partial sums,
+     * added in chunk order. With no elements a single value's gradient is 0.
+     */
+    private static void addChunkEnds(MemorySegment auxGrad, ChunkResult[] results) {
+        if (results.length == 0 && auxGrad.byteSize() > 0) Elem.setF32(auxGrad, 0, 0f);
+        long entry = -1;
+        double sum = 0;
+        for (ChunkResult r : results) {
+            for (int end = 0; end < 2; end++) {
+                long e = end == 0 ? r.firstEntry : r.lastEntry;
+                if (e < 0) continue;
+                if (e != entry) {
+                    if (entry >= 0) Elem.setF32(auxGrad, entry, (float) sum);
+                    entry = e;
+                    sum = 0;
+                }
+                sum += end == 0 ? r.firstSum : r.lastSum;
+            }
+        }
+        if (entry >= 0) Elem.setF32(auxGrad, entry, (float) sum);
     }
 
     private static ChunkResult chunk(ElementwiseLossCall c, long from, long to, ElementwiseLoop loop) {
@@ -78,6 +153,7 @@ public final class ElementwiseKernels {
             }
         }
         float[] out = new float[3]; // loss, d/dx, d/daux
+        SpreadSums spread = g != null && auxGrad != null ? new SpreadSums(auxGrad, r) : null;
         double sum = 0;
         for (long e = from; e < to; e++) {
             float xv = Elem.get(dt, x, e * es);
@@ -93,11 +169,11 @@ public final class ElementwiseKernels {
             if (loss != null) Elem.setF32(loss, e, out[0]);
             if (g != null) {
                 float s = perElementUpstream ? Elem.getF32(up, e) : scale;
-                // auxGrad first: with g aliasing x, x[e] has been read already
-                if (auxGrad != null) Elem.setF32(auxGrad, e, s * out[2]);
+                if (spread != null) spread.add(c.auxBroadcast().index(e, c.lastDim()), s * out[2]);
                 Elem.set(dt, g, e * es, s * out[1]);
             }
         }
+        if (spread != null) spread.finish();
         r.sum = sum;
         return r;
     }
