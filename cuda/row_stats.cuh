@@ -195,7 +195,8 @@ __global__ void XENT_BOUNDS(BLOCK, 1024 / BLOCK) row_stats_kernel(RowStatsArgs A
     A.stats[RS_LOSS * n + r] = counted ? scale * (acc.m - zy) + logs : 0.f;
     A.stats[RS_CONFIDENCE * n + r] = acc.s0 > 0.f ? 1.f / acc.s0 : nan_f();
     A.stats[RS_MEAN * n + r] = ms + mean1;
-    A.stats[RS_VARIANCE * n + r] = fmaxf(0.f, acc.s2 / acc.s0 - mean1 * mean1);
+    const float variance = acc.s2 / acc.s0 - mean1 * mean1;
+    A.stats[RS_VARIANCE * n + r] = variance < 0.f ? 0.f : variance;  // not fmaxf: a masked row's NaN stays NaN
     A.indices[r] = !counted ? -1 : zy != zy ? (long long)C : acc.rank;
     A.indices[n + r] = acc.arg == NO_INDEX ? 0 : acc.arg;
 }

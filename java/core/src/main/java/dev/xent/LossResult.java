@@ -38,7 +38,8 @@ public abstract sealed class LossResult permits Loss, DistillLoss, ElementwiseLo
 
     /**
      * The sum of the per-row losses, whatever the reduction: summed in double from {@link #perRow()}
-     * where there is one, else the engine's sum (SUM, NONE) or the mean times the denominator.
+     * where there is one, else the engine's sum (SUM, NONE) or the mean times the denominator: 0
+     * when there is nothing to sum (no rows, or every row ignored), where the MEAN is NaN.
      */
     public double sum() {
         if (perRow != null) {
@@ -46,7 +47,8 @@ public abstract sealed class LossResult permits Loss, DistillLoss, ElementwiseLo
             for (float v : perRow) s += v;
             return s;
         }
-        return reduction == Reduction.MEAN ? (double) value * denominator : value;
+        if (reduction != Reduction.MEAN) return value;
+        return denominator == 0 ? 0 : (double) value * denominator;
     }
 
     /** What MEAN divides by; each loss says what it counts. */
