@@ -45,7 +45,7 @@ class HugeLogitsLimitTest {
     void moreThanTwoToThe31LogitsInNativeMemoryGradientInPlace() {
         assertTrue((long) N * C > 1L << 31);
         Engine java = Engines.named("java");
-        long rssBefore = MemoryUse.rssKb();
+        long rssBefore = ProcessUse.rssKb();
         long start = System.nanoTime();
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate((long) N * C * Float.BYTES, 64);
@@ -59,7 +59,7 @@ class HugeLogitsLimitTest {
 
             Loss loss = Xent.of(java).crossEntropy().forwardBackwardInPlace(Logits.of(seg, DType.F32, N, C), Targets.classes(y));
             long computed = System.nanoTime();
-            long rssAfterCall = MemoryUse.rssKb();
+            long rssAfterCall = ProcessUse.rssKb();
 
             // every row: loss and lse against the reference, the gradient (p_y - 1) / N at the label
             double[] refLoss = new double[N];
@@ -98,7 +98,7 @@ class HugeLogitsLimitTest {
             System.out.printf("HugeLogitsLimitTest: N=%d C=%d (%d elements, %.2f GB): fill %.1f s, forwardBackwardInPlace %.1f s,"
                     + " reference check %.1f s; VmRSS %d MB before, %d MB after the call; peak VmHWM %d MB%n",
                     N, C, (long) N * C, (long) N * C * 4 / 1e9, (filled - start) / 1e9, (computed - filled) / 1e9,
-                    (checked - computed) / 1e9, rssBefore / 1024, rssAfterCall / 1024, MemoryUse.peakRssKb() / 1024);
+                    (checked - computed) / 1e9, rssBefore / 1024, rssAfterCall / 1024, ProcessUse.peakRssKb() / 1024);
         }
     }
 
