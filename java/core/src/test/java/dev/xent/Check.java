@@ -6,6 +6,24 @@ import static org.junit.jupiter.api.Assertions.fail;
 final class Check {
     private Check() {}
 
+    /** Sees every comparison {@link #scalar}, {@link #vector} and {@link #matrix} make on its thread. */
+    interface Observer {
+        void compared(String what, double actual, double expected, double atol, double rtol);
+    }
+
+    private static final ThreadLocal<Observer> OBSERVER = new ThreadLocal<>();
+
+    /** Installs o for this thread's comparisons (null: none); the limits campaign records its worst errors so. */
+    static void observe(Observer o) {
+        OBSERVER.set(o);
+    }
+
+    private static boolean compare(String what, double actual, double expected, double atol, double rtol) {
+        Observer o = OBSERVER.get();
+        if (o != null) o.compared(what, actual, expected, atol, rtol);
+        return close(actual, expected, atol, rtol);
+    }
+
     static boolean close(double actual, double expected, double atol, double rtol) {
         if (Double.isNaN(expected) || Double.isNaN(actual)) return Double.isNaN(expected) && Double.isNaN(actual);
         if (Double.isInfinite(expected) || Double.isInfinite(actual)) return actual == expected;
@@ -13,7 +31,7 @@ final class Check {
     }
 
     static void scalar(String what, double actual, double expected, double atol, double rtol, Object context) {
-        if (!close(actual, expected, atol, rtol)) {
+        if (!compare(what, actual, expected, atol, rtol)) {
             fail(what + ": got " + actual + ", expected " + expected + " (atol " + atol + ", rtol " + rtol + ") in " + context);
         }
     }
@@ -21,7 +39,7 @@ final class Check {
     static void vector(String what, double[] actual, double[] expected, double atol, double rtol, Object context) {
         if (actual.length != expected.length) fail(what + ": length " + actual.length + " != " + expected.length + " in " + context);
         for (int i = 0; i < actual.length; i++) {
-            if (!close(actual[i], expected[i], atol, rtol)) {
+            if (!compare(what, actual[i], expected[i], atol, rtol)) {
                 fail(what + "[" + i + "]: got " + actual[i] + ", expected " + expected[i] + " (atol " + atol + ", rtol "
                         + rtol + ") in " + context);
             }
@@ -31,7 +49,7 @@ final class Check {
     static void matrix(String what, double[][] actual, double[][] expected, double atol, double rtol, Object context) {
         for (int r = 0; r < expected.length; r++) {
             for (int k = 0; k < expected[r].length; k++) {
-                if (!close(actual[r][k], expected[r][k], atol, rtol)) {
+                if (!compare(what, actual[r][k], expected[r][k], atol, rtol)) {
                     fail(what + "[row " + r + ", class " + k + "]: got " + actual[r][k] + ", expected " + expected[r][k]
                             + " (atol " + atol + ", rtol " + rtol + ") in " + context);
                 }

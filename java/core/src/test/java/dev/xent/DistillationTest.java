@@ -98,7 +98,7 @@ class DistillationTest {
         check(e, dt, new Shape(new long[] {7, 45}, 0, Tensor.Memory.HEAP), o, v, 6);
     }
 
-    private static void check(EngineCase e, DType dt, Shape s, Options o, Values v, long seed) {
+    static void check(EngineCase e, DType dt, Shape s, Options o, Values v, long seed) {
         String context = e + " " + dt + " " + s + " " + o + " " + v + " seed " + seed;
         Random rnd = new Random(seed);
         try (Arena arena = s.memory() == Tensor.Memory.NATIVE_CONFINED ? Arena.ofConfined() : Arena.ofShared()) {

@@ -55,6 +55,12 @@ public final class EngineSource implements ArgumentsProvider {
         return c;
     }
 
+    /** The case of one engine by its label ("java", "java-scalar", "cuda-emu", "cuda"). */
+    public static EngineCase named(String label) {
+        return engines().stream().filter(e -> e.label().equals(label)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no engine " + label));
+    }
+
     /** Engines that can run here. */
     public static List<EngineCase> availableEngines() {
         return engines().stream().filter(e -> e.available() != null).toList();

@@ -60,7 +60,7 @@ class NllLossTest {
         check(e, dt, s, o, 7);
     }
 
-    private static void check(EngineCase e, DType dt, Shape s, Options o, long seed) {
+    static void check(EngineCase e, DType dt, Shape s, Options o, long seed) {
         String context = e + " " + dt + " " + s + " " + o + " seed " + seed;
         Random rnd = new Random(seed);
         try (Arena arena = s.memory() == Tensor.Memory.NATIVE_CONFINED ? Arena.ofConfined() : Arena.ofShared()) {

@@ -132,7 +132,7 @@ class RowStatsTest {
     }
 
     /** One comparison: random logits of the kind, labels with some ignored rows, every statistic of every row. */
-    private static void check(EngineCase e, DType dt, long[] shape, long rowStride, float scale, Inputs kind, long seed,
+    static void check(EngineCase e, DType dt, long[] shape, long rowStride, float scale, Inputs kind, long seed,
             Memory memory) {
         try (Arena arena = memory == Memory.NATIVE_CONFINED ? Arena.ofConfined() : Arena.ofShared()) {
             Tensor t = Tensor.allocate(dt, shape, rowStride, memory, arena);

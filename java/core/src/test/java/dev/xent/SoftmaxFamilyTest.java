@@ -62,7 +62,7 @@ class SoftmaxFamilyTest {
         check(e, op, dt, shape, 3, 0, true);
     }
 
-    private static void check(EngineCase e, Op op, DType dt, Shape s, double scale, double offset, boolean specials) {
+    static void check(EngineCase e, Op op, DType dt, Shape s, double scale, double offset, boolean specials) {
         Xent xent = e.xent();
         CeSpec spec = CeSpec.of(dt, s.shape()).withValues(scale, offset).withSpecials(specials ? 0.3 : 0, specials, specials);
         String context = e + " " + op + " " + dt + " " + s + " z=" + offset + "+" + scale + "N" + (specials ? " specials" : "");

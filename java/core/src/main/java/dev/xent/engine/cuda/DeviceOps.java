@@ -388,8 +388,9 @@ public final class DeviceOps {
      */
     public void elementwiseLoss(ElementwiseLossCall c, long workspace, long errorInfo, long stream) {
         Pass pass = c.grad() != null ? Pass.FORWARD_BACKWARD : Pass.FORWARD;
-        // a dense tensor of any shape: rows of its last axis
-        Layout rows = Layout.rows(c.count() / c.lastDim(), c.lastDim());
+        // a dense tensor of any shape: rows of its last axis (an empty 1-D tensor's is 0: no rows of 1)
+        long last = Math.max(1, c.lastDim());
+        Layout rows = Layout.rows(c.count() / last, last);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment o = xent_elementwise_options.allocate(arena);
             xent_elementwise_options.op(o, switch (c.op()) {
