@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * reference. Needs about 9 GB of memory and 9 GB of disk (removed after); a few minutes.
  */
 @Tag("limits")
-class LargeNpyLimitsTest extends CliTest {
+class LargeNpyLimitTest extends CliTest {
     private static final int N = 42_800;
     private static final int C = 50_257;
 

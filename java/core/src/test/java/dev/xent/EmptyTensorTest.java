@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ArgumentsSource;
  * found by the limits campaign: the CUDA engines divided the element count by it. Nothing to sum:
  * SUM gives 0, MEAN 0 / 0.
  */
-class EmptyTensorLimitTest {
+class EmptyTensorTest {
 
     @ParameterizedTest(name = "{0}")
     @ArgumentsSource(EngineSource.class)
