@@ -277,7 +277,7 @@ class CampaignLimitTest {
         int dims = rnd.nextInt(4);
         long[] shape = new long[dims];
         for (int i = 0; i < dims; i++) shape[i] = 1 + rnd.nextInt(9);
-        if (dims > 1 && rnd.nextInt(20) == 0) shape[0] = 0; // shape [0] is EmptyTensorLimitTest's: no weights fit it
+        if (dims > 1 && rnd.nextInt(20) == 0) shape[0] = 0; // shape [0] is EmptyTensorTest's: no weights fit it
         return new Case(c.kind.toString().toLowerCase(java.util.Locale.ROOT),
                 (e, seed) -> ElementwiseRunner.check(e.engine(), c, dt, red, shape, seed));
     }
