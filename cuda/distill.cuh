@@ -7,10 +7,14 @@
 // carries, relative to running maxima, the teacher's and the student's (max, sum of exp), the cross
 // term sum_k e^{a_k - m_a} ((a_k - m_a) - (b_k - m_b)) (a = z_t / tau, b = z_s / tau), the teacher's
 // sum_k e^{a_k - m_a} (a_k - m_a), and, with hard labels, the student's sum of exp at temperature 1.
+// The maxima are kept as raw logits and every difference is taken between raw logits before the
+// scaling, a_k - m_a = (z_k - max z) / tau: scaling first would round a_k and m_a apart, by up to
+// 2e-5 near |z| = 1000 when 1 / tau is not a power of two.
 // Then, per row, with S_a, S_b the sums:
 //   H(p) = log S_a - D / S_a,  KL(p || q) = X / S_a - log S_a + log S_b,  H(p, q) = H(p) + KL.
 // Keeping every term relative to the row maxima keeps rows offset by +-1000 exact, and KL comes
-// from its own sum (not as a difference of two entropies, which would cancel when q is close to p).
+// from its own sum (not as a difference of two entropies, which would cancel when q is close to p);
+// a KL that rounding leaves below 0 (q within rounding of p) is written as 0.
 // A masked teacher class (-inf) has p = 0 and contributes 0; a class masked in the student only
 // gives KL = +inf, as PyTorch's.
 //  - forward: 2B per logit pair read (both tensors once), 4 floats per row written;
@@ -65,6 +69,7 @@ inline int64_t dist_workspace_floats(int64_t rows) { return DIST_WS_ROWS + 2 * (
 
 // ---- the two-distribution accumulator ----------------------------------------------------------
 
+// ma, mb: the raw maxima of teacher and student; the sums are relative to them, in units of z / tau.
 struct DAcc {
     float ma, sa, mb, sb, x, d, m1, s1;
 };
@@ -76,13 +81,14 @@ XENT_DEV DAcc dacc_empty() {
     return a;
 }
 
-// Moves the teacher's reference from a.ma to mn >= a.ma: terms scale by e^{-delta}, (a_k - m) by -delta.
-XENT_DEV void dacc_rebase_t(DAcc& a, float mn) {
+// Moves the teacher's reference from a.ma to mn >= a.ma: terms scale by e^{-delta}, (a_k - m) by -delta
+// (delta = (mn - a.ma) / tau, it = 1 / tau).
+XENT_DEV void dacc_rebase_t(DAcc& a, float mn, float it) {
     if (mn == a.ma) return;
     if (a.ma == neg_inf()) {  // nothing accumulated (or NaN): keep it so, never 0 * exp(overflow)
         a.sa *= 0.0f; a.d *= 0.0f; a.x *= 0.0f;
     } else {
-        const float delta = safe_max(mn) - a.ma, f = xexp(-delta);
+        const float delta = (safe_max(mn) - a.ma) * it, f = xexp(-delta);
         a.d = f * (a.d - delta * a.sa);
         a.x = f * (a.x - delta * a.sa);
         a.sa *= f;
@@ -90,9 +96,9 @@ XENT_DEV void dacc_rebase_t(DAcc& a, float mn) {
     a.ma = mn;
 }
 // Moves the student's reference: (b_k - m_b) drops by delta, so the cross term grows by delta S_a.
-XENT_DEV void dacc_rebase_s(DAcc& a, float mn) {
+XENT_DEV void dacc_rebase_s(DAcc& a, float mn, float it) {
     if (mn == a.mb) return;
-    const float delta = safe_max(mn) - safe_max(a.mb);
+    const float delta = (safe_max(mn) - safe_max(a.mb)) * it;
     a.sb = a.mb == neg_inf() ? a.sb * 0.0f : a.sb * xexp(-delta);
     a.x += delta * a.sa;
     a.mb = mn;
@@ -103,11 +109,11 @@ XENT_DEV void dacc_rebase_1(DAcc& a, float mn) {
     a.m1 = mn;
 }
 
-XENT_DEV DAcc dacc_merge(DAcc a, DAcc b) {
+XENT_DEV DAcc dacc_merge(DAcc a, DAcc b, float it) {
     // teacher first: the student's rebase adds delta * S_a with S_a already on the common reference
     const float ma = fmaxf(a.ma, b.ma), mb = fmaxf(a.mb, b.mb), m1 = fmaxf(a.m1, b.m1);
-    dacc_rebase_t(a, ma); dacc_rebase_t(b, ma);
-    dacc_rebase_s(a, mb); dacc_rebase_s(b, mb);
+    dacc_rebase_t(a, ma, it); dacc_rebase_t(b, ma, it);
+    dacc_rebase_s(a, mb, it); dacc_rebase_s(b, mb, it);
     dacc_rebase_1(a, m1); dacc_rebase_1(b, m1);
     DAcc r;
     r.ma = ma; r.mb = mb; r.m1 = m1;
@@ -131,16 +137,16 @@ XENT_DEV DAcc bcast_dacc(const DAcc& a) {
     r.m1 = __shfl_sync(FULL_MASK, a.m1, 0); r.s1 = __shfl_sync(FULL_MASK, a.s1, 0);
     return r;
 }
-XENT_DEV DAcc warp_dacc(DAcc a) {
+XENT_DEV DAcc warp_dacc(DAcc a, float it) {
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) a = dacc_merge(a, shfl_dacc(a, o));
+    for (int o = 16; o > 0; o >>= 1) a = dacc_merge(a, shfl_dacc(a, o), it);
     return bcast_dacc(a);  // lane 0's bits in every lane
 }
 // As group_acc (common.cuh): GROUP 1, 32 or BLOCK threads per row, same bits in every thread.
 template <int GROUP, int BLOCK>
-XENT_DEV DAcc group_dacc(DAcc a, DAcc* scratch) {
+XENT_DEV DAcc group_dacc(DAcc a, DAcc* scratch, float it) {
     if (GROUP == 1) return a;
-    a = warp_dacc(a);
+    a = warp_dacc(a, it);
     if (GROUP == 32) return a;
     constexpr int NW = BLOCK / 32;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -148,12 +154,13 @@ XENT_DEV DAcc group_dacc(DAcc a, DAcc* scratch) {
     __syncthreads();
     DAcc b = lane < NW ? scratch[lane] : dacc_empty();
     __syncthreads();
-    return warp_dacc(b);
+    return warp_dacc(b, it);
 }
 
-// One pack: a = teacher / tau, b = student / tau, z1 = the student at temperature 1 (HARD only).
+// One pack: a = teacher, b = student (raw logits, over tau through it = 1 / tau), z1 = the student
+// at temperature 1 (HARD only).
 template <int P, bool TWO, bool HARD>
-XENT_DEV void dacc_pack(DAcc& acc, const float (&a)[P], const float (&b)[P], const float (&z1)[P]) {
+XENT_DEV void dacc_pack(DAcc& acc, const float (&a)[P], const float (&b)[P], const float (&z1)[P], float it) {
     float pa = a[0], pb = TWO ? b[0] : 0.f, p1 = HARD ? z1[0] : 0.f;
 #pragma unroll
     for (int i = 1; i < P; ++i) {
@@ -161,20 +168,19 @@ XENT_DEV void dacc_pack(DAcc& acc, const float (&a)[P], const float (&b)[P], con
         if (TWO) pb = fmaxf(pb, b[i]);
         if (HARD) p1 = fmaxf(p1, z1[i]);
     }
-    dacc_rebase_t(acc, fmaxf(acc.ma, pa));
-    if (TWO) dacc_rebase_s(acc, fmaxf(acc.mb, pb));
+    dacc_rebase_t(acc, fmaxf(acc.ma, pa), it);
+    if (TWO) dacc_rebase_s(acc, fmaxf(acc.mb, pb), it);
     if (HARD) dacc_rebase_1(acc, fmaxf(acc.m1, p1));
     const float ra = safe_max(acc.ma), rb = safe_max(acc.mb), r1 = safe_max(acc.m1);
 #pragma unroll
     for (int i = 0; i < P; ++i) {
-        const float ea = xexp(a[i] - ra);
+        const float da = (a[i] - ra) * it, ea = xexp(da);
         acc.sa += ea;
         if (ea != 0.0f) {  // p_k = 0 (masked teacher class, padding) contributes 0, not 0 * inf
-            const float da = a[i] - ra;
             acc.d += ea * da;
-            if (TWO) acc.x += ea * (da - (b[i] - rb));
+            if (TWO) acc.x += ea * (da - (b[i] - rb) * it);
         }
-        if (TWO) acc.sb += xexp(b[i] - rb);
+        if (TWO) acc.sb += xexp((b[i] - rb) * it);
         if (HARD) acc.s1 += xexp(z1[i] - r1);
     }
 }
@@ -231,15 +237,11 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
         if (TWO) load_vals<T>(s, e0, C, step, vec, full, b, neg_inf());
         float z1[P];  // the student at temperature 1
 #pragma unroll
-        for (int i = 0; i < P; ++i) {
-            z1[i] = TWO ? b[i] : 0.0f;
-            a[i] *= it;
-            if (TWO) b[i] *= it;
-        }
-        if (hard) dacc_pack<P, TWO, true>(acc, a, b, z1);
-        else dacc_pack<P, TWO, false>(acc, a, b, z1);
+        for (int i = 0; i < P; ++i) z1[i] = TWO ? b[i] : 0.0f;
+        if (hard) dacc_pack<P, TWO, true>(acc, a, b, z1, it);
+        else dacc_pack<P, TWO, false>(acc, a, b, z1, it);
     }
-    acc = group_dacc<GROUP, BLOCK>(acc, scratch);
+    acc = group_dacc<GROUP, BLOCK>(acc, scratch, it);
     const float logsa = xlog(acc.sa), ra = safe_max(acc.ma);
     const float ent = logsa - acc.d / acc.sa;
 
@@ -255,7 +257,7 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
             load_vals<T>(s, e0, C, step, vec, full, b, neg_inf());
 #pragma unroll
             for (int i = 0; i < P; ++i) {
-                const float lp = (a[i] * it - ra) - logsa, lq = (b[i] * it - rb) - logsb;
+                const float lp = (a[i] - ra) * it - logsa, lq = (b[i] - rb) * it - logsb;
                 const float p = xexp(lp), q = xexp(lq);
                 const float lm = xlog(0.5f * (p + q));
                 if (p != 0.0f) js += p * (lp - lm);
@@ -281,7 +283,7 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
                 load_vals<T>(t, e0, C, step, vec, full, a, neg_inf());
 #pragma unroll
                 for (int i = 0; i < P; ++i) {
-                    const float da = a[i] - ra, e = xexp(da);
+                    const float da = (a[i] - ra) * it, e = xexp(da);
                     o[i] = e != 0.0f ? cp * e * (da - mean_shift) : 0.0f;
                 }
                 store_vals<T>(g, e0, C, step, vec, full, o);
@@ -292,7 +294,8 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
 
     // distillation
     const float logsb = xlog(acc.sb), rb = safe_max(acc.mb);
-    const float kl = acc.x / acc.sa - logsa + logsb;
+    const float kl_sum = acc.x / acc.sa - logsa + logsb;
+    const float kl = kl_sum < 0.0f ? 0.0f : kl_sum;  // KL >= 0: below is rounding (NaN stays NaN)
     const float ce = active ? (safe_max(acc.m1) - zy) + xlog(acc.s1) : 0.0f;
     const float t2 = A.temperature * A.temperature;
     if (lane == 0) {
@@ -318,7 +321,7 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
         load_vals<T>(s, e0, C, step, vec, full, b, neg_inf());
 #pragma unroll
         for (int i = 0; i < P; ++i) {
-            float v = ib * xexp(b[i] * it - rb) - ia * xexp(a[i] * it - ra);
+            float v = ib * xexp((b[i] - rb) * it) - ia * xexp((a[i] - ra) * it);
             if (cce != 0.0f) v += i1 * xexp(b[i] - r1) - (e0 + i == y ? cce : 0.0f);
             o[i] = v;
         }

@@ -156,6 +156,57 @@ TEST_CASE(distill_matrix) {
     run_distill(XENT_F32, Layout{2, 1030, 1, 1030}, 4.0f, 0.25f, XENT_REDUCTION_SUM, seed++);  // a block per row
 }
 
+// Rows offset by +1000 at temperatures whose inverse is not a power of two (issue #11): the kernels
+// take differences between raw logits before they scale them, so the KL of an unrelated student
+// keeps 1e-6 relative, a student close to its teacher gives a KL >= 0 within the fp32 floor of
+// X / S_a - log S_a + log S_b (2^-20), and the gradient tau (q - p) / N keeps its digits.
+void run_distill_offset(int64_t C, float tau, uint64_t seed) {
+    const int64_t N = 4;
+    const Layout L{N, C, 1, C};
+    const std::string ctx = "C=" + std::to_string(C) + " tau=" + std::to_string(tau);
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal;
+    std::vector<float> tf((size_t)(N * C)), sf((size_t)(N * C));
+    for (int64_t r = 0; r < N; ++r)
+        for (int64_t k = 0; k < C; ++k) {
+            const float t = (float)(1000.0 + normal(rng));
+            tf[(size_t)(r * C + k)] = t;
+            sf[(size_t)(r * C + k)] = r < 2 ? (float)(t + 0.01 * normal(rng)) : (float)(1000.0 + normal(rng));
+        }
+    std::vector<double> t, s, kl((size_t)N), grad((size_t)(N * C)), gscale((size_t)N, 0.0);
+    const std::vector<uint8_t> tb = encode(XENT_F32, tf, &t), sb = encode(XENT_F32, sf, &s);
+    for (int64_t r = 0; r < N; ++r) {
+        const std::vector<double> zt(t.begin() + r * C, t.begin() + (r + 1) * C), zs(s.begin() + r * C, s.begin() + (r + 1) * C);
+        const std::vector<double> p = ref_softmax(zt, tau), q = ref_softmax(zs, tau);
+        for (int64_t k = 0; k < C; ++k) {
+            kl[r] += plogp_ratio(p[k], q[k]);
+            grad[(size_t)(r * C + k)] = tau * (q[k] - p[k]) / (double)N;
+            gscale[r] = std::max(gscale[r], tau * (p[k] + q[k]) / (double)N);
+        }
+    }
+    Dev dt_(N * C * 4), ds(N * C * 4), dg(N * C * 4), dkl(N * 4), dws(xent_distill_workspace_floats(N) * 4), derr(16);
+    dt_.put(tb);
+    ds.put(sb);
+    const xent_tensor teacher = abi::tensor(XENT_F32, dt_.p, N, C, 1, C);
+    const xent_tensor student = abi::tensor(XENT_F32, ds.p, N, C, 1, C);
+    const xent_distill_options opt{tau, 1.0f, -100, XENT_REDUCTION_MEAN};
+    for (Dev* d : {&dg, &dkl, &dws, &derr}) d->poison();
+    const xent_distill_outputs out{dg.p, nullptr, dkl.f(), nullptr, nullptr, dws.f(), static_cast<int64_t*>(derr.p)};
+    CHECK_EQ(xent_distill(XENT_FORWARD_BACKWARD, &teacher, &student, nullptr, &opt, nullptr, &out, nullptr), 0);
+    const std::vector<float> k = dkl.get<float>(N), g = dg.get<float>(N * C);
+    EXPECT_ALL("row_kl " + ctx, N, [&](int64_t i) { return k[i]; }, [&](int64_t i) { return kl[i]; }, 0x1p-20, 1e-6);
+    for (int64_t r = 0; r < N; ++r) CHECK(k[r] >= 0.0f);
+    for (int64_t r = 0; r < N; ++r)
+        EXPECT_ALL("grad row " + std::to_string(r) + " " + ctx, C, [&](int64_t i) { return g[(size_t)(r * C + i)]; },
+                   [&](int64_t i) { return grad[(size_t)(r * C + i)]; }, 0x1p-20 * gscale[r], 0.0);
+}
+
+TEST_CASE(distill_offset_precision) {
+    uint64_t seed = 300;
+    for (int64_t C : {41, 1030})
+        for (float tau : {3.0f, 0.7f}) run_distill_offset(C, tau, seed++);
+}
+
 void run_entropy_js(int dt, const Layout& L, uint64_t seed) {
     const int64_t N = L.rows(), C = L.C, span = L.span();
     const std::string ctx = std::string(dname(dt)) + " " + L.str() + " seed=" + std::to_string(seed);

@@ -1,10 +1,6 @@
 package dev.xent.engine.jvm;
 
-import static dev.xent.engine.jvm.RowPasses.EXTRA_NONE;
-import static dev.xent.engine.jvm.RowPasses.EXTRA_SHIFTED;
-import static dev.xent.engine.jvm.RowPasses.EXTRA_TARGETS;
 import static dev.xent.engine.jvm.RowPasses.gradRow;
-import static dev.xent.engine.jvm.RowPasses.refOf;
 import static dev.xent.engine.jvm.RowPasses.scaleRow;
 import static dev.xent.engine.jvm.RowPasses.scaleRowInto;
 import static dev.xent.engine.jvm.RowPasses.stats;
@@ -245,16 +241,14 @@ final class CrossEntropyRows {
             eStored = pass == Pass.FORWARD_BACKWARD && !ignored && (dt == DType.F32 || cs == 1);
             MemorySegment e = !eStored ? null : dt == DType.F32 ? g : w.scratch(classes);
             long eb = dt == DType.F32 ? zb / es * 4 : 0;
-            float ref = smooth ? refOf(dt, z, zb) : 0f;
-            stats(k, dt, z, zb, cs, classes, e, eb, smooth ? EXTRA_SHIFTED : EXTRA_NONE,
-                    ref, weight, null, 0, 0f, 0f, w);
+            stats(k, dt, z, zb, cs, classes, e, eb, smooth, weight, null, 0, 0f, 0f, w);
             m = w.m;
             logS = Math.log(w.s);
             Elem.setF32(lse, r, (float) (m + logS));
             double loss = 0;
             if (!ignored) {
                 loss = (1 - eps) * wy * ((m - zy) + logS);
-                if (smooth) loss += epsC * (weightSum * logS + ((m - ref) * weightSum - w.acc[1]));
+                if (smooth) loss += epsC * (weightSum * logS + w.acc[1]);  // sum_k w_k ((m - z_k) + log s)
             }
             loss += zLossOf(r, wy, m + logS);
             Elem.setF32(rowLoss, r, (float) loss);
@@ -286,7 +280,6 @@ final class CrossEntropyRows {
         long es = dt.byteSize();
         float c1 = 1 - eps;
         float c0 = eps / classes;
-        float ref = refOf(dt, z, zb);
         double m;
         double logS;
         double tw;
@@ -298,16 +291,17 @@ final class CrossEntropyRows {
             long step = cs * es;
             for (long j = 0; j < classes; j += Kernels.TILE) {
                 int n = (int) Math.min(Kernels.TILE, classes - j);
-                k.targetSums(dt, z, zb + j * step, cs, n, ref, t, tb + j * step, c1, c0, weight, 4 * j, w.acc);
+                k.gapSums(dt, z, zb + j * step, cs, n, 0f, t, tb + j * step, c1, c0, weight, 4 * j, w.acc);  // only acc[0] counts
             }
             tw = w.acc[0];
         } else {
-            stats(k, dt, z, zb, cs, classes, null, 0, EXTRA_TARGETS, ref, weight, t, tb, c1, c0, w);
+            stats(k, dt, z, zb, cs, classes, null, 0, true, weight, t, tb, c1, c0, w);
             m = w.m;
             logS = Math.log(w.s);
             tw = w.acc[0];
             Elem.setF32(lse, r, (float) (m + logS));
-            double loss = tw * logS + ((m - ref) * tw - w.acc[1]) + zLossOf(r, 1, m + logS);
+            // sum_k u_k ((m - z_k) + log s): both parts >= 0, so a confident, correct row stays >= 0 and exact
+            double loss = tw * logS + w.acc[1] + zLossOf(r, 1, m + logS);
             Elem.setF32(rowLoss, r, (float) loss);
         }
         if (pass == Pass.FORWARD) return;

@@ -77,8 +77,10 @@ final class DistillRows {
             return Math.log(sa) - d / sa;
         }
 
+        /** KL >= 0: a value that rounding leaves below 0 (q within rounding of p) is 0; NaN stays NaN. */
         double kl() {
-            return x / sa - Math.log(sa) + Math.log(sb);
+            double kl = x / sa - Math.log(sa) + Math.log(sb);
+            return kl < 0 ? 0 : kl;
         }
     }
 
@@ -144,15 +146,17 @@ final class DistillRows {
                 double ra = Stats.ref(st.ma), rb = Stats.ref(st.mb), r1 = Stats.ref(st.m1);
                 if (vk != null) {
                     double zsY = active ? Elem.get(dt, c.student(), base + y * step) : 0;  // before the gradient overwrites it
+                    // the tile kernels take raw maxima: exact, since vectorStats set st.ma = (raw max) * it in double
+                    float raRaw = (float) (ra / it), rbRaw = (float) (rb / it);
                     for (long j = 0; j < classes; j += Kernels.TILE) {
                         int tn = (int) Math.min(Kernels.TILE, classes - j);
                         long o = base + j * step;
-                        vk.tileGrad(dt, c.teacher(), o, c.student(), o, c.grad(), o, tn, it, (float) ra, (float) rb,
+                        vk.tileGrad(dt, c.teacher(), o, c.student(), o, c.grad(), o, tn, it, raRaw, rbRaw,
                                 (float) r1, (float) ia, (float) ib, (float) i1);
                     }
                     if (active && cce != 0) {
                         double zt = Elem.get(dt, c.teacher(), base + y * step);
-                        double v = ib * Math.exp((float) (zsY * it) - rb) - ia * Math.exp((float) (zt * it) - ra)
+                        double v = ib * Math.exp((float) ((float) zsY - rbRaw) * it) - ia * Math.exp((float) ((float) zt - raRaw) * it)
                                 + i1 * Math.exp(zsY - r1) - cce;
                         Elem.set(dt, c.grad(), base + y * step, (float) v);
                     }
@@ -178,19 +182,22 @@ final class DistillRows {
     }
 
     /**
-     * The row's statistics tile by tile on the vector kernels: each tile moves the maxima (a = z *
-     * it in fp32) and sums against them; the running sums are moved to the new references in
-     * double, then the tile's are added.
+     * The row's statistics tile by tile on the vector kernels: each tile moves the raw maxima and
+     * sums against them ((z - max) * it in fp32); the running sums are moved to the new references
+     * in double (a-units: the raw max times it, exact in double), then the tile's are added.
      */
     private static void vectorStats(PairKernels vk, DType dt, MemorySegment t, MemorySegment s, long base, long classes,
             float it, boolean hard, Stats st, float[] out) {
         long es = dt.byteSize();
         st.reset();
+        float ma = Float.NEGATIVE_INFINITY, mb = ma;
         for (long j = 0; j < classes; j += Kernels.TILE) {
             int n = (int) Math.min(Kernels.TILE, classes - j);
             long o = base + j * es;
-            vk.tileStats(dt, t, o, s, o, n, it, (float) st.ma, (float) st.mb, (float) st.m1, hard, out);
-            st.rebase(out[0], out[1], out[2]);
+            vk.tileStats(dt, t, o, s, o, n, it, ma, mb, (float) st.m1, hard, out);
+            ma = out[0];
+            mb = out[1];
+            st.rebase((double) ma * it, (double) mb * it, out[2]);
             st.sa += out[3];
             st.sb += out[4];
             st.x += out[5];

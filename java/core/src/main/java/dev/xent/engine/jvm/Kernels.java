@@ -22,8 +22,11 @@ public interface Kernels {
      */
     float max(DType dt, MemorySegment z, long zOff, long cs, int n);
 
-    /** sum_k exp(z_k - m); with {@code e} non-null also stores each exp(z_k - m) there (fp32). */
-    float expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff);
+    /**
+     * sum_k exp(z_k - m), the exps fp32 and their sum kept in double past the partial sums; with
+     * {@code e} non-null also stores each exp(z_k - m) there (fp32).
+     */
+    double expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff);
 
     /**
      * The evaluation pass over one tile: with d_k = z_k - ref (ref >= every z_k of the tile) and
@@ -34,14 +37,14 @@ public interface Kernels {
     long moments(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, float scale, float zy, long yPos,
             double[] acc);
 
-    /** sum_k w_k (z_k - ref), terms with w_k == 0 counting 0. */
-    float shiftedSum(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, MemorySegment w, long wOff);
-
     /**
-     * With wt_k = w_k (c1 t_k + c0): acc[0] += sum_k wt_k, acc[1] += sum_k wt_k (z_k - ref), terms
-     * with wt_k == 0 counting 0. t has the logits' dtype and class stride.
+     * The gaps to the row max that the smoothing and probability-target losses weigh: with u_k =
+     * w_k (c1 t_k + c0), or u_k = w_k where {@code t} is null, acc[0] += sum_k u_k and acc[1] +=
+     * sum_k u_k (ref - z_k), terms with u_k == 0 counting 0. ref is the running row max (>= every
+     * z_k), so every term is >= 0 for u >= 0 and the sum cannot cancel. t has the logits' dtype
+     * and class stride.
      */
-    void targetSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
+    void gapSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
             MemorySegment t, long tOff, float c1, float c0, MemorySegment w, long wOff, double[] acc);
 
     /** e_k = a e_k - b w_k, in place on an fp32 buffer. */

@@ -13,21 +13,17 @@ import java.lang.foreign.MemorySegment;
 final class RowPasses {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
-    /** What {@link #stats} sums besides the exponentials. */
-    static final int EXTRA_NONE = 0;
-    static final int EXTRA_SHIFTED = 1;
-    static final int EXTRA_TARGETS = 2;
-
     private RowPasses() {}
 
     /**
      * One pass over a row (zb: byte offset of class 0). Leaves m and s in {@code w}; with
      * {@code e} non-null stores exp(z - running max) into it (fp32, same class stride) and each
-     * tile's running max in {@code w.tileMax}. extra: EXTRA_SHIFTED accumulates sum w_k (z_k -
-     * ref) into acc[1]; EXTRA_TARGETS accumulates sum wt and sum wt (z - ref) into acc[0], acc[1].
+     * tile's running max in {@code w.tileMax}. With {@code gaps}, acc[0] = sum u and acc[1] = sum
+     * u (m - z) against the row max m ({@link Kernels#gapSums}: u = w (c1 t + c0), or w where t is
+     * null): every term is >= 0, so a confident row's loss keeps its digits at any scale and offset.
      */
     static void stats(Kernels k, DType dt, MemorySegment z, long zb, long cs, long classes,
-            MemorySegment e, long eb, int extra, float ref, MemorySegment weight,
+            MemorySegment e, long eb, boolean gaps, MemorySegment weight,
             MemorySegment t, long tb, float c1, float c0, Scratch w) {
         long step = cs * dt.byteSize();
         long eStep = cs * 4;
@@ -39,13 +35,13 @@ final class RowPasses {
         for (long j = 0; j < classes; j += Kernels.TILE, tile++) {
             int n = (int) Math.min(Kernels.TILE, classes - j);
             long zo = zb + j * step;
-            if (extra == EXTRA_SHIFTED) {
-                w.acc[1] += k.shiftedSum(dt, z, zo, cs, n, ref, weight, 4 * j);
-            } else if (extra == EXTRA_TARGETS) {
-                k.targetSums(dt, z, zo, cs, n, ref, t, tb + j * step, c1, c0, weight, 4 * j, w.acc);
-            }
             float mNew = Math.max(m, k.max(dt, z, zo, cs, n));
             if (mNew == NEG_INF && hasNaN(dt, z, zo, cs, n)) mNew = Float.NaN;  // the vector max skips NaN
+            if (gaps) {
+                // a higher max widens every gap so far by mNew - m: adds sum u (mNew - m) >= 0, no cancellation
+                if (mNew > m && w.acc[0] != 0) w.acc[1] += w.acc[0] * ((double) mNew - finiteOr0(m));
+                k.gapSums(dt, z, zo, cs, n, finiteOr0(mNew), t, tb + j * step, c1, c0, weight, 4 * j, w.acc);
+            }
             if (mNew == NEG_INF) {
                 if (e != null) zeroRow(DType.F32, e, eb + j * eStep, cs, n);
                 w.tileMax[tile] = NEG_INF;
@@ -111,9 +107,8 @@ final class RowPasses {
         }
     }
 
-    /** The row's first logit as a reference for the shifted sums, or 0 when it is not finite. */
-    static float refOf(DType dt, MemorySegment z, long zb) {
-        float r = Elem.get(dt, z, zb);
-        return Float.isFinite(r) ? r : 0f;
+    /** A running max as the gaps' reference: -inf (nothing finite yet) measures from 0, as the CUDA kernels do. */
+    private static float finiteOr0(float m) {
+        return m == NEG_INF ? 0f : m;
     }
 }

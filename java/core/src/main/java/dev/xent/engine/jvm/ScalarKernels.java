@@ -25,7 +25,7 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff) {
+    public double expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff) {
         long step = cs * dt.byteSize();
         long eStep = cs * 4;
         double s = 0;
@@ -34,7 +34,7 @@ public final class ScalarKernels implements Kernels {
             if (e != null) Elem.set(DType.F32, e, eOff + k * eStep, x);
             s += x;
         }
-        return (float) s;
+        return s;
     }
 
     @Override
@@ -61,29 +61,18 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float shiftedSum(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, MemorySegment w, long wOff) {
-        long step = cs * dt.byteSize();
-        double s = 0;
-        for (int k = 0; k < n; k++) {
-            float wk = weight(w, wOff, k);
-            if (wk != 0) s += wk * (Elem.get(dt, z, zOff + k * step) - ref);
-        }
-        return (float) s;
-    }
-
-    @Override
-    public void targetSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
+    public void gapSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
             MemorySegment t, long tOff, float c1, float c0, MemorySegment w, long wOff, double[] acc) {
         long step = cs * dt.byteSize();
-        double tw = 0;
-        double s = 0;
+        double sum = 0;
+        double gaps = 0;
         for (int k = 0; k < n; k++) {
-            float wt = weight(w, wOff, k) * (c1 * Elem.get(dt, t, tOff + k * step) + c0);
-            tw += wt;
-            if (wt != 0) s += wt * (Elem.get(dt, z, zOff + k * step) - ref);
+            double u = t == null ? weight(w, wOff, k) : weight(w, wOff, k) * (c1 * Elem.get(dt, t, tOff + k * step) + c0);
+            sum += u;
+            if (u != 0) gaps += u * ((double) ref - Elem.get(dt, z, zOff + k * step));
         }
-        acc[0] += tw;
-        acc[1] += s;
+        acc[0] += sum;
+        acc[1] += gaps;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.xent.engine.jvm;
 
-import static dev.xent.engine.jvm.RowPasses.EXTRA_NONE;
 import static dev.xent.engine.jvm.RowPasses.gradRow;
 import static dev.xent.engine.jvm.RowPasses.scaleRow;
 import static dev.xent.engine.jvm.RowPasses.stats;
@@ -24,7 +23,7 @@ final class SoftmaxRows {
         scheduler.forRows(layout.rows(), classes, RowScheduler.shareable(in, out), (from, to, w) -> {
             for (long r = from; r < to; r++) {
                 long zb = layout.rowBase(r) * es;
-                stats(k, dt, in, zb, cs, classes, null, 0, EXTRA_NONE, 0f, null, null, 0, 0f, 0f, w);
+                stats(k, dt, in, zb, cs, classes, null, 0, false, null, null, 0, 0f, 0f, w);
                 float logS = (float) Math.log(w.s);
                 long step = cs * es;
                 for (long j = 0; j < classes; j += Kernels.TILE) {
@@ -43,10 +42,10 @@ final class SoftmaxRows {
             for (long r = from; r < to; r++) {
                 long zb = layout.rowBase(r) * es;
                 if (dt == DType.F32) {
-                    stats(k, dt, in, zb, cs, classes, out, zb, EXTRA_NONE, 0f, null, null, 0, 0f, 0f, w);
+                    stats(k, dt, in, zb, cs, classes, out, zb, false, null, null, 0, 0f, 0f, w);
                     scaleRow(k, out, zb, cs, classes, w.m, Math.log(w.s), 1.0, 0f, null, w);
                 } else {
-                    stats(k, dt, in, zb, cs, classes, null, 0, EXTRA_NONE, 0f, null, null, 0, 0f, 0f, w);
+                    stats(k, dt, in, zb, cs, classes, null, 0, false, null, null, 0, 0f, 0f, w);
                     gradRow(k, dt, in, zb, out, zb, cs, classes, w.m, (float) Math.log(w.s), 1f, 0f, null, w);
                 }
             }
@@ -59,7 +58,7 @@ final class SoftmaxRows {
         long classes = layout.classes();
         scheduler.forRows(layout.rows(), classes, RowScheduler.shareable(in, out), (from, to, w) -> {
             for (long r = from; r < to; r++) {
-                stats(k, dt, in, layout.rowBase(r) * es, cs, classes, null, 0, EXTRA_NONE, 0f, null, null, 0, 0f, 0f, w);
+                stats(k, dt, in, layout.rowBase(r) * es, cs, classes, null, 0, false, null, null, 0, 0f, 0f, w);
                 Elem.setF32(out, r, (float) (w.m + Math.log(w.s)));
             }
         });

@@ -7,6 +7,7 @@ import dev.xent.engine.jvm.ScalarKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -28,6 +29,8 @@ final class VectorKernels implements Kernels {
     static final VectorSpecies<Integer> I = F.withLanes(int.class).check(int.class);
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
     static final int L = F.length();
+    /** Double lanes of F's shape: L / 2 of them. */
+    static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
@@ -51,6 +54,27 @@ final class VectorKernels implements Kernels {
     static float sumLanes(FloatVector v) {
         for (int half = L / 2; half >= 1; half /= 2) v = v.add(v.slice(half));
         return v.lane(0);
+    }
+
+    /** v's lanes widened to double and added lane-wise to acc (its first half, then its second). */
+    static DoubleVector addWide(DoubleVector acc, FloatVector v) {
+        return acc.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
+                .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
+    }
+
+    /** The sum of v's lanes in the fixed order of {@link #sumLanes(FloatVector)}, in double. */
+    static double sumLanes(DoubleVector v) {
+        for (int half = D.length() / 2; half >= 1; half /= 2) v = v.add(v.slice(half));
+        return v.lane(0);
+    }
+
+    /**
+     * The lanes of two accumulators summed in double: a tile's sum of exponentials holds the max's
+     * exp(0) = 1 in one lane, which in fp32 would absorb the other lanes' small sums (a confident
+     * row's whole loss) to half an ulp of 1 per add.
+     */
+    static double sumLanesWide(FloatVector a, FloatVector b) {
+        return sumLanes(addWide(addWide(DoubleVector.zero(D), a), b));
     }
 
     // ---- exp
@@ -349,12 +373,12 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public float expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff) {
+    public double expSum(DType dt, MemorySegment z, long zOff, long cs, int n, float m, MemorySegment e, long eOff) {
         // One small method per case: C2 inlines every exp of a loop only while the method's node
         // count stays under its inlining cutoff; a vector that is not inlined is boxed per call.
         FloatVector mv = FloatVector.broadcast(F, m);
         int b1 = F.loopBound(n);
-        float s;
+        double s;
         float[] ea = e == null ? null : floats(e, eOff);
         float[] fa = dt == DType.F32 ? floats(z, zOff) : null;
         short[] sa = dt != DType.F32 ? shorts(z, zOff) : null;
@@ -379,7 +403,7 @@ final class VectorKernels implements Kernels {
         return s;
     }
 
-    private static float expStoreA(float[] z, int zi, FloatVector mv, float[] e, int ei, int bound) {
+    private static double expStoreA(float[] z, int zi, FloatVector mv, float[] e, int ei, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -395,10 +419,10 @@ final class VectorKernels implements Kernels {
             x.intoArray(e, ei + i);
             a0 = a0.add(x);
         }
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
-    private static float expSumA(float[] z, int zi, FloatVector mv, int bound) {
+    private static double expSumA(float[] z, int zi, FloatVector mv, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -406,10 +430,10 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(FloatVector.fromArray(F, z, zi + i + L).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(FloatVector.fromArray(F, z, zi + i).sub(mv)));
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
-    private static float expStoreA(DType dt, short[] z, int zi, FloatVector mv, float[] e, int ei, int bound) {
+    private static double expStoreA(DType dt, short[] z, int zi, FloatVector mv, float[] e, int ei, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -425,10 +449,10 @@ final class VectorKernels implements Kernels {
             x.intoArray(e, ei + i);
             a0 = a0.add(x);
         }
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
-    private static float expSumA(DType dt, short[] z, int zi, FloatVector mv, int bound) {
+    private static double expSumA(DType dt, short[] z, int zi, FloatVector mv, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -436,11 +460,11 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i + L)).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(widen(dt, ShortVector.fromArray(S, z, zi + i)).sub(mv)));
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
     /** Sum of exp(z - m) over [0, bound) (a multiple of L), fp32, storing each exp into e. */
-    private static float expStoreF32(MemorySegment z, long zOff, FloatVector mv, MemorySegment e, long eOff, int bound) {
+    private static double expStoreF32(MemorySegment z, long zOff, FloatVector mv, MemorySegment e, long eOff, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -456,11 +480,11 @@ final class VectorKernels implements Kernels {
             x.intoMemorySegment(e, eOff + 4L * i, NO);
             a0 = a0.add(x);
         }
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
     /** Sum of exp(z - m) over [0, bound), fp32. */
-    private static float expSumF32(MemorySegment z, long zOff, FloatVector mv, int bound) {
+    private static double expSumF32(MemorySegment z, long zOff, FloatVector mv, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -468,11 +492,11 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(f32(z, zOff + 4L * (i + L)).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(f32(z, zOff + 4L * i).sub(mv)));
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
     /** Sum of exp(z - m) over [0, bound), bf16 or fp16 logits, storing each exp (fp32) into e. */
-    private static float expStore16(DType dt, MemorySegment z, long zOff, FloatVector mv, MemorySegment e, long eOff, int bound) {
+    private static double expStore16(DType dt, MemorySegment z, long zOff, FloatVector mv, MemorySegment e, long eOff, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -488,11 +512,11 @@ final class VectorKernels implements Kernels {
             x.intoMemorySegment(e, eOff + 4L * i, NO);
             a0 = a0.add(x);
         }
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
     /** Sum of exp(z - m) over [0, bound), bf16 or fp16 logits. */
-    private static float expSum16(DType dt, MemorySegment z, long zOff, FloatVector mv, int bound) {
+    private static double expSum16(DType dt, MemorySegment z, long zOff, FloatVector mv, int bound) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 2 * L <= bound; i += 2 * L) {
@@ -500,63 +524,40 @@ final class VectorKernels implements Kernels {
             a1 = a1.add(expNonPositive(load16(dt, z, zOff + 2L * (i + L)).sub(mv)));
         }
         for (; i < bound; i += L) a0 = a0.add(expNonPositive(load16(dt, z, zOff + 2L * i).sub(mv)));
-        return sumLanes(a0.add(a1));
+        return sumLanesWide(a0, a1);
     }
 
     @Override
-    public float shiftedSum(DType dt, MemorySegment z, long zOff, long cs, int n, float ref, MemorySegment w, long wOff) {
-        int es = dt.byteSize();
-        FloatVector rv = FloatVector.broadcast(F, ref);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int i = 0;
-        int b2 = n & -(2 * L);
-        int b1 = F.loopBound(n);
-        if (w == null) {
-            for (; i < b2; i += 2 * L) {
-                a0 = a0.add(load(dt, z, zOff + (long) es * i).sub(rv));
-                a1 = a1.add(load(dt, z, zOff + (long) es * (i + L)).sub(rv));
-            }
-            for (; i < b1; i += L) a0 = a0.add(load(dt, z, zOff + (long) es * i).sub(rv));
-        } else {
-            for (; i < b1; i += L) {
-                FloatVector wv = weights(w, wOff, i);
-                FloatVector x = load(dt, z, zOff + (long) es * i).sub(rv).mul(wv);
-                a0 = a0.add(x, wv.compare(VectorOperators.NE, 0f));
-            }
-        }
-        float s = sumLanes(a0.add(a1));
-        for (; i < n; i++) {
-            float wk = weight(w, wOff, i);
-            if (wk != 0) s += wk * (Elem.get(dt, z, zOff + (long) es * i) - ref);
-        }
-        return s;
-    }
-
-    @Override
-    public void targetSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
+    public void gapSums(DType dt, MemorySegment z, long zOff, long cs, int n, float ref,
             MemorySegment t, long tOff, float c1, float c0, MemorySegment w, long wOff, double[] acc) {
+        // summed in double lanes: a tile's 2048 terms, one of them maybe 0.9 and the rest 1e-5,
+        // would lose their last digits in fp32 lanes
         int es = dt.byteSize();
         FloatVector rv = FloatVector.broadcast(F, ref);
         FloatVector c1v = FloatVector.broadcast(F, c1);
         FloatVector c0v = FloatVector.broadcast(F, c0);
-        FloatVector tw = FloatVector.zero(F), sv = tw;
+        DoubleVector uv = DoubleVector.zero(D), gv = uv;
         int i = 0;
         int b1 = F.loopBound(n);
-        for (; i < b1; i += L) {
-            FloatVector wt = load(dt, t, tOff + (long) es * i).fma(c1v, c0v);
-            if (w != null) wt = wt.mul(weights(w, wOff, i));
-            tw = tw.add(wt);
-            sv = sv.add(load(dt, z, zOff + (long) es * i).sub(rv).mul(wt), wt.compare(VectorOperators.NE, 0f));
+        if (t == null && w == null) {
+            for (; i < b1; i += L) gv = addWide(gv, rv.sub(load(dt, z, zOff + (long) es * i)));
+        } else {
+            for (; i < b1; i += L) {
+                FloatVector u = t == null ? weights(w, wOff, i) : load(dt, t, tOff + (long) es * i).fma(c1v, c0v);
+                if (t != null && w != null) u = u.mul(weights(w, wOff, i));
+                uv = addWide(uv, u);
+                gv = addWide(gv, rv.sub(load(dt, z, zOff + (long) es * i)).mul(u).blend(ZERO, u.compare(VectorOperators.EQ, 0f)));
+            }
         }
-        double twSum = sumLanes(tw);
-        double sSum = sumLanes(sv);
+        double sum = t == null && w == null ? b1 : sumLanes(uv);
+        double gaps = sumLanes(gv);
         for (; i < n; i++) {
-            float wt = weight(w, wOff, i) * (c1 * Elem.get(dt, t, tOff + (long) es * i) + c0);
-            twSum += wt;
-            if (wt != 0) sSum += wt * (Elem.get(dt, z, zOff + (long) es * i) - ref);
+            float u = t == null ? weight(w, wOff, i) : weight(w, wOff, i) * (c1 * Elem.get(dt, t, tOff + (long) es * i) + c0);
+            sum += u;
+            if (u != 0) gaps += u * (ref - Elem.get(dt, z, zOff + (long) es * i));
         }
-        acc[0] += twSum;
-        acc[1] += sSum;
+        acc[0] += sum;
+        acc[1] += gaps;
     }
 
     // ---- maps

@@ -94,17 +94,18 @@ final class VectorPairKernels implements PairKernels {
         load(dt, t, tOff, n, w.t, w.h);
         load(dt, s, sOff, n, w.s, w.h);
         float[] ta = w.t, sa = w.s;
-        // a = z * it is monotone in z (it > 0), so the maxima of a and b are the raw maxima times it
-        float mt = max(ta, n), ms = max(sa, n);
-        ma = Math.max(ma, mt * it);
-        mb = Math.max(mb, ms * it);
+        // the maxima stay raw logits (a = z * it is monotone in z, it > 0): every difference is taken
+        // between raw logits first, then scaled, so rows offset by 1000 keep their digits at any tau
+        float ms = max(sa, n);
+        ma = Math.max(ma, max(ta, n));
+        mb = Math.max(mb, ms);
         if (hard) m1 = Math.max(m1, ms);
         float ra = ref(ma), rb = ref(mb), r1 = ref(m1);
         FloatVector vsa = ZERO, vsb = ZERO, vx = ZERO, vd = ZERO, vs1 = ZERO;
         int i = 0;
         for (int b = F.loopBound(n); i < b; i += L) {
             FloatVector zt = FloatVector.fromArray(F, ta, i), zs = FloatVector.fromArray(F, sa, i);
-            FloatVector da = zt.mul(it).sub(ra), db = zs.mul(it).sub(rb);
+            FloatVector da = zt.sub(ra).mul(it), db = zs.sub(rb).mul(it);
             FloatVector ea = VectorKernels.expNonPositive(da);
             VectorMask<Float> none = ea.compare(VectorOperators.EQ, 0f);  // p = 0: the term is 0, not 0 * inf
             vsa = vsa.add(ea);
@@ -117,7 +118,7 @@ final class VectorPairKernels implements PairKernels {
         float fx = VectorKernels.sumLanes(vx), fd = VectorKernels.sumLanes(vd);
         float fs1 = hard ? VectorKernels.sumLanes(vs1) : 0f;
         for (; i < n; i++) {
-            float da = ta[i] * it - ra, db = sa[i] * it - rb;
+            float da = (ta[i] - ra) * it, db = (sa[i] - rb) * it;
             float ea = (float) Math.exp(da);
             fsa += ea;
             if (ea != 0f) {
@@ -147,13 +148,13 @@ final class VectorPairKernels implements PairKernels {
         int i = 0;
         for (int b = F.loopBound(n); i < b; i += L) {
             FloatVector zt = FloatVector.fromArray(F, ta, i), zs = FloatVector.fromArray(F, sa, i);
-            FloatVector v = VectorKernels.expNonPositive(zs.mul(it).sub(rb)).mul(ib)
-                    .sub(VectorKernels.expNonPositive(zt.mul(it).sub(ra)).mul(ia));
+            FloatVector v = VectorKernels.expNonPositive(zs.sub(rb).mul(it)).mul(ib)
+                    .sub(VectorKernels.expNonPositive(zt.sub(ra).mul(it)).mul(ia));
             if (i1 != 0f) v = VectorKernels.expNonPositive(zs.sub(r1)).fma(FloatVector.broadcast(F, i1), v);
             v.intoArray(ga, i);
         }
         for (; i < n; i++) {
-            float v = ib * (float) Math.exp(sa[i] * it - rb) - ia * (float) Math.exp(ta[i] * it - ra);
+            float v = ib * (float) Math.exp((sa[i] - rb) * it) - ia * (float) Math.exp((ta[i] - ra) * it);
             if (i1 != 0f) v += i1 * (float) Math.exp(sa[i] - r1);
             ga[i] = v;
         }
