@@ -90,7 +90,7 @@ XENT_DEV void dacc_rebase_t(DAcc& a, float mn, float it) {
     } else {
         const float delta = (safe_max(mn) - a.ma) * it, f = xexp(-delta);
         a.d = f * (a.d - delta * a.sa);
-        a.x = f * (a.x - delta * a.sa);
+        if (a.x != pos_inf()) a.x = f * (a.x - delta * a.sa);  // an infinite KL stays so (f may be 0)
         a.sa *= f;
     }
     a.ma = mn;
@@ -179,6 +179,8 @@ XENT_DEV void dacc_pack(DAcc& acc, const float (&a)[P], const float (&b)[P], con
         if (ea != 0.0f) {  // p_k = 0 (masked teacher class, padding) contributes 0, not 0 * inf
             acc.d += ea * da;
             if (TWO) acc.x += ea * (da - (b[i] - rb) * it);
+        } else if (TWO && b[i] == neg_inf() && a[i] != neg_inf()) {
+            acc.x = pos_inf();  // teacher mass where the student has none: KL = +inf, however far p_k underflowed
         }
         if (TWO) acc.sb += xexp((b[i] - rb) * it);
         if (HARD) acc.s1 += xexp(z1[i] - r1);

@@ -85,4 +85,29 @@ class DistillationPrecisionTest {
         String f = failure;
         assertTrue(f == null, () -> f);
     }
+
+    /**
+     * A class the teacher gives mass and the student none (its logit -inf) makes KL +inf, even
+     * where that mass underflows fp32 (e^-120 does; e^-120 / 0 does not become 0). C = 300 puts the
+     * class past the Java engine's vector loop.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.xent.EngineSource#engines")
+    void teacherMassTheStudentLacksIsInfiniteKl(EngineCase e) {
+        int c = 300;
+        float[] teacher = new float[c], student = new float[c];
+        for (int k = 0; k < c; k++) teacher[k] = student[k] = (float) Math.sin(k);
+        for (int k : new int[] {3, c - 2}) {
+            teacher[k] = -120f;
+            student[k] = Float.NEGATIVE_INFINITY;
+        }
+        float[] z = new float[2 * c], t = new float[2 * c];
+        System.arraycopy(student, 0, z, 0, c);
+        System.arraycopy(teacher, 0, t, 0, c);
+        System.arraycopy(teacher, 0, z, c, c);  // row 1: the student is the teacher, KL 0
+        System.arraycopy(teacher, 0, t, c, c);
+        DistillLoss loss = e.xent().distillation().withReduction(Reduction.NONE).forward(Logits.of(z, 2, c), Logits.of(t, 2, c));
+        assertTrue(loss.perRowKl()[0] == Float.POSITIVE_INFINITY, "row 0 KL " + loss.perRowKl()[0] + ", expected +inf");
+        assertTrue(loss.perRowKl()[1] >= 0 && loss.perRowKl()[1] < 1e-6, "row 1 KL " + loss.perRowKl()[1] + ", expected 0");
+    }
 }

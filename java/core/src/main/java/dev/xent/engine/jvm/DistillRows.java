@@ -43,7 +43,7 @@ final class DistillRows {
                 } else {
                     double delta = maNew - ma, f = Math.exp(-delta);
                     d = f * (d - delta * sa);
-                    x = f * (x - delta * sa);
+                    if (x != Double.POSITIVE_INFINITY) x = f * (x - delta * sa);  // an infinite KL stays so (f may be 0)
                     sa *= f;
                 }
                 ma = maNew;
@@ -68,6 +68,8 @@ final class DistillRows {
             if (ea != 0) {  // p_k = 0 contributes 0, not 0 * inf
                 d += ea * da;
                 if (two) x += ea * (da - (b - ref(mb)));
+            } else if (two && b == Double.NEGATIVE_INFINITY && a != Double.NEGATIVE_INFINITY) {
+                x = Double.POSITIVE_INFINITY;  // teacher mass where the student has none, however small p_k is
             }
             if (two) sb += Math.exp(b - ref(mb));
             if (hard) s1 += Math.exp(z1 - ref(m1));

@@ -102,11 +102,14 @@ final class VectorPairKernels implements PairKernels {
         if (hard) m1 = Math.max(m1, ms);
         float ra = ref(ma), rb = ref(mb), r1 = ref(m1);
         FloatVector vsa = ZERO, vsb = ZERO, vx = ZERO, vd = ZERO, vs1 = ZERO;
+        VectorMask<Float> unsupported = F.maskAll(false);
         int i = 0;
         for (int b = F.loopBound(n); i < b; i += L) {
             FloatVector zt = FloatVector.fromArray(F, ta, i), zs = FloatVector.fromArray(F, sa, i);
             FloatVector da = zt.sub(ra).mul(it), db = zs.sub(rb).mul(it);
             FloatVector ea = VectorKernels.expNonPositive(da);
+            unsupported = unsupported.or(zs.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY)
+                    .and(zt.compare(VectorOperators.NE, Float.NEGATIVE_INFINITY)));
             VectorMask<Float> none = ea.compare(VectorOperators.EQ, 0f);  // p = 0: the term is 0, not 0 * inf
             vsa = vsa.add(ea);
             vd = ea.fma(da.blend(ZERO, none), vd);
@@ -127,7 +130,10 @@ final class VectorPairKernels implements PairKernels {
             }
             fsb += (float) Math.exp(db);
             if (hard) fs1 += (float) Math.exp(sa[i] - r1);
+            if (sa[i] == Float.NEGATIVE_INFINITY && ta[i] != Float.NEGATIVE_INFINITY) fx = Float.POSITIVE_INFINITY;
         }
+        // teacher mass where the student has none: KL = +inf, however far p_k underflowed in fp32
+        if (unsupported.anyTrue()) fx = Float.POSITIVE_INFINITY;
         out[0] = ma;
         out[1] = mb;
         out[2] = m1;
