@@ -48,16 +48,7 @@ public class CrossEntropyBench extends ComparedBenchmark {
     public void setUp() {
         Shape s = Shape.parse(shape);
         DType dt = Inputs.dtype(dtype);
-        int t = Inputs.threads(threads);
-        JavaEngine e = switch (engine) {
-            case "java" -> JavaEngine.create();
-            case "java-scalar" -> JavaEngine.scalar();
-            default -> throw new IllegalArgumentException("engine must be java or java-scalar, got " + engine);
-        };
-        if (engine.equals("java") && e.mode() != JavaEngine.Mode.VECTOR) {
-            throw new IllegalStateException("the Vector API is not available: " + e.description());
-        }
-        ce = Xent.of(e.withThreads(t)).crossEntropy();
+        ce = Xent.of(Inputs.javaEngine(engine, threads)).crossEntropy();
         ceExtras = ce.withSoftcap(30).withZLoss(1e-4);
         if (dt == DType.F32) {
             logits = Logits.of(Inputs.logitsF32(s), s.n(), s.c());

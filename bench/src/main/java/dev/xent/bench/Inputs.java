@@ -1,6 +1,7 @@
 package dev.xent.bench;
 
 import dev.xent.DType;
+import dev.xent.engine.jvm.JavaEngine;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -59,5 +60,22 @@ public final class Inputs {
     /** Threads to use: 0 means every core. */
     public static int threads(int requested) {
         return requested > 0 ? requested : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * The Java engine a benchmark's {@code engine} parameter names, on {@code threads} (0: every
+     * core): {@code java} (the Vector API, which must be there: a scalar run would be mislabelled)
+     * or {@code java-scalar}.
+     */
+    public static JavaEngine javaEngine(String engine, int threads) {
+        JavaEngine e = switch (engine) {
+            case "java" -> JavaEngine.create();
+            case "java-scalar" -> JavaEngine.scalar();
+            default -> throw new IllegalArgumentException("engine must be java or java-scalar, got " + engine);
+        };
+        if (engine.equals("java") && e.mode() != JavaEngine.Mode.VECTOR) {
+            throw new IllegalStateException("the Vector API is not available: " + e.description());
+        }
+        return e.withThreads(threads(threads));
     }
 }

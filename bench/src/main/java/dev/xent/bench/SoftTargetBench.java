@@ -6,7 +6,6 @@ import dev.xent.Logits;
 import dev.xent.Loss;
 import dev.xent.Targets;
 import dev.xent.Xent;
-import dev.xent.engine.jvm.JavaEngine;
 import java.lang.foreign.MemorySegment;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -46,8 +45,7 @@ public class SoftTargetBench extends ComparedBenchmark {
     public void setUp() {
         Shape s = Shape.parse(shape);
         DType dt = Inputs.dtype(dtype);
-        JavaEngine e = engine.equals("java-scalar") ? JavaEngine.scalar() : JavaEngine.create();
-        ce = Xent.of(e.withThreads(Inputs.threads(threads))).crossEntropy();
+        ce = Xent.of(Inputs.javaEngine(engine, threads)).crossEntropy();
         int[] y = Inputs.labels(s);
         float[] t = new float[Math.toIntExact(s.elements())];
         java.util.Arrays.fill(t, 0.1f / s.c());
