@@ -5,7 +5,6 @@ import dev.xent.DistillLoss;
 import dev.xent.Distillation;
 import dev.xent.Logits;
 import dev.xent.Xent;
-import dev.xent.engine.jvm.JavaEngine;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -49,9 +48,7 @@ public class DistillBench extends ComparedBenchmark {
     public void setUp() {
         Shape s = Shape.parse(shape);
         tasks = Tasks.of(s, threads);
-        JavaEngine e = JavaEngine.create();
-        if (e.mode() != JavaEngine.Mode.VECTOR) throw new IllegalStateException("the Vector API is not available: " + e.description());
-        distill = Xent.of(e.withThreads(tasks.threads())).distillation().withTemperature(2);
+        distill = Xent.of(Inputs.javaEngine("java", tasks.threads())).distillation().withTemperature(2);
         sf = Inputs.logitsF32(s);
         tf = new float[sf.length];
         // a teacher close to the student, not equal: sharper and shifted
