@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, a struct or a meaning below changes. */
-#define XENT_ABI_VERSION 3
+#define XENT_ABI_VERSION 4
 
 typedef enum xent_status {
     XENT_OK = 0,

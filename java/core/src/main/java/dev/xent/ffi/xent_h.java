@@ -303,9 +303,9 @@ public final class xent_h {
     }
 
     // macros
-    private static final int XENT_ABI_VERSION = (int)3L;
+    private static final int XENT_ABI_VERSION = (int)4L;
 
-    /** {@snippet lang=c : #define XENT_ABI_VERSION 3 } */
+    /** {@snippet lang=c : #define XENT_ABI_VERSION 4 } */
     public static int XENT_ABI_VERSION() {
         return XENT_ABI_VERSION;
     }
