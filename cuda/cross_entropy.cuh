@@ -28,7 +28,8 @@
 // synchronisation: the results are bitwise reproducible and every call is graph-capturable.
 //
 // Precision: a row's loss is (m - z_y) + log(s) with m the row max and s = sum exp(z - m) (exact
-// where p_y underflows; rows offset by 1000 keep their digits), and the smoothing term
+// where p_y underflows; rows offset by 1000 keep their digits; log s as log1p of the terms below the
+// max, so a confident row's loss near 0 keeps its digits: see Acc in common.cuh), and the smoothing term
 // sum_k w_k (lse - z_k) is accumulated as sum_k w_k (m - z_k) relative to the running max.
 // Gradient: p_k = exp((z_k - m) - log s). A masked (-inf) logit has p = 0; a masked target gives
 // loss +inf; a row of all -inf gives NaN, as PyTorch does.
@@ -44,7 +45,7 @@
 //
 // Workspace (fp32): [0] reduced loss, [1] denominator, [2] sum of weights, [3] reduced z-loss part,
 // [4, 4+rows) per-row losses when the caller passes row_loss = NULL,
-// then 5 floats per (row, chunk) for split rows. See ce_workspace_floats().
+// then 6 floats (an Acc) per (row, chunk) for split rows. See ce_workspace_floats().
 #pragma once
 
 #include "common.cuh"
@@ -88,6 +89,7 @@ struct CeArgs {
 };
 
 constexpr int WS_ROWS = 4;  // per-row loss scratch starts here
+constexpr int SPLIT_PARTIAL_FLOATS = 6;  // a split row's partial Acc: m, at_max, below, d, w, t
 
 // Split rows: only when there are few rows and each is long. ~1024 blocks in all, each chunk at
 // least 2048 logits (so one block of 256 threads reads >= 8 fp32 per thread).
@@ -106,7 +108,7 @@ inline int64_t ce_chunk_len(int64_t classes, int64_t chunks) {
 inline int64_t ce_workspace_floats(int64_t rows, int64_t classes) {
     if (rows < 0) rows = 0;
     int64_t chunks = ce_split_chunks(rows, classes);
-    return WS_ROWS + rows + (chunks > 1 ? 5 * rows * chunks : 0);
+    return WS_ROWS + rows + (chunks > 1 ? SPLIT_PARTIAL_FLOATS * rows * chunks : 0);
 }
 
 // ---- per-row helpers ---------------------------------------------------------------------------
@@ -430,7 +432,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         Acc acc = row_pass1<T, GROUP, false, XF>(A, x, t, c0, c1, step, vec, lane);
         acc.t = zy;
         acc = group_acc<GROUP, BLOCK>(acc, scratch);
-        const float logs = xlog(acc.s);
+        const float logs = acc_log_sum(acc);
         if (leader) {
             float loss = hard_loss(A, h, acc, logs);
             if (A.z_loss != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
@@ -439,7 +441,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         }
         if (OP == CE_FUSED) {
             if (A.z_loss != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, acc.m + logs);
-            const HardCoef cs = scaled_by_inverse_sum(c, acc.s);
+            const HardCoef cs = scaled_by_inverse_sum(c, acc_sum(acc));
             const float shift = safe_max(acc.m);
             row_pass2<T, GROUP, false, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cs.cp, cs.cw, h.active);
             if (own_y) fix_target<T>(A, g + h.y * step, h, cs, zy, shift, dzy);
@@ -467,7 +469,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         }
         Acc acc = row_pass1<T, GROUP, true, XF>(A, x, t, c0, c1, step, vec, lane);
         acc = group_acc<GROUP, BLOCK>(acc, scratch);
-        const float logs = xlog(acc.s);
+        const float logs = acc_log_sum(acc);
         if (leader) {
             float loss = acc.d + acc.w * logs;  // sum_k u_k (lse - z_k)
             if (A.z_loss != 0.0f) loss += row_zloss(A, r, 1.0f, acc.m + logs);
@@ -478,7 +480,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
             const float shift = safe_max(acc.m);
             float cp = s * acc.w;
             if (A.z_loss != 0.0f) cp += zloss_coef(A, s, 1.0f, acc.m + logs);
-            row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cp / acc.s, s, true);
+            row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cp / acc_sum(acc), s, true);
         }
     }
 }
@@ -568,14 +570,15 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
     mx = group_max<GROUP, BLOCK>(mx, fscratch);
     const float ms = safe_max(mx);
 
-    Acc acc;
-    acc.m = mx; acc.s = 0.0f; acc.d = 0.0f; acc.w = 0.0f; acc.t = zy;
+    Acc acc = acc_empty();
+    acc.m = mx;
+    acc.t = zy;
 #pragma unroll
     for (int j = 0; j < NPACK; ++j)
 #pragma unroll
-        for (int i = 0; i < P; ++i) acc.s += xexp(S::unpack(q[j], i) - ms);
+        for (int i = 0; i < P; ++i) acc_add_exp(acc, S::unpack(q[j], i), ms);
 #pragma unroll
-    for (int i = 0; i < P; ++i) acc.s += xexp(tail[i] - ms);
+    for (int i = 0; i < P; ++i) acc_add_exp(acc, tail[i], ms);
     if (A.smooth) {
 #pragma unroll
         for (int j = 0; j < NPACK; ++j) {
@@ -597,13 +600,13 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
         }
     }
     acc = group_acc<GROUP, BLOCK>(acc, scratch);  // all m equal: plain sums
-    const float logs = xlog(acc.s);
+    const float logs = acc_log_sum(acc);
     if (lane == 0) {
         A.row_loss[r] = hard_loss(A, h, acc, logs);
         if (A.lse) A.lse[r] = acc.m + logs;
     }
     const float shift = ms;
-    const float cp = c.cp / acc.s;
+    const float cp = c.cp / acc_sum(acc);
     const bool weighted = A.smooth && c.cw != 0.0f;
     const float on = h.active ? 1.0f : 0.0f;  // inactive rows: exact zeros (select, not 0 * p)
 #pragma unroll
@@ -656,8 +659,8 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_partial_kernel(CeArgs A) {
     if (h.active && owns<T, SPLIT_BLOCK>(h.y, c0, c1, lane)) acc.t = Storage<T>::load(x + h.y);
     acc = group_acc<SPLIT_BLOCK, SPLIT_BLOCK>(acc, scratch);
     if (lane == 0) {
-        float* p = split_partials(A) + (r * A.chunks + c) * 5;
-        p[0] = acc.m; p[1] = acc.s; p[2] = acc.d; p[3] = acc.w; p[4] = acc.t;
+        float* p = split_partials(A) + (r * A.chunks + c) * SPLIT_PARTIAL_FLOATS;
+        p[0] = acc.m; p[1] = acc.at_max; p[2] = acc.below; p[3] = acc.d; p[4] = acc.w; p[5] = acc.t;
     }
 }
 
@@ -669,15 +672,15 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     const int lane = threadIdx.x;
     const int64_t r = blockIdx.y, c = blockIdx.x;
     Acc acc = acc_empty();
-    const float* parts = split_partials(A) + r * A.chunks * 5;
+    const float* parts = split_partials(A) + r * A.chunks * SPLIT_PARTIAL_FLOATS;
     for (int64_t k = lane; k < A.chunks; k += SPLIT_BLOCK) {
+        const float* q = parts + k * SPLIT_PARTIAL_FLOATS;
         Acc b;
-        b.m = parts[k * 5 + 0]; b.s = parts[k * 5 + 1]; b.d = parts[k * 5 + 2];
-        b.w = parts[k * 5 + 3]; b.t = parts[k * 5 + 4];
+        b.m = q[0]; b.at_max = q[1]; b.below = q[2]; b.d = q[3]; b.w = q[4]; b.t = q[5];
         acc = acc_merge(acc, b);
     }
     acc = group_acc<SPLIT_BLOCK, SPLIT_BLOCK>(acc, scratch);
-    const float logs = xlog(acc.s);
+    const float logs = acc_log_sum(acc);
     const HardRow h = hard_row(A, r);
     if (c == 0 && lane == 0) {
         if (h.bad) record_bad_label(A.error_info, r, h.y);
@@ -695,7 +698,7 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     const float s = row_scale(A, r);
     HardCoef co = hard_coef(A, h, s);
     if (A.z_loss != 0.0f) co.cp += zloss_coef(A, s, h.wy, acc.m + logs);
-    co = scaled_by_inverse_sum(co, acc.s);
+    co = scaled_by_inverse_sum(co, acc_sum(acc));
     const float shift = safe_max(acc.m);
     row_pass2<T, SPLIT_BLOCK, false, false>(A, x, g, nullptr, c0, c1, 1, vec, lane, shift, co.cp, co.cw, h.active);
     // z_y comes from the partials (kernel 1 read it before anything was written)
