@@ -2,6 +2,7 @@ package dev.xent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.xent.EngineSource.EngineCase;
 import dev.xent.Tensor.Memory;
@@ -98,6 +99,42 @@ class RowStatsTest {
         check(e, DType.BF16, new long[] {9, 77}, 80, 1.5f, Inputs.FEW_VALUES, 52, Memory.NATIVE_SHARED);
         check(e, DType.F16, new long[] {4, 3, 5}, 0, 1f, Inputs.MASKED, 53, Memory.NATIVE_CONFINED);
         check(e, DType.F32, new long[] {40, 2000}, 0, 1f, Inputs.GAUSSIAN, 54, Memory.NATIVE_CONFINED); // big enough to split rows, but confined
+    }
+
+    /**
+     * Confident, correct rows (the target the max, the rest 20-50 x a Gaussian below it, rows
+     * offset by +-1000): the loss is about the sum of the small terms, and must keep it to 1e-7
+     * absolute as cross-entropy's (CrossEntropyPrecisionTest), never below 0.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void confidentRowsKeepTheirSmallLoss(EngineCase e) {
+        Evaluation eval = Evaluation.of(Xent.of(e.engine()));
+        for (long[] shape : List.of(new long[] {6, 5}, new long[] {6, 300}, new long[] {3, 3000}, new long[] {2, 6, 3})) {
+            for (double scale : new double[] {20, 50}) {
+                for (double offset : new double[] {0, 1000, -1000}) {
+                    Tensor t = Tensor.allocate(DType.F32, shape, 0, Memory.HEAP, null);
+                    SplittableRandom rnd = new SplittableRandom((long) (shape[1] * 7 + scale + offset));
+                    int rows = (int) t.rows, c = (int) t.classes;
+                    double[][] z = new double[rows][c];
+                    long[] y = new long[rows];
+                    for (int r = 0; r < rows; r++) {
+                        y[r] = rnd.nextInt(c);
+                        for (int k = 0; k < c; k++) {
+                            z[r][k] = (float) (k == y[r] ? offset : offset - scale * (0.3 + Math.abs(rnd.nextGaussian())));
+                        }
+                    }
+                    t.write(z);
+                    RowStats got = eval.rowStats(t.logits, Targets.classes(y));
+                    for (int r = 0; r < rows; r++) {
+                        double ref = RowStatsReference.of(z[r], y[r], IGNORE, 1).loss();
+                        String at = e + " " + t + " scale " + scale + " offset " + offset + " row " + r;
+                        Check.scalar("loss", got.loss(r), ref, 1e-7, 1e-6, at);
+                        assertTrue(got.loss(r) >= 0, "negative loss " + got.loss(r) + " in " + at);
+                    }
+                }
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -313,7 +313,7 @@ final class VectorKernels implements Kernels {
         short[] sa = dt != DType.F32 ? shorts(z, zOff) : null;
         int base = fa != null || sa != null ? index(z, zOff, es) : 0;
         FloatVector s0 = ZERO, s1 = ZERO, s2 = ZERO;
-        long above = 0;
+        long above = 0, atMax = 0;
         int i = from;
         for (; i <= to - L; i += L) {
             FloatVector v = fa != null ? FloatVector.fromArray(F, fa, base + i)
@@ -323,13 +323,17 @@ final class VectorKernels implements Kernels {
             if (ties) above += v.compare(VectorOperators.EQ, zy).trueCount();
             FloatVector d = v.sub(ref);
             FloatVector e = expNonPositive(d.mul(scale));
+            // the terms at the max (each exactly 1) are counted apart: an fp32 lane sum 1 + (small
+            // terms) would keep those only to 2^-24, and a confident row's loss is their sum
+            VectorMask<Float> top = d.compare(VectorOperators.EQ, 0f);
+            atMax += top.trueCount();
             d = d.blend(ZERO, e.compare(VectorOperators.EQ, 0f));
             FloatVector ed = e.mul(d);
-            s0 = s0.add(e);
+            s0 = s0.add(e.blend(ZERO, top));
             s1 = s1.add(ed);
             s2 = ed.fma(d, s2);
         }
-        acc[0] += sumLanes(s0);
+        acc[0] += atMax + sumLanes(s0);
         acc[1] += sumLanes(s1);
         acc[2] += sumLanes(s2);
         if (i < to) {
