@@ -20,8 +20,9 @@
 //  - forward: 2B per logit pair read (both tensors once), 4 floats per row written;
 //  - fused loss + gradient: a second pass re-reads both rows (mostly from L2) and writes the
 //    student's gradient once: 3B..5B per pair. g_k = c_kl (q_k - p_k) + c_ce (softmax(z_s)_k - [k = y]).
-//  - entropy reads one tensor (gradient: re-read and write once); JS makes the second pass for
-//    its sum (forward only).
+//  - entropy reads one tensor (gradient: re-read and write once); JS makes a second pass for
+//    A = KL(p || m) and B = KL(q || m), and with the gradient a third that writes both gradients
+//    once: g_p = (u / 2) p (log(p / m) - A), g_q = (u / 2) q (log(q / m) - B).
 // Shapes: a warp per row for C <= 32 * 8 * PACK, else a 512-thread block per row; (N, C, d) layouts:
 // a thread per row. Around them: denominators_kernel and combine_rows_kernel (loss_reduce.cuh).
 //
@@ -39,13 +40,15 @@ enum DistOp : int {
     DIST_FUSED = 1,  // distillation / KL, forward + student gradient
     ENT_FWD = 2,     // entropy of softmax(t), forward
     ENT_FUSED = 3,   // entropy, forward + gradient
-    JS_FWD = 4       // Jensen-Shannon of softmax(t), softmax(s), forward
+    JS_FWD = 4,      // Jensen-Shannon of softmax(t), softmax(s), forward
+    JS_FUSED = 5     // Jensen-Shannon, forward + the gradients of both logits (either may be null)
 };
 
 struct DistArgs {
     const void* teacher;  // p; entropy: the logits; JS: p_logits
     const void* student;  // q; JS: q_logits; null for entropy
-    void* grad;           // fused ops, may equal student (entropy: teacher)
+    void* grad;           // fused ops, may equal student (entropy: teacher; JS: p's gradient, may equal teacher)
+    void* grad_q;         // JS: q's gradient, may equal student; either of grad, grad_q may be null
     const void* labels;   // class indices of the student, or null (alpha == 1)
     int lab64;            // derived: labels are int64
     int64_t ignore_index;
@@ -187,6 +190,23 @@ XENT_DEV void dacc_pack(DAcc& acc, const float (&a)[P], const float (&b)[P], con
     }
 }
 
+// One class of a JS row: p, q and the log-ratios log(p / m), log(q / m), m = (p + q) / 2, from the
+// raw logits a, b (row maxima ra, rb, log sums logsa, logsb). log m is taken in log space around the
+// larger of log p, log q, so p = q gives both ratios exactly 0 and JS exactly 0.
+struct JsTerm {
+    float p, q, dp, dq;
+};
+XENT_DEV JsTerm js_term(float a, float b, float ra, float rb, float logsa, float logsb, float it) {
+    const float lp = (a - ra) * it - logsa, lq = (b - rb) * it - logsb;
+    const float hi = fmaxf(lp, lq), c = log1pf(0.5f * (xexp(fminf(lp, lq) - hi) - 1.0f));  // log m - hi, 0 at p = q
+    JsTerm k;
+    k.p = xexp(lp);
+    k.q = xexp(lq);
+    k.dp = (lp - hi) - c;
+    k.dq = (lq - hi) - c;
+    return k;
+}
+
 // ---- kernels -----------------------------------------------------------------------------------
 
 // Registers: both rows' packs and the 8-float accumulator live together. Under a 64-register cap
@@ -201,8 +221,8 @@ template <typename T, int GROUP, int BLOCK, int OP>
 __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A) {
     typedef Storage<T> S;
     constexpr int P = S::PACK;
-    constexpr bool TWO = OP == DIST_FWD || OP == DIST_FUSED || OP == JS_FWD;
-    constexpr bool GRAD = OP == DIST_FUSED || OP == ENT_FUSED;
+    constexpr bool TWO = OP == DIST_FWD || OP == DIST_FUSED || OP == JS_FWD || OP == JS_FUSED;
+    constexpr bool GRAD = OP == DIST_FUSED || OP == ENT_FUSED || OP == JS_FUSED;
     __shared__ DAcc scratch[BLOCK / 32];
     __shared__ float fscratch[BLOCK / 32];
     const int lane = GROUP == 1 ? 0 : (GROUP == 32 ? (int)(threadIdx.x & 31) : (int)threadIdx.x);
@@ -212,8 +232,9 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     const int64_t base = A.inner == 1 ? r * A.outer_stride : (r / A.inner) * A.outer_stride + (r % A.inner);
     const T* t = static_cast<const T*>(A.teacher) + base;
     const T* s = TWO ? static_cast<const T*>(A.student) + base : nullptr;
-    T* g = GRAD ? static_cast<T*>(A.grad) + base : nullptr;
-    const bool vec = step == 1 && aligned16(t) && (!TWO || aligned16(s)) && (!GRAD || aligned16(g));
+    T* g = GRAD && A.grad ? static_cast<T*>(A.grad) + base : nullptr;
+    T* gq = OP == JS_FUSED && A.grad_q ? static_cast<T*>(A.grad_q) + base : nullptr;
+    const bool vec = step == 1 && aligned16(t) && (!TWO || aligned16(s)) && (!g || aligned16(g)) && (!gq || aligned16(gq));
     const bool hard = OP == DIST_FWD || OP == DIST_FUSED ? A.labels != nullptr : false;
     const float it = A.inv_tau;
 
@@ -247,10 +268,12 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     const float logsa = xlog(acc.sa), ra = safe_max(acc.ma);
     const float ent = logsa - acc.d / acc.sa;
 
-    if (OP == JS_FWD) {
-        // pass 2: JS = sum_k (p (log p - log m) + q (log q - log m)) / 2, m = (p + q) / 2
+    float u = 1.0f;
+    if (GRAD && A.upstream) u = A.upstream[A.reduction == RED_NONE ? r : 0];
+    if (OP == JS_FWD || OP == JS_FUSED) {
+        // pass 2: A = sum_k p (log p - log m), B = sum_k q (log q - log m), m = (p + q) / 2, JS = (A + B) / 2
         const float logsb = xlog(acc.sb), rb = safe_max(acc.mb);
-        float js = 0.0f;
+        float sum_p = 0.0f, sum_q = 0.0f;
         for (int64_t j = lane; j < npack; j += GROUP) {
             const int64_t e0 = j * P;
             const bool full = e0 + P <= C;
@@ -259,20 +282,37 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
             load_vals<T>(s, e0, C, step, vec, full, b, neg_inf());
 #pragma unroll
             for (int i = 0; i < P; ++i) {
-                const float lp = (a[i] - ra) * it - logsa, lq = (b[i] - rb) * it - logsb;
-                const float p = xexp(lp), q = xexp(lq);
-                const float lm = xlog(0.5f * (p + q));
-                if (p != 0.0f) js += p * (lp - lm);
-                if (q != 0.0f) js += q * (lq - lm);
+                const JsTerm k = js_term(a[i], b[i], ra, rb, logsa, logsb, it);
+                if (k.p != 0.0f) sum_p += k.p * k.dp;
+                if (k.q != 0.0f) sum_q += k.q * k.dq;
             }
         }
-        js = group_sum<GROUP, BLOCK>(js, fscratch);
-        if (lane == 0) A.out[r] = 0.5f * js;
+        sum_p = group_sum<GROUP, BLOCK>(sum_p, fscratch);
+        sum_q = group_sum<GROUP, BLOCK>(sum_q, fscratch);
+        const float js = 0.5f * (sum_p + sum_q);
+        if (lane == 0) A.out[r] = js < 0.0f ? 0.0f : js;  // JS >= 0: below is rounding (NaN stays NaN)
+        if (OP != JS_FUSED) return;
+        // pass 3: g_p = (u / 2) p (log(p / m) - A), g_q = (u / 2) q (log(q / m) - B), each element
+        // written by the thread that read it (in place works), the values kept in a and b
+        const float hu = 0.5f * u;
+        for (int64_t j = lane; j < npack; j += GROUP) {
+            const int64_t e0 = j * P;
+            const bool full = e0 + P <= C;
+            float a[P], b[P];
+            load_vals<T>(t, e0, C, step, vec, full, a, neg_inf());
+            load_vals<T>(s, e0, C, step, vec, full, b, neg_inf());
+#pragma unroll
+            for (int i = 0; i < P; ++i) {
+                const JsTerm k = js_term(a[i], b[i], ra, rb, logsa, logsb, it);
+                a[i] = k.p != 0.0f ? hu * k.p * (k.dp - sum_p) : 0.0f;
+                b[i] = k.q != 0.0f ? hu * k.q * (k.dq - sum_q) : 0.0f;
+            }
+            if (g) store_vals<T>(g, e0, C, step, vec, full, a);
+            if (gq) store_vals<T>(gq, e0, C, step, vec, full, b);
+        }
         return;
     }
 
-    float u = 1.0f;
-    if (GRAD && A.upstream) u = A.upstream[A.reduction == RED_NONE ? r : 0];
     if (OP == ENT_FWD || OP == ENT_FUSED) {
         if (lane == 0) A.out[r] = ent;
         if (OP == ENT_FUSED) {
@@ -370,7 +410,8 @@ cudaError_t launch_dist(int op, const DistArgs& A, cudaStream_t st) {
             case DIST_FUSED: e = launch_dist_rows<T, DIST_FUSED>(A, st); break;
             case ENT_FWD: e = launch_dist_rows<T, ENT_FWD>(A, st); break;
             case ENT_FUSED: e = launch_dist_rows<T, ENT_FUSED>(A, st); break;
-            default: e = launch_dist_rows<T, JS_FWD>(A, st); break;
+            case JS_FWD: e = launch_dist_rows<T, JS_FWD>(A, st); break;
+            default: e = launch_dist_rows<T, JS_FUSED>(A, st); break;
         }
         if (e != cudaSuccess) return e;
     }

@@ -279,11 +279,17 @@ XENT_API int32_t xent_entropy(int32_t pass, const xent_tensor* logits, const flo
                               float* out, void* grad, void* stream);
 
 /*
- * out[r] = JS(p_r, q_r) = (KL(p || m) + KL(q || m)) / 2 with m = (p + q) / 2, p = softmax(p_logits),
- * q = softmax(q_logits) (same dtype and layout); fp32, one per row. Forward only.
+ * out[r] = JS(p_r, q_r) = (A_r + B_r) / 2, A = KL(p || m) = sum_k p_k (log p_k - log m_k),
+ * B = KL(q || m), m = (p + q) / 2, p = softmax(p_logits), q = softmax(q_logits) (same dtype and
+ * layout); fp32, one per row, never below 0 (rounding below is written as 0; NaN stays NaN).
+ * Passes: FORWARD, and FORWARD_BACKWARD, which also writes the gradients w.r.t. the logits
+ *   grad_p_k = u_r / 2 p_k ((log p_k - log m_k) - A_r),  grad_q_k = u_r / 2 q_k ((log q_k - log m_k) - B_r)
+ * (0 for masked classes, p_k = 0 resp. q_k = 0), u_r = upstream[r] (NULL: 1). Each gradient has
+ * its logits' dtype and layout and may be its own logits' data (in place); either may be NULL (not
+ * wanted), not both.
  */
-XENT_API int32_t xent_js(const xent_tensor* p_logits, const xent_tensor* q_logits, float* out,
-                         void* stream);
+XENT_API int32_t xent_js(int32_t pass, const xent_tensor* p_logits, const xent_tensor* q_logits,
+                         const float* upstream, float* out, void* grad_p, void* grad_q, void* stream);
 
 /* ---- element-wise losses ------------------------------------------------------------------ */
 /*

@@ -89,17 +89,25 @@ int32_t run_entropy(int32_t pass, const xent_tensor* logits, const float* upstre
     return launch(fn, writes_grad ? xent::ENT_FUSED : xent::ENT_FWD, logits->dtype, A, stream);
 }
 
-int32_t run_js(const xent_tensor* p_logits, const xent_tensor* q_logits, float* out, void* stream) {
+int32_t run_js(int32_t pass, const xent_tensor* p_logits, const xent_tensor* q_logits, const float* upstream,
+               float* out, void* grad_p, void* grad_q, void* stream) {
     const char* fn = "xent_js";
     int64_t rows = 0, q_rows = 0;
+    XENT_TRY(check_pass(fn, pass, false));
     XENT_TRY(check_tensor(fn, "p_logits", p_logits, &rows));
     XENT_TRY(check_tensor(fn, "q_logits", q_logits, &q_rows));
     XENT_TRY(check_same_tensor_shape(fn, "p_logits", p_logits, "q_logits", q_logits));
     XENT_TRY(require(fn, out, "out", rows > 0));
+    const bool writes_grad = pass == XENT_FORWARD_BACKWARD;
+    if (writes_grad && rows > 0 && grad_p == nullptr && grad_q == nullptr)
+        return invalid(fn, "grad_p and grad_q are both null for XENT_FORWARD_BACKWARD (at least one is needed)");
     xent::DistArgs A = dist_args(p_logits, rows);
     A.student = q_logits->data;
+    A.grad = writes_grad ? grad_p : nullptr;
+    A.grad_q = writes_grad ? grad_q : nullptr;
+    A.upstream = writes_grad ? upstream : nullptr;
     A.out = out;
-    return launch(fn, xent::JS_FWD, p_logits->dtype, A, stream);
+    return launch(fn, writes_grad ? xent::JS_FUSED : xent::JS_FWD, p_logits->dtype, A, stream);
 }
 
 }  // namespace
@@ -121,8 +129,11 @@ XENT_API int32_t xent_entropy(int32_t pass, const xent_tensor* logits, const flo
     return guarded("xent_entropy", [&]() -> int32_t { return run_entropy(pass, logits, upstream, out, grad, stream); });
 }
 
-XENT_API int32_t xent_js(const xent_tensor* p_logits, const xent_tensor* q_logits, float* out, void* stream) {
-    return guarded("xent_js", [&]() -> int32_t { return run_js(p_logits, q_logits, out, stream); });
+XENT_API int32_t xent_js(int32_t pass, const xent_tensor* p_logits, const xent_tensor* q_logits, const float* upstream,
+                         float* out, void* grad_p, void* grad_q, void* stream) {
+    return guarded("xent_js", [&]() -> int32_t {
+        return run_js(pass, p_logits, q_logits, upstream, out, grad_p, grad_q, stream);
+    });
 }
 
 }  // extern "C"

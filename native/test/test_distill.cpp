@@ -1,6 +1,6 @@
 // test_distill.cpp: distillation (xent_distill, FORWARD and FORWARD_BACKWARD, with and without hard
 // labels, its workspace size), entropy (xent_entropy, with and without the gradient) and
-// Jensen-Shannon (xent_js). Through the C ABI only, against a float64 reference written for clarity
+// Jensen-Shannon (xent_js, with and without the gradients). Through the C ABI only, against a float64 reference written for clarity
 // (see kernel_support.h). Built twice: against libxent_emu.so (test_distill_emu) and
 // libxent_cuda.so (test_distill_cuda, on a GPU).
 #include "kernel_support.h"
@@ -207,35 +207,30 @@ TEST_CASE(distill_offset_precision) {
         for (float tau : {3.0f, 0.7f}) run_distill_offset(C, tau, seed++);
 }
 
-void run_entropy_js(int dt, const Layout& L, uint64_t seed) {
+void run_entropy(int dt, const Layout& L, uint64_t seed) {
     const int64_t N = L.rows(), C = L.C, span = L.span();
     const std::string ctx = std::string(dname(dt)) + " " + L.str() + " seed=" + std::to_string(seed);
     const Rows R = make_rows(dt, L, seed);
     std::vector<float> up((size_t)std::max<int64_t>(N, 1));
     for (size_t i = 0; i < up.size(); ++i) up[i] = (float)(1.5 - 0.1 * (double)i);
-    std::vector<double> ent((size_t)N), js((size_t)N), grad((size_t)span, 0.0);
+    std::vector<double> ent((size_t)N), grad((size_t)span, 0.0);
     for (int64_t r = 0; r < N; ++r) {
-        const std::vector<double> zt = R.row(R.t, r), zs = R.row(R.s, r);
-        const std::vector<double> p = ref_softmax(zt, 1.0), q = ref_softmax(zs, 1.0);
-        double h = 0, mean = 0, j = 0;
+        const std::vector<double> zt = R.row(R.t, r);
+        const std::vector<double> p = ref_softmax(zt, 1.0);
+        double h = 0, mean = 0;
         for (int64_t k = 0; k < C; ++k) {
             if (p[k] > 0) {
                 h -= p[k] * std::log(p[k]);
                 mean += p[k] * zt[k];
             }
-            const double m = 0.5 * (p[k] + q[k]);
-            j += 0.5 * (plogp_ratio(p[k], m) + plogp_ratio(q[k], m));
         }
         ent[r] = h;
-        js[r] = j;
         for (int64_t k = 0; k < C; ++k) grad[(size_t)L.at(r, k)] = p[k] > 0 ? -up[r] * p[k] * (zt[k] - mean) : 0.0;
     }
-    Dev dx(span * esize(dt)), dq(span * esize(dt)), dg(span * esize(dt)), dup((int64_t)up.size() * 4), dout(N * 4);
+    Dev dx(span * esize(dt)), dg(span * esize(dt)), dup((int64_t)up.size() * 4), dout(N * 4);
     dx.put(R.tb);
-    dq.put(R.sb);
     dup.put(up);
     const xent_tensor logits = abi::tensor(dt, dx.p, L.outer, C, L.inner, L.ostride);
-    const xent_tensor q_logits = abi::tensor(dt, dq.p, L.outer, C, L.inner, L.ostride);
     const double tol = loss_tol(dt);
     const std::vector<char> mask = L.in_rows();
     for (int pass : {XENT_FORWARD, XENT_FORWARD_BACKWARD}) {
@@ -254,20 +249,104 @@ void run_entropy_js(int dt, const Layout& L, uint64_t seed) {
                        [&](int64_t i) { return mask[i] ? grad[i] : 1.0; }, 2e-6, grad_tol(dt));
         }
     }
-    dout.poison();
-    CHECK_EQ(xent_js(&logits, &q_logits, dout.f(), nullptr), 0);
-    const std::vector<float> j = dout.get<float>(N);
-    EXPECT_ALL("js " + ctx, N, [&](int64_t i) { return j[i]; }, [&](int64_t i) { return js[i]; }, tol, tol);
+}
+
+// JS of p = softmax(z_t), q = softmax(z_s) (make_rows, plus a class masked in q only on row 3 and in
+// both on row 2) and its gradients: FORWARD, then FORWARD_BACKWARD with both gradients, each alone,
+// and both in place.
+void run_js(int dt, const Layout& L, uint64_t seed) {
+    const int64_t N = L.rows(), C = L.C, span = L.span();
+    const std::string ctx = std::string(dname(dt)) + " " + L.str() + " seed=" + std::to_string(seed);
+    Rows R = make_rows(dt, L, seed);
+    if (N > 3 && C > 2) {
+        std::vector<float> sf(R.s.begin(), R.s.end());  // already representable in dt
+        sf[(size_t)L.at(3, C / 3)] = -INFINITY;
+        sf[(size_t)L.at(2, C / 2)] = -INFINITY;  // masked in the teacher too
+        R.sb = encode(dt, sf, &R.s);
+    }
+    std::vector<float> up((size_t)std::max<int64_t>(N, 1));
+    for (size_t i = 0; i < up.size(); ++i) up[i] = (float)(0.75 + 0.2 * (double)i);
+    // reference: JS = (A + B) / 2, A = sum p log(p / m), B = sum q log(q / m);
+    // d JS / d zp_k = u / 2 p_k (log(p_k / m_k) - A), d JS / d zq_k = u / 2 q_k (log(q_k / m_k) - B)
+    std::vector<double> js((size_t)N), gp((size_t)span, 0.0), gq((size_t)span, 0.0);
+    for (int64_t r = 0; r < N; ++r) {
+        const std::vector<double> p = ref_softmax(R.row(R.t, r), 1.0), q = ref_softmax(R.row(R.s, r), 1.0);
+        double a = 0, b = 0;
+        for (int64_t k = 0; k < C; ++k) {
+            const double m = 0.5 * (p[k] + q[k]);
+            a += plogp_ratio(p[k], m);
+            b += plogp_ratio(q[k], m);
+        }
+        js[r] = 0.5 * (a + b);
+        for (int64_t k = 0; k < C; ++k) {
+            const double m = 0.5 * (p[k] + q[k]);
+            gp[(size_t)L.at(r, k)] = p[k] > 0 ? 0.5 * up[r] * p[k] * (std::log(p[k] / m) - a) : 0.0;
+            gq[(size_t)L.at(r, k)] = q[k] > 0 ? 0.5 * up[r] * q[k] * (std::log(q[k] / m) - b) : 0.0;
+        }
+    }
+    const int64_t bytes = span * esize(dt);
+    Dev dp(bytes), dq(bytes), dgp(bytes), dgq(bytes), dup((int64_t)up.size() * 4), dout(N * 4);
+    dup.put(up);
+    const xent_tensor p_logits = abi::tensor(dt, dp.p, L.outer, C, L.inner, L.ostride);
+    const xent_tensor q_logits = abi::tensor(dt, dq.p, L.outer, C, L.inner, L.ostride);
+    const double tol = loss_tol(dt);
+    const std::vector<char> mask = L.in_rows();
+    // A gradient buffer's elements as the reference; elsewhere (or not wanted) poison, or, written in
+    // place, the padding the logits had (the bytes `before`).
+    auto expect_grad = [&](const std::string& what, const Dev& d, const std::vector<double>* ref,
+                           const std::vector<uint8_t>* before) {
+        const std::vector<uint8_t> gb = d.get_bytes();
+        auto untouched = [&](int64_t i) {
+            return before ? std::memcmp(&gb[(size_t)(i * esize(dt))], &(*before)[(size_t)(i * esize(dt))], (size_t)esize(dt)) == 0
+                          : is_poison(dt, gb, i);
+        };
+        EXPECT_ALL(what + " " + ctx, span, [&](int64_t i) { return ref && mask[i] ? decode(dt, gb, i) : (double)untouched(i); },
+                   [&](int64_t i) { return ref && mask[i] ? (*ref)[i] : 1.0; }, 2e-6, grad_tol(dt));
+    };
+    struct Case {
+        const char* name;
+        int pass;
+        bool want_p, want_q, in_place;
+    };
+    for (const Case& c : {Case{"forward", XENT_FORWARD, true, true, false}, Case{"both", XENT_FORWARD_BACKWARD, true, true, false},
+                          Case{"grad_p", XENT_FORWARD_BACKWARD, true, false, false},
+                          Case{"grad_q", XENT_FORWARD_BACKWARD, false, true, false},
+                          Case{"in place", XENT_FORWARD_BACKWARD, true, true, true}}) {
+        dp.put(R.tb);
+        dq.put(R.sb);
+        dout.poison();
+        dgp.poison();
+        dgq.poison();
+        void* gpp = !c.want_p ? nullptr : c.in_place ? dp.p : dgp.p;
+        void* gqp = !c.want_q ? nullptr : c.in_place ? dq.p : dgq.p;
+        CHECK_EQ(xent_js(c.pass, &p_logits, &q_logits, dup.f(), dout.f(), gpp, gqp, nullptr), 0);
+        const std::string what = std::string("js ") + c.name;
+        const std::vector<float> j = dout.get<float>(N);
+        EXPECT_ALL(what + " " + ctx, N, [&](int64_t i) { return j[i]; }, [&](int64_t i) { return js[i]; }, tol, tol);
+        for (int64_t r = 0; r < N; ++r) CHECK(j[r] >= 0.0f);
+        const bool grads = c.pass == XENT_FORWARD_BACKWARD;
+        if (c.in_place) {
+            expect_grad(what + " grad_p", dp, &gp, &R.tb);
+            expect_grad(what + " grad_q", dq, &gq, &R.sb);
+        } else {
+            expect_grad(what + " grad_p", dgp, grads && c.want_p ? &gp : nullptr, nullptr);
+            expect_grad(what + " grad_q", dgq, grads && c.want_q ? &gq : nullptr, nullptr);
+        }
+    }
 }
 
 TEST_CASE(entropy_and_js) {
     uint64_t seed = 200;
     for (int dt : {XENT_F32, XENT_BF16, XENT_F16}) {
-        run_entropy_js(dt, Layout{5, 41, 1, 43}, seed++);
-        run_entropy_js(dt, Layout{2, 7, 3, 21}, seed++);
+        for (const Layout& L : {Layout{5, 41, 1, 43}, Layout{2, 7, 3, 21}}) {
+            run_entropy(dt, L, seed++);
+            run_js(dt, L, seed++);
+        }
+        run_js(dt, Layout{5, 1030, 1, 1030}, seed++);  // a block per row, with the masks
     }
-    run_entropy_js(XENT_F32, Layout{3, 1, 1, 1}, seed++);       // C = 1: H = 0, JS = 0
-    run_entropy_js(XENT_F32, Layout{2, 1030, 1, 1030}, seed++);  // a block per row
+    run_entropy(XENT_F32, Layout{3, 1, 1, 1}, seed++);       // C = 1: H = 0, JS = 0
+    run_js(XENT_F32, Layout{3, 1, 1, 1}, seed++);
+    run_entropy(XENT_F32, Layout{2, 1030, 1, 1030}, seed++);  // a block per row
 }
 
 TEST_CASE(distill_arguments) {
@@ -292,8 +371,12 @@ TEST_CASE(distill_arguments) {
     CHECK(msg_has("xent_entropy: pass: XENT_BACKWARD does not exist"));
     CHECK_EQ(xent_entropy(XENT_FORWARD_BACKWARD, &teacher, nullptr, out.f(), nullptr, nullptr), INV);
     CHECK(msg_has("grad is null"));
-    CHECK_EQ(xent_js(&teacher, &other, out.f(), nullptr), INV);
+    CHECK_EQ(xent_js(XENT_FORWARD, &teacher, &other, nullptr, out.f(), nullptr, nullptr, nullptr), INV);
     CHECK(msg_has("q_logits must have the dtype and layout of p_logits"));
+    CHECK_EQ(xent_js(XENT_BACKWARD, &teacher, &student, nullptr, out.f(), g.p, nullptr, nullptr), INV);
+    CHECK(msg_has("xent_js: pass: XENT_BACKWARD does not exist"));
+    CHECK_EQ(xent_js(XENT_FORWARD_BACKWARD, &teacher, &student, nullptr, out.f(), nullptr, nullptr, nullptr), INV);
+    CHECK(msg_has("grad_p and grad_q are both null"));
 }
 
 }  // namespace

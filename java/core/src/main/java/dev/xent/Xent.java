@@ -140,17 +140,41 @@ public final class Xent {
     }
 
     /**
-     * Per-row Jensen-Shannon divergence {@code (KL(p || m) + KL(q || m)) / 2}, {@code m = (p + q) / 2},
-     * of {@code softmax(p)} and {@code softmax(q)}, in nats. Forward only.
+     * Per-row Jensen-Shannon divergence {@code JS = (KL(p || m) + KL(q || m)) / 2}, {@code m = (p + q) / 2},
+     * of {@code softmax(p)} and {@code softmax(q)}, in nats, fp32, shape (N) or (N, d1..dk); never
+     * below 0.
      */
     public float[] jensenShannon(Logits p, Logits q) {
+        return jensenShannonOf(p, q, null, null);
+    }
+
+    /**
+     * Per-row Jensen-Shannon divergence, and the gradients of their sum w.r.t. the logits: into
+     * {@code gradP} {@code p_k (log(p_k / m_k) - KL(p || m)) / 2}, into {@code gradQ}
+     * {@code q_k (log(q_k / m_k) - KL(q || m)) / 2}; 0 for masked (-inf) classes. Either gradient
+     * may be null (not wanted), not both; {@code gradP} may be {@code p} itself and {@code gradQ}
+     * {@code q} itself (in place); no other overlap is allowed.
+     */
+    public float[] jensenShannon(Logits p, Logits q, Logits gradP, Logits gradQ) {
+        if (gradP == null && gradQ == null) {
+            throw new IllegalArgumentException("gradP and gradQ are both null: pass at least one (or call jensenShannon(p, q))");
+        }
+        return jensenShannonOf(p, q, gradP, gradQ);
+    }
+
+    private float[] jensenShannonOf(Logits p, Logits q, Logits gradP, Logits gradQ) {
         float[] out = perRowOut(p, "p");
         Objects.requireNonNull(q, "q");
         Checks.alive(q.data(), "q");
         if (!Checks.sameLayout(p, q)) {
             throw new IllegalArgumentException("logits p " + p + " and q " + q + " must match in shape, dtype and row stride");
         }
-        engine.jensenShannon(p.layout(), p.dtype(), p.data(), q.data(), MemorySegment.ofArray(out));
+        if (gradP != null) Checks.gradient(gradP, p, "logits p");
+        if (gradQ != null) Checks.gradient(gradQ, q, "logits q");
+        Region inP = Region.of("p", p), inQ = Region.of("q", q);
+        Checks.disjoint(List.of(inP, inQ), Region.inPlaceOf(inP, "gradP", gradP), Region.inPlaceOf(inQ, "gradQ", gradQ));
+        engine.jensenShannon(p.layout(), p.dtype(), p.data(), q.data(), null, gradP == null ? null : gradP.data(),
+                gradQ == null ? null : gradQ.data(), MemorySegment.ofArray(out));
         return out;
     }
 

@@ -1,9 +1,9 @@
 package dev.xent;
 
 /**
- * Float64 references of the NLL loss, distillation, entropy and Jensen-Shannon, written for clarity
- * and independently of the engines (and of their online algorithm): every softmax is formed
- * explicitly with {@link Reference#logSoftmax}. Rows are plain {@code double[C]} arrays.
+ * Float64 references of the NLL loss, distillation, entropy and Jensen-Shannon (with its
+ * gradients), written for clarity and independently of the engines (and of their online
+ * algorithm): every softmax is formed explicitly with {@link Reference#logSoftmax}. Rows are plain {@code double[C]} arrays.
  */
 final class PairReference {
     private PairReference() {}
@@ -118,6 +118,33 @@ final class PairReference {
         double[] m = new double[p.length];
         for (int k = 0; k < p.length; k++) m[k] = (p[k] + q[k]) / 2;
         return (Reference.kl(p, m) + Reference.kl(q, m)) / 2;
+    }
+
+    /** JS of one row pair and its gradients w.r.t. both rows of logits. */
+    record Js(double value, double[] gradP, double[] gradQ) {}
+
+    /**
+     * JS = (A + B) / 2 with A = sum_k p_k log(p_k / m_k), B = sum_k q_k log(q_k / m_k), m = (p + q) / 2.
+     * As a function of the probabilities, d JS / d p_k = (log(p_k / m_k) + 1 - (p_k + q_k) / (2 m_k)) / 2
+     * = log(p_k / m_k) / 2; through the softmax, d p_j / d zp_k = p_j ([j = k] - p_k), so
+     * d JS / d zp_k = p_k (log(p_k / m_k) - A) / 2, and likewise for q. A class with p_k = 0 gets 0.
+     */
+    static Js jensenShannonWithGrad(double[] zp, double[] zq) {
+        double[] p = Reference.softmax(zp), q = Reference.softmax(zq);
+        int c = p.length;
+        double a = 0, b = 0;
+        for (int k = 0; k < c; k++) {
+            double m = (p[k] + q[k]) / 2;
+            if (p[k] > 0) a += p[k] * Math.log(p[k] / m);
+            if (q[k] > 0) b += q[k] * Math.log(q[k] / m);
+        }
+        double[] gp = new double[c], gq = new double[c];
+        for (int k = 0; k < c; k++) {
+            double m = (p[k] + q[k]) / 2;
+            gp[k] = p[k] > 0 ? p[k] * (Math.log(p[k] / m) - a) / 2 : 0;
+            gq[k] = q[k] > 0 ? q[k] * (Math.log(q[k] / m) - b) / 2 : 0;
+        }
+        return new Js((a + b) / 2, gp, gq);
     }
 
     private static double[] scaled(double[] z, double f) {

@@ -44,8 +44,16 @@ public interface Engine {
      */
     void entropy(Layout layout, DType dtype, MemorySegment logits, MemorySegment upstream, MemorySegment grad, MemorySegment out);
 
-    /** {@code out[r] = JS(softmax(p_r), softmax(q_r))} as fp32, one per row. */
-    void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment out);
+    /**
+     * {@code out[r] = JS(softmax(p_r), softmax(q_r)) = (A_r + B_r) / 2} as fp32, one per row, never
+     * below 0, with {@code A = KL(p || m)}, {@code B = KL(q || m)}, {@code m = (p + q) / 2}; with
+     * {@code gradP} (or {@code gradQ}) non-null also the gradient w.r.t. p's (q's) logits,
+     * {@code u_r / 2 p_k (log(p_k / m_k) - A_r)} ({@code u_r / 2 q_k (log(q_k / m_k) - B_r)}), 0 where
+     * p_k (q_k) = 0; u = {@code upstream}, one fp32 per row, null for 1. Either gradient may be its
+     * own logits (in place).
+     */
+    void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment upstream,
+            MemorySegment gradP, MemorySegment gradQ, MemorySegment out);
 
     /** Per-row evaluation statistics (loss, rank of the target, confidence, moments) in one pass. See {@link RowStatsCall}. */
     void rowStats(RowStatsCall call);

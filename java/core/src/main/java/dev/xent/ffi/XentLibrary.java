@@ -825,7 +825,7 @@ public final class XentLibrary {
     /**
      * Address of:
      * {@snippet lang=c :
-     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
+     * int32_t xent_js(int32_t pass, const xent_tensor *p_logits, const xent_tensor *q_logits, const float *upstream, float *out, void *grad_p, void *grad_q, void *stream)
      * }
      */
     public MemorySegment xent_js$address() {
@@ -835,7 +835,7 @@ public final class XentLibrary {
     /**
      * Downcall handle for:
      * {@snippet lang=c :
-     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
+     * int32_t xent_js(int32_t pass, const xent_tensor *p_logits, const xent_tensor *q_logits, const float *upstream, float *out, void *grad_p, void *grad_q, void *stream)
      * }
      */
     public MethodHandle xent_js$handle() {
@@ -844,13 +844,13 @@ public final class XentLibrary {
 
     /**
      * {@snippet lang=c :
-     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
+     * int32_t xent_js(int32_t pass, const xent_tensor *p_logits, const xent_tensor *q_logits, const float *upstream, float *out, void *grad_p, void *grad_q, void *stream)
      * }
      */
-    public int xent_js(MemorySegment p_logits, MemorySegment q_logits, MemorySegment out, MemorySegment stream) {
+    public int xent_js(int pass, MemorySegment p_logits, MemorySegment q_logits, MemorySegment upstream, MemorySegment out, MemorySegment grad_p, MemorySegment grad_q, MemorySegment stream) {
         var mh$ = xent_js$MH;
         try {
-            return (int) mh$.invokeExact(p_logits, q_logits, out, stream);
+            return (int) mh$.invokeExact(pass, p_logits, q_logits, upstream, out, grad_p, grad_q, stream);
         } catch (RuntimeException | Error ex$) {
             throw ex$;
         } catch (Throwable ex$) {

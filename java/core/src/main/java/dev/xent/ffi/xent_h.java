@@ -579,13 +579,13 @@ public final class xent_h {
     }
 
     private static final class xent_js {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER, xent_h.C_POINTER);
     }
 
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t xent_js(const xent_tensor *p_logits, const xent_tensor *q_logits, float *out, void *stream)
+     * int32_t xent_js(int32_t pass, const xent_tensor *p_logits, const xent_tensor *q_logits, const float *upstream, float *out, void *grad_p, void *grad_q, void *stream)
      * }
      */
     public static FunctionDescriptor xent_js$descriptor() {

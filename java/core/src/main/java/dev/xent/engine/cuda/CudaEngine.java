@@ -310,18 +310,26 @@ public final class CudaEngine implements Engine {
     }
 
     @Override
-    public void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment out) {
+    public void jensenShannon(Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment upstream,
+            MemorySegment gradP, MemorySegment gradQ, MemorySegment out) {
         long bytes = Math.multiplyExact(layout.extent(), (long) dtype.byteSize());
         long rowBytes = floats(layout.rows());
+        boolean backward = gradP != null || gradQ != null;
         try (Arena arena = Arena.ofConfined()) {
             HostStaging s = new HostStaging(lib, arena);
             long oOut = s.output(rowBytes);
+            long oUpstream = s.input(upstream, rowBytes);
             DeviceBuffer dp = s.tensor(p, bytes);
             DeviceBuffer dq = s.tensor(q, bytes);
             s.send();
-            ops.jensenShannon(new DeviceOps.Tensor(dtype, dp.address(), layout), new DeviceOps.Tensor(dtype, dq.address(), layout),
-                    s.device(oOut), 0);
+            // the gradients are written in place over the device copies of their logits
+            long zp = dp.address(), zq = dq.address();
+            ops.jensenShannon(backward ? Pass.FORWARD_BACKWARD : Pass.FORWARD, new DeviceOps.Tensor(dtype, zp, layout),
+                    new DeviceOps.Tensor(dtype, zq, layout), s.device(oUpstream), s.device(oOut), gradP != null ? zp : 0,
+                    gradQ != null ? zq : 0, 0);
             MemorySegment.copy(s.receive(), oOut, out, 0, rowBytes);
+            if (gradP != null) s.copyBack(dp, gradP, layout, dtype, gradP.equals(p));
+            if (gradQ != null) s.copyBack(dq, gradQ, layout, dtype, gradQ.equals(q));
         }
     }
 

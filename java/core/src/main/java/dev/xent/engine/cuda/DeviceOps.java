@@ -350,10 +350,15 @@ public final class DeviceOps {
         }
     }
 
-    /** {@code xent_js}: per-row Jensen-Shannon divergence of softmax(p) and softmax(q). */
-    public void jensenShannon(Tensor p, Tensor q, long out, long stream) {
+    /**
+     * {@code xent_js}: per-row Jensen-Shannon divergence of softmax(p) and softmax(q) into {@code out};
+     * FORWARD_BACKWARD also the gradients into {@code gradP} and {@code gradQ} (either 0 for not
+     * wanted, not both; each may be its logits' address), {@code upstream} per row, or 0 for ones.
+     */
+    public void jensenShannon(Pass pass, Tensor p, Tensor q, long upstream, long out, long gradP, long gradQ, long stream) {
         try (Arena arena = Arena.ofConfined()) {
-            XentStatus.check(lib, lib.xent_js(tensor(arena, p), tensor(arena, q), ptr(out), ptr(stream)), "xent_js");
+            XentStatus.check(lib, lib.xent_js(pass(pass), tensor(arena, p), tensor(arena, q), ptr(upstream), ptr(out),
+                    ptr(gradP), ptr(gradQ), ptr(stream)), "xent_js(" + pass + ")");
         }
     }
 

@@ -231,11 +231,18 @@ final class DistillRows {
         });
     }
 
-    static void jensenShannon(RowScheduler scheduler, Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment out) {
+    /**
+     * JS = (A + B) / 2 with A = sum_k p_k log(p_k / m_k), B = sum_k q_k log(q_k / m_k), m = (p + q) / 2,
+     * and its gradients u / 2 p_k (log(p_k / m_k) - A), u / 2 q_k (log(q_k / m_k) - B) (a second pass
+     * after the statistics for A and B, a third for the gradients, each element written right after
+     * it is read, so in place works).
+     */
+    static void jensenShannon(RowScheduler scheduler, Layout layout, DType dt, MemorySegment p, MemorySegment q,
+            MemorySegment upstream, MemorySegment gradP, MemorySegment gradQ, MemorySegment out) {
         long es = dt.byteSize();
         long step = layout.classStride() * es;
         long classes = layout.classes();
-        scheduler.forRows(layout.rows(), classes, RowScheduler.shareable(p, q, out), (from, to, w) -> {
+        scheduler.forRows(layout.rows(), classes, RowScheduler.shareable(p, q, upstream, gradP, gradQ, out), (from, to, w) -> {
             Stats st = new Stats();
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;
@@ -244,16 +251,36 @@ final class DistillRows {
                     st.add(Elem.get(dt, p, base + k * step), Elem.get(dt, q, base + k * step), 0, true, false);
                 }
                 double lsa = Math.log(st.sa), lsb = Math.log(st.sb), ra = Stats.ref(st.ma), rb = Stats.ref(st.mb);
-                double js = 0;
+                double a = 0, b = 0;
                 for (long k = 0; k < classes; k++) {
                     double lp = (Elem.get(dt, p, base + k * step) - ra) - lsa;
                     double lq = (Elem.get(dt, q, base + k * step) - rb) - lsb;
-                    double pk = Math.exp(lp), qk = Math.exp(lq), lm = Math.log(0.5 * (pk + qk));
-                    if (pk != 0) js += pk * (lp - lm);
-                    if (qk != 0) js += qk * (lq - lm);
+                    double pk = Math.exp(lp), qk = Math.exp(lq);
+                    if (pk != 0) a += pk * logRatioToMean(lp, lq);
+                    if (qk != 0) b += qk * logRatioToMean(lq, lp);
                 }
-                Elem.setF32(out, r, (float) (0.5 * js));
+                double js = 0.5 * (a + b);
+                Elem.setF32(out, r, (float) (js < 0 ? 0 : js));  // JS >= 0: below is rounding (NaN stays NaN)
+                if (gradP == null && gradQ == null) continue;
+                double hu = 0.5 * (upstream == null ? 1 : Elem.getF32(upstream, r));
+                for (long k = 0; k < classes; k++) {
+                    long o = base + k * step;
+                    double lp = (Elem.get(dt, p, o) - ra) - lsa;
+                    double lq = (Elem.get(dt, q, o) - rb) - lsb;
+                    double pk = Math.exp(lp), qk = Math.exp(lq);
+                    if (gradP != null) Elem.set(dt, gradP, o, pk != 0 ? (float) (hu * pk * (logRatioToMean(lp, lq) - a)) : 0f);
+                    if (gradQ != null) Elem.set(dt, gradQ, o, qk != 0 ? (float) (hu * qk * (logRatioToMean(lq, lp) - b)) : 0f);
+                }
             }
         });
+    }
+
+    /**
+     * log(x / m), m = (x + y) / 2, from lx = log x and ly = log y, in log space around the larger:
+     * exactly 0 when x = y (so JS(p, p) = 0 and its gradient 0), exact where both are tiny.
+     */
+    private static double logRatioToMean(double lx, double ly) {
+        double hi = Math.max(lx, ly);
+        return (lx - hi) - Math.log1p(0.5 * (Math.exp(Math.min(lx, ly) - hi) - 1));
     }
 }

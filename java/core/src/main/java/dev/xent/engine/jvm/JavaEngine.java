@@ -141,8 +141,9 @@ public final class JavaEngine implements Engine {
     }
 
     @Override
-    public void jensenShannon(Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment out) {
-        DistillRows.jensenShannon(scheduler, layout, dt, p, q, out);
+    public void jensenShannon(Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment upstream,
+            MemorySegment gradP, MemorySegment gradQ, MemorySegment out) {
+        DistillRows.jensenShannon(scheduler, layout, dt, p, q, upstream, gradP, gradQ, out);
     }
 
     @Override
