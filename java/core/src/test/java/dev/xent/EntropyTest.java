@@ -28,12 +28,13 @@ class EntropyTest {
     /** fp32 arithmetic on every dtype (the reference takes the rounded inputs): H to this relative error. */
     private static final double H_RTOL = 1e-5;
     /**
-     * An entropy near 0 is log S with S = 1 + tiny, and S a double: an addition to it rounds by up to
-     * 2^-53, so H may lose up to classes 2^-53 (the scalar path adds every class to S; the vector
-     * path adds each tile's fp32 sum, so rounds once per tile).
+     * An entropy near 0 is log S with S = 1 + tiny, so H is off by the rounding of S. The Java
+     * engine's S is a double, each addition to it rounding by up to 2^-53: up to C 2^-53 (the scalar
+     * path adds every class; the vector path each tile's fp32 sum). The CUDA kernel's S is fp32: a
+     * few 2^-24 (a thread's sum and the tree merges; cuda/distill.cuh).
      */
-    private static double hAtol(long classes) {
-        return classes * 0x1p-53;
+    private static double hAtol(EngineCase e, long classes) {
+        return e.label().startsWith(JavaEngine.NAME) ? classes * 0x1p-53 : 0x1p-20;
     }
 
     record Shape(long[] shape, long rowStride, Tensor.Memory memory) {
@@ -115,9 +116,9 @@ class EntropyTest {
                 hRef[r] = PairReference.entropy(zd[r]);
                 gRef[r] = PairReference.entropyGrad(zd[r]);
             }
-            Check.vector("entropy", Check.toDouble(h), hRef, hAtol(z.classes), H_RTOL, context);
-            assertArrayEquals(hOnly, h, "forward alone and forward + gradient differ in " + context);
             for (int r = 0; r < h.length; r++) assertTrue(h[r] >= 0, "entropy[" + r + "] = " + h[r] + " < 0 in " + context);
+            Check.vector("entropy", Check.toDouble(h), hRef, hAtol(e, z.classes), H_RTOL, context);
+            assertArrayEquals(hOnly, h, "forward alone and forward + gradient differ in " + context);
             Check.matrix("entropy grad", grad.read(), gRef, Check.atol(dt, Check.maxAbs(gRef)), Check.rtol(dt), context);
         }
     }
@@ -154,7 +155,7 @@ class EntropyTest {
         float[] h = e.xent().entropy(Logits.of(z, rows, c), Logits.of(g, rows, c));
         for (int r = 0; r < rows; r++) {
             if (nanAt[r] < 0) {
-                Check.scalar("entropy of the clean row", h[r], PairReference.entropy(zd[r]), hAtol(c), H_RTOL, e);
+                Check.scalar("entropy of the clean row", h[r], PairReference.entropy(zd[r]), hAtol(e, c), H_RTOL, e);
                 continue;
             }
             assertTrue(Float.isNaN(h[r]), "entropy of row " + r + " with a NaN at " + nanAt[r] + ": " + h[r] + " on " + e);
@@ -198,7 +199,7 @@ class EntropyTest {
         Logits l = Logits.of(z, rows, c);
         e.engine().entropy(l.layout(), DType.F32, l.data(), MemorySegment.ofArray(u), MemorySegment.ofArray(g), MemorySegment.ofArray(h));
         for (int r = 0; r < rows; r++) {
-            Check.scalar("entropy row " + r, h[r], PairReference.entropy(zd[r]), hAtol(c), H_RTOL, e);
+            Check.scalar("entropy row " + r, h[r], PairReference.entropy(zd[r]), hAtol(e, c), H_RTOL, e);
             double[] gRef = PairReference.entropyGrad(zd[r]);
             for (int k = 0; k < c; k++) gRef[k] *= u[r];
             double[] got = Check.toDouble(Arrays.copyOfRange(g, r * c, (r + 1) * c));
