@@ -208,6 +208,26 @@ final class DistillRows {
         }
     }
 
+    /**
+     * Entropy's row statistics tile by tile, as {@link #vectorStats} for distillation: each tile
+     * moves the raw maximum and sums against it in fp32; the running sums move to the new maximum
+     * and add the tile's in double (S as the count of classes at the maximum plus the rest, exact).
+     */
+    private static void vectorEntropyStats(PairKernels vk, DType dt, MemorySegment z, long base, long classes, Stats st,
+            float[] out) {
+        long es = dt.byteSize();
+        st.reset();
+        float m = Float.NEGATIVE_INFINITY;
+        for (long j = 0; j < classes; j += Kernels.TILE) {
+            int n = (int) Math.min(Kernels.TILE, classes - j);
+            vk.tileEntropyStats(dt, z, base + j * es, n, m, out);
+            m = out[0];
+            st.rebase(m, Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY);
+            st.sa += (double) out[1] + out[2];
+            st.d += out[3];
+        }
+    }
+
     /** Per-row entropy and, with {@code grad}, its gradient; {@code vk} the vector tile kernels, or null for the scalar path in double. */
     static void entropy(RowScheduler scheduler, PairKernels vk, Layout layout, DType dt, MemorySegment z, MemorySegment upstream,
             MemorySegment grad, MemorySegment out) {
@@ -243,26 +263,6 @@ final class DistillRows {
                 }
             }
         });
-    }
-
-    /**
-     * Entropy's row statistics tile by tile, as {@link #vectorStats} for distillation: each tile
-     * moves the raw maximum and sums against it in fp32; the running sums move to the new maximum
-     * and add the tile's in double (S as the count of classes at the maximum plus the rest, exact).
-     */
-    private static void vectorEntropyStats(PairKernels vk, DType dt, MemorySegment z, long base, long classes, Stats st,
-            float[] out) {
-        long es = dt.byteSize();
-        st.reset();
-        float m = Float.NEGATIVE_INFINITY;
-        for (long j = 0; j < classes; j += Kernels.TILE) {
-            int n = (int) Math.min(Kernels.TILE, classes - j);
-            vk.tileEntropyStats(dt, z, base + j * es, n, m, out);
-            m = out[0];
-            st.rebase(m, Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY);
-            st.sa += (double) out[1] + out[2];
-            st.d += out[3];
-        }
     }
 
     static void jensenShannon(RowScheduler scheduler, Layout layout, DType dt, MemorySegment p, MemorySegment q, MemorySegment out) {
