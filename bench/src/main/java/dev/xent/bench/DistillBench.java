@@ -20,6 +20,8 @@ import org.openjdk.jmh.annotations.State;
  * student's gradient on the Java engine through the public API, over heap arrays, and its floor in
  * the same run: {@code floor} reads the teacher and the student once and writes one gradient-sized
  * array (a vector subtraction), with the engine's row partition on the same pool, as FloorBench.
+ * {@code entropyForwardBackward} reads the teacher once and writes one gradient: its floor is
+ * FloorBench's {@code readWrite} at the same shape and dtype.
  */
 @State(Scope.Benchmark)
 public class DistillBench extends ComparedBenchmark {
@@ -37,6 +39,7 @@ public class DistillBench extends ComparedBenchmark {
     public int threads;
 
     private Tasks tasks;
+    private Xent xent;
     private Distillation distill;
     private Logits teacher;
     private Logits student;
@@ -48,7 +51,8 @@ public class DistillBench extends ComparedBenchmark {
     public void setUp() {
         Shape s = Shape.parse(shape);
         tasks = Tasks.of(s, threads);
-        distill = Xent.of(Inputs.javaEngine("java", tasks.threads())).distillation().withTemperature(2);
+        xent = Xent.of(Inputs.javaEngine("java", tasks.threads()));
+        distill = xent.distillation().withTemperature(2);
         sf = Inputs.logitsF32(s);
         tf = new float[sf.length];
         // a teacher close to the student, not equal: sharper and shifted
@@ -78,6 +82,12 @@ public class DistillBench extends ComparedBenchmark {
     @Benchmark
     public DistillLoss forwardBackward() {
         return distill.forwardBackward(student, teacher, grad);
+    }
+
+    /** The teacher's per-row entropy and its gradient. */
+    @Benchmark
+    public float[] entropyForwardBackward() {
+        return xent.entropy(teacher, grad);
     }
 
     /** Reads both inputs once and writes the gradient buffer once: the bytes of the fused pass. */

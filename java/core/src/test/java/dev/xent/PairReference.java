@@ -94,7 +94,7 @@ final class PairReference {
 
     /** H(softmax(z)) = -sum p log p, p = 0 terms 0. */
     static double entropy(double[] z) {
-        double[] lp = Reference.logSoftmax(z);
+        double[] lp = logSoftmaxNearOne(z);
         double h = 0;
         for (double l : lp) if (Math.exp(l) > 0) h -= Math.exp(l) * l;
         return h;
@@ -102,7 +102,7 @@ final class PairReference {
 
     /** d H / d z_k = -p_k (log p_k + H) (= -p_k (z_k - sum_j p_j z_j)); 0 where p_k = 0. */
     static double[] entropyGrad(double[] z) {
-        double[] lp = Reference.logSoftmax(z);
+        double[] lp = logSoftmaxNearOne(z);
         double h = entropy(z);
         double[] g = new double[z.length];
         for (int k = 0; k < z.length; k++) {
@@ -110,6 +110,30 @@ final class PairReference {
             g[k] = p == 0 ? 0 : -p * (lp[k] + h);
         }
         return g;
+    }
+
+    /**
+     * log softmax(z) as (z_k - m) - log S with m = max z and log S = log1p(the sum of e^{z_k - m}
+     * over every class but one at the maximum): where one class takes nearly all the mass, its log p
+     * = -log S keeps double's relative precision, which m - (m + log S) loses (an entropy near 0
+     * is made of such terms).
+     */
+    private static double[] logSoftmaxNearOne(double[] z) {
+        double m = Double.NEGATIVE_INFINITY;
+        int top = 0;
+        for (int k = 0; k < z.length; k++) {
+            if (z[k] > m || Double.isNaN(z[k])) {
+                m = z[k];
+                top = k;
+            }
+            if (Double.isNaN(m)) break;
+        }
+        double rest = 0;
+        for (int k = 0; k < z.length; k++) if (k != top) rest += Math.exp(z[k] - m);
+        double logS = Math.log1p(rest);
+        double[] out = new double[z.length];
+        for (int k = 0; k < z.length; k++) out[k] = (z[k] - m) - logS;
+        return out;
     }
 
     /** JS = (KL(p || m) + KL(q || m)) / 2, m = (p + q) / 2. */

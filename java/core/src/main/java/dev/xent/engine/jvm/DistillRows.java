@@ -208,21 +208,55 @@ final class DistillRows {
         }
     }
 
-    static void entropy(RowScheduler scheduler, Layout layout, DType dt, MemorySegment z, MemorySegment upstream,
+    /**
+     * Entropy's row statistics tile by tile, as {@link #vectorStats} for distillation: each tile
+     * moves the raw maximum and sums against it in fp32; the running sums move to the new maximum
+     * and add the tile's in double (S as the count of classes at the maximum plus the rest, exact).
+     */
+    private static void vectorEntropyStats(PairKernels vk, DType dt, MemorySegment z, long base, long classes, Stats st,
+            float[] out) {
+        long es = dt.byteSize();
+        st.reset();
+        float m = Float.NEGATIVE_INFINITY;
+        for (long j = 0; j < classes; j += Kernels.TILE) {
+            int n = (int) Math.min(Kernels.TILE, classes - j);
+            vk.tileEntropyStats(dt, z, base + j * es, n, m, out);
+            m = out[0];
+            st.rebase(m, Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY);
+            st.sa += (double) out[1] + out[2];
+            st.d += out[3];
+        }
+    }
+
+    /** Per-row entropy and, with {@code grad}, its gradient; {@code vk} the vector tile kernels, or null for the scalar path in double. */
+    static void entropy(RowScheduler scheduler, PairKernels vk, Layout layout, DType dt, MemorySegment z, MemorySegment upstream,
             MemorySegment grad, MemorySegment out) {
         long es = dt.byteSize();
         long step = layout.classStride() * es;
         long classes = layout.classes();
         scheduler.forRows(layout.rows(), classes, RowScheduler.shareable(z, grad, upstream, out), (from, to, w) -> {
             Stats st = new Stats();
+            float[] sums = new float[4];
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;
-                st.reset();
-                for (long k = 0; k < classes; k++) st.add(Elem.get(dt, z, base + k * step), 0, 0, false, false);
+                if (vk != null) {
+                    vectorEntropyStats(vk, dt, z, base, classes, st, sums);
+                } else {
+                    st.reset();
+                    for (long k = 0; k < classes; k++) st.add(Elem.get(dt, z, base + k * step), 0, 0, false, false);
+                }
                 Elem.setF32(out, r, (float) st.entropy());
                 if (grad == null) continue;
                 double u = upstream == null ? 1 : Elem.getF32(upstream, r);
                 double shift = st.d / st.sa, cp = -u / st.sa, ra = Stats.ref(st.ma);
+                if (vk != null) {
+                    for (long j = 0; j < classes; j += Kernels.TILE) {
+                        int tn = (int) Math.min(Kernels.TILE, classes - j);
+                        long o = base + j * es;
+                        vk.tileEntropyGrad(dt, z, o, grad, o, tn, (float) ra, (float) cp, (float) shift);
+                    }
+                    continue;
+                }
                 for (long k = 0; k < classes; k++) {
                     double da = Elem.get(dt, z, base + k * step) - ra, e = Math.exp(da);
                     Elem.set(dt, grad, base + k * step, e != 0 ? (float) (cp * e * (da - shift)) : 0f);

@@ -96,6 +96,11 @@ public final class JavaEngine implements Engine {
         return layout.isRowContiguous() ? vectorization.kernels() : ScalarKernels.INSTANCE;
     }
 
+    /** The tile kernels of distillation and entropy, or null: their scalar path in double. */
+    private PairKernels pairKernelsFor(Layout layout) {
+        return layout.isRowContiguous() ? vectorization.pairKernels() : null;
+    }
+
     @Override
     public void crossEntropy(CrossEntropyCall call) {
         Objects.requireNonNull(call, "call");
@@ -131,13 +136,12 @@ public final class JavaEngine implements Engine {
     @Override
     public void distill(DistillCall call) {
         Objects.requireNonNull(call, "call");
-        PairKernels vk = call.layout().isRowContiguous() ? vectorization.pairKernels() : null;
-        DistillRows.distill(scheduler, vk, call);
+        DistillRows.distill(scheduler, pairKernelsFor(call.layout()), call);
     }
 
     @Override
     public void entropy(Layout layout, DType dt, MemorySegment logits, MemorySegment upstream, MemorySegment grad, MemorySegment out) {
-        DistillRows.entropy(scheduler, layout, dt, logits, upstream, grad, out);
+        DistillRows.entropy(scheduler, pairKernelsFor(layout), layout, dt, logits, upstream, grad, out);
     }
 
     @Override

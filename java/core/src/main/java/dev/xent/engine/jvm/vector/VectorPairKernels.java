@@ -166,4 +166,53 @@ final class VectorPairKernels implements PairKernels {
         }
         store(dt, ga, n, g, gOff, w.h);
     }
+
+    @Override
+    public void tileEntropyStats(DType dt, MemorySegment z, long zOff, int n, float m, float[] out) {
+        Tiles w = TILES.get();
+        load(dt, z, zOff, n, w.t, w.h);
+        float[] za = w.t;
+        m = Math.max(m, max(za, n));
+        float r = ref(m);
+        FloatVector vcount = ZERO, vrest = ZERO, vd = ZERO;
+        int i = 0;
+        for (int b = F.loopBound(n); i < b; i += L) {
+            FloatVector d = FloatVector.fromArray(F, za, i).sub(r);
+            FloatVector e = VectorKernels.expNonPositive(d);
+            VectorMask<Float> atMax = d.compare(VectorOperators.EQ, 0f);  // z = r exactly: e = 1
+            vcount = vcount.add(1f, atMax);
+            vrest = vrest.add(e.blend(ZERO, atMax));
+            vd = e.fma(d.blend(ZERO, e.compare(VectorOperators.EQ, 0f)), vd);  // p = 0: the term is 0, not 0 * inf
+        }
+        float count = VectorKernels.sumLanes(vcount), rest = VectorKernels.sumLanes(vrest), fd = VectorKernels.sumLanes(vd);
+        for (; i < n; i++) {
+            float d = za[i] - r, e = (float) Math.exp(d);
+            if (d == 0f) count += 1f;
+            else rest += e;
+            if (e != 0f) fd += e * d;
+        }
+        out[0] = m;
+        out[1] = count;
+        out[2] = rest;
+        out[3] = fd;
+    }
+
+    @Override
+    public void tileEntropyGrad(DType dt, MemorySegment z, long zOff, MemorySegment g, long gOff, int n, float r, float cp,
+            float shift) {
+        Tiles w = TILES.get();
+        load(dt, z, zOff, n, w.t, w.h);
+        float[] za = w.t, ga = w.g;
+        int i = 0;
+        for (int b = F.loopBound(n); i < b; i += L) {
+            FloatVector d = FloatVector.fromArray(F, za, i).sub(r);
+            FloatVector e = VectorKernels.expNonPositive(d);
+            e.mul(cp).mul(d.sub(shift)).blend(ZERO, e.compare(VectorOperators.EQ, 0f)).intoArray(ga, i);
+        }
+        for (; i < n; i++) {
+            float d = za[i] - r, e = (float) Math.exp(d);
+            ga[i] = e != 0f ? cp * e * (d - shift) : 0f;
+        }
+        store(dt, ga, n, g, gOff, w.h);
+    }
 }
