@@ -294,52 +294,86 @@ XENT_DEV float xexp(float x) {
 }
 XENT_DEV float xlog(float x) { return logf(x); }
 
+// ---- sums of exponentials against a running max -----------------------------------------------
+//
+// sum_k exp(z_k - ms) for a row's running max m (ms = safe_max(m)), kept as two fp32 numbers:
+// at_max, how many terms equal the max (each exp(0) = 1; 0 while m is -inf), and below, the sum of
+// the others (exp(-inf - 0) = 0 while m is -inf, not NaN). A confident row's sum is 1 + (tiny
+// terms), which an fp32 sum holds only to 2^-24 at each add and tree merge, while its loss is about
+// the tiny terms themselves: log1p((at_max - 1) + below) keeps their digits (1e-7 absolute).
+struct ExpSum {
+    float at_max, below;
+};
+
+constexpr unsigned FULL_MASK = 0xffffffffu;
+
+XENT_DEV float safe_max(float m) { return m == neg_inf() ? 0.f : m; }
+
+XENT_DEV ExpSum expsum_empty() {
+    ExpSum s;
+    s.at_max = 0.f; s.below = 0.f;
+    return s;
+}
+XENT_DEV float expsum_total(const ExpSum& s) { return s.at_max + s.below; }
+XENT_DEV float expsum_log(const ExpSum& s) {
+    return s.at_max >= 1.0f ? log1pf((s.at_max - 1.0f) + s.below) : xlog(s.below);
+}
+// Adds e = exp(v - ms) for a logit v; top: v == ms (only a real max matches, since ms is 0 while
+// the max is -inf). At the max it counts 1 and adds e - 1, which is 0 there, or NaN for a +inf max
+// (exp(inf - inf)), so that a +inf logit still gives NaN as PyTorch's.
+XENT_DEV void expsum_add(ExpSum& s, float e, bool top) {
+    s.at_max += top ? 1.0f : 0.0f;
+    s.below += top ? e - 1.0f : e;
+}
+// Moves the sum to a larger max, f = exp(old - new): every term is below the new max. From a -inf
+// max (nothing summed, or NaN) it stays 0 (or NaN): never 0 * exp(overflow).
+XENT_DEV void expsum_rebase(ExpSum& s, bool from_neg_inf, float f) {
+    s.below = from_neg_inf ? s.below * 0.0f : (s.at_max + s.below) * f;
+    s.at_max = 0.0f;
+}
+XENT_DEV ExpSum expsum_plus(const ExpSum& a, const ExpSum& b) {
+    ExpSum s;
+    s.at_max = a.at_max + b.at_max; s.below = a.below + b.below;
+    return s;
+}
+XENT_DEV ExpSum shfl_xor_expsum(const ExpSum& a, int lane_xor) {
+    ExpSum s;
+    s.at_max = __shfl_xor_sync(FULL_MASK, a.at_max, lane_xor);
+    s.below = __shfl_xor_sync(FULL_MASK, a.below, lane_xor);
+    return s;
+}
+XENT_DEV ExpSum shfl_expsum(const ExpSum& a, int lane) {
+    ExpSum s;
+    s.at_max = __shfl_sync(FULL_MASK, a.at_max, lane);
+    s.below = __shfl_sync(FULL_MASK, a.below, lane);
+    return s;
+}
+
 // ---- online softmax accumulator ----------------------------------------------------------------
 //
-// m: running max (never NaN: fmaxf drops NaN, which then poisons the sums instead);
-// at_max: how many terms equal the max, each exp(0) = 1 (0 while m is -inf);
-// below: sum of exp(z - m) over the other terms (exp(-inf - 0) = 0 while m is -inf, not NaN).
-//    The sum of exponentials is at_max + below. Kept apart so that a confident row, whose sum is
-//    1 + (tiny terms), keeps the tiny terms' digits: its loss log(1 + below) comes from log1p, not
-//    from an fp32 1 + below that holds them only to 2^-24 (see acc_log_sum).
+// m: running max (never NaN: fmaxf drops NaN, which then poisons s instead);
+// s: sum of exp(z - ms), ms = m, or 0 while m is -inf;
 // d: sum of u_k (ms - z_k) for per-element weights u (label smoothing: u = w; probability
 //    targets: u = w t'), relative to the same max so rows offset by 1000 keep their digits;
 // w: sum of u_k (needed to move d when the max moves);
 // t: a plain sum (the target logit, contributed by its one owner thread; 0 elsewhere).
 struct Acc {
-    float m, at_max, below, d, w, t;
+    float m;
+    ExpSum s;
+    float d, w, t;
 };
 
 XENT_DEV Acc acc_empty() {
     Acc a;
-    a.m = neg_inf(); a.at_max = 0.f; a.below = 0.f; a.d = 0.f; a.w = 0.f; a.t = 0.f;
+    a.m = neg_inf(); a.s = expsum_empty(); a.d = 0.f; a.w = 0.f; a.t = 0.f;
     return a;
 }
-XENT_DEV float safe_max(float m) { return m == neg_inf() ? 0.f : m; }
 
-// sum_k exp(z_k - ms), and its log: log1p((at_max - 1) + below) is exact where the row is confident.
-XENT_DEV float acc_sum(const Acc& a) { return a.at_max + a.below; }
-XENT_DEV float acc_log_sum(const Acc& a) {
-    return a.at_max >= 1.0f ? log1pf((a.at_max - 1.0f) + a.below) : xlog(a.below);
-}
-
-// Adds exp(v - ms) for one logit v of a row whose max so far is ms (= safe_max(m), so only a real
-// max matches): at the max it counts 1, and adds e - 1, which is 0 there, or NaN for a +inf max
-// (exp(inf - inf)), so that a +inf logit still gives NaN as PyTorch's.
-XENT_DEV void acc_add_exp(Acc& a, float v, float ms) {
-    const float e = xexp(v - ms);
-    const bool top = v == ms;
-    a.at_max += top ? 1.0f : 0.0f;
-    a.below += top ? e - 1.0f : e;
-}
-
-// Moves an accumulator's reference max from a.m to mn >= a.m: every term is now below the max.
+// Moves an accumulator's reference max from a.m to mn >= a.m.
 XENT_DEV void acc_rebase(Acc& a, float mn) {
     if (mn == a.m) return;
     float old = safe_max(a.m), now = safe_max(mn);
-    // From -inf, below is 0 (or NaN): keep it so, never 0 * exp(0 - now), which overflows for now < -88.
-    a.below = a.m == neg_inf() ? a.below * 0.0f : (a.at_max + a.below) * xexp(old - now);
-    a.at_max = 0.0f;
+    expsum_rebase(a.s, a.m == neg_inf(), xexp(old - now));
     if (a.w != 0.f) a.d += a.w * (now - old);
     a.m = mn;
 }
@@ -349,8 +383,7 @@ XENT_DEV Acc acc_merge(Acc a, Acc b) {
     acc_rebase(a, mn);
     acc_rebase(b, mn);
     Acc r;
-    r.m = mn; r.at_max = a.at_max + b.at_max; r.below = a.below + b.below;
-    r.d = a.d + b.d; r.w = a.w + b.w; r.t = a.t + b.t;
+    r.m = mn; r.s = expsum_plus(a.s, b.s); r.d = a.d + b.d; r.w = a.w + b.w; r.t = a.t + b.t;
     return r;
 }
 
@@ -428,11 +461,9 @@ XENT_DEV void acc_pack(Acc& acc, const float (&v)[P]) {
     acc_rebase(acc, fmaxf(acc.m, pm));
     const float ms = safe_max(acc.m);
 #pragma unroll
-    for (int i = 0; i < P; ++i) acc_add_exp(acc, v[i], ms);
+    for (int i = 0; i < P; ++i) expsum_add(acc.s, xexp(v[i] - ms), v[i] == ms);
 }
 // ---- warp and block reductions -----------------------------------------------------------------
-
-constexpr unsigned FULL_MASK = 0xffffffffu;
 
 XENT_DEV float warp_sum(float v) {
 #pragma unroll
@@ -452,8 +483,7 @@ XENT_DEV double warp_sum_d(double v) {
 XENT_DEV Acc shfl_acc(const Acc& a, int src_lane_xor) {
     Acc r;
     r.m = __shfl_xor_sync(FULL_MASK, a.m, src_lane_xor);
-    r.at_max = __shfl_xor_sync(FULL_MASK, a.at_max, src_lane_xor);
-    r.below = __shfl_xor_sync(FULL_MASK, a.below, src_lane_xor);
+    r.s = shfl_xor_expsum(a.s, src_lane_xor);
     r.d = __shfl_xor_sync(FULL_MASK, a.d, src_lane_xor);
     r.w = __shfl_xor_sync(FULL_MASK, a.w, src_lane_xor);
     r.t = __shfl_xor_sync(FULL_MASK, a.t, src_lane_xor);
@@ -462,8 +492,7 @@ XENT_DEV Acc shfl_acc(const Acc& a, int src_lane_xor) {
 XENT_DEV Acc bcast_acc(const Acc& a) {
     Acc r;
     r.m = __shfl_sync(FULL_MASK, a.m, 0);
-    r.at_max = __shfl_sync(FULL_MASK, a.at_max, 0);
-    r.below = __shfl_sync(FULL_MASK, a.below, 0);
+    r.s = shfl_expsum(a.s, 0);
     r.d = __shfl_sync(FULL_MASK, a.d, 0);
     r.w = __shfl_sync(FULL_MASK, a.w, 0);
     r.t = __shfl_sync(FULL_MASK, a.t, 0);

@@ -29,7 +29,7 @@
 //
 // Precision: a row's loss is (m - z_y) + log(s) with m the row max and s = sum exp(z - m) (exact
 // where p_y underflows; rows offset by 1000 keep their digits; log s as log1p of the terms below the
-// max, so a confident row's loss near 0 keeps its digits: see Acc in common.cuh), and the smoothing term
+// max, so a confident row's loss near 0 keeps its digits: see ExpSum in common.cuh), and the smoothing term
 // sum_k w_k (lse - z_k) is accumulated as sum_k w_k (m - z_k) relative to the running max.
 // Gradient: p_k = exp((z_k - m) - log s). A masked (-inf) logit has p = 0; a masked target gives
 // loss +inf; a row of all -inf gives NaN, as PyTorch does.
@@ -432,7 +432,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         Acc acc = row_pass1<T, GROUP, false, XF>(A, x, t, c0, c1, step, vec, lane);
         acc.t = zy;
         acc = group_acc<GROUP, BLOCK>(acc, scratch);
-        const float logs = acc_log_sum(acc);
+        const float logs = expsum_log(acc.s);
         if (leader) {
             float loss = hard_loss(A, h, acc, logs);
             if (A.z_loss != 0.0f) loss += row_zloss(A, r, h.wy, acc.m + logs);
@@ -441,7 +441,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         }
         if (OP == CE_FUSED) {
             if (A.z_loss != 0.0f) c.cp += zloss_coef(A, row_scale(A, r), h.wy, acc.m + logs);
-            const HardCoef cs = scaled_by_inverse_sum(c, acc_sum(acc));
+            const HardCoef cs = scaled_by_inverse_sum(c, expsum_total(acc.s));
             const float shift = safe_max(acc.m);
             row_pass2<T, GROUP, false, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cs.cp, cs.cw, h.active);
             if (own_y) fix_target<T>(A, g + h.y * step, h, cs, zy, shift, dzy);
@@ -469,7 +469,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
         }
         Acc acc = row_pass1<T, GROUP, true, XF>(A, x, t, c0, c1, step, vec, lane);
         acc = group_acc<GROUP, BLOCK>(acc, scratch);
-        const float logs = acc_log_sum(acc);
+        const float logs = expsum_log(acc.s);
         if (leader) {
             float loss = acc.d + acc.w * logs;  // sum_k u_k (lse - z_k)
             if (A.z_loss != 0.0f) loss += row_zloss(A, r, 1.0f, acc.m + logs);
@@ -480,7 +480,7 @@ XENT_DEV void ce_row(const CeArgs& A, int64_t r, int lane, Acc* scratch, float* 
             const float shift = safe_max(acc.m);
             float cp = s * acc.w;
             if (A.z_loss != 0.0f) cp += zloss_coef(A, s, 1.0f, acc.m + logs);
-            row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cp / acc_sum(acc), s, true);
+            row_pass2<T, GROUP, true, XF>(A, x, g, t, c0, c1, step, vec, lane, shift, cp / expsum_total(acc.s), s, true);
         }
     }
 }
@@ -576,9 +576,12 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
 #pragma unroll
     for (int j = 0; j < NPACK; ++j)
 #pragma unroll
-        for (int i = 0; i < P; ++i) acc_add_exp(acc, S::unpack(q[j], i), ms);
+        for (int i = 0; i < P; ++i) {
+            const float v = S::unpack(q[j], i);
+            expsum_add(acc.s, xexp(v - ms), v == ms);
+        }
 #pragma unroll
-    for (int i = 0; i < P; ++i) acc_add_exp(acc, tail[i], ms);
+    for (int i = 0; i < P; ++i) expsum_add(acc.s, xexp(tail[i] - ms), tail[i] == ms);
     if (A.smooth) {
 #pragma unroll
         for (int j = 0; j < NPACK; ++j) {
@@ -600,13 +603,13 @@ __global__ void XENT_BOUNDS(BLOCK, MINB) ce_resident_kernel(CeArgs A) {
         }
     }
     acc = group_acc<GROUP, BLOCK>(acc, scratch);  // all m equal: plain sums
-    const float logs = acc_log_sum(acc);
+    const float logs = expsum_log(acc.s);
     if (lane == 0) {
         A.row_loss[r] = hard_loss(A, h, acc, logs);
         if (A.lse) A.lse[r] = acc.m + logs;
     }
     const float shift = ms;
-    const float cp = c.cp / acc_sum(acc);
+    const float cp = c.cp / expsum_total(acc.s);
     const bool weighted = A.smooth && c.cw != 0.0f;
     const float on = h.active ? 1.0f : 0.0f;  // inactive rows: exact zeros (select, not 0 * p)
 #pragma unroll
@@ -660,7 +663,7 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_partial_kernel(CeArgs A) {
     acc = group_acc<SPLIT_BLOCK, SPLIT_BLOCK>(acc, scratch);
     if (lane == 0) {
         float* p = split_partials(A) + (r * A.chunks + c) * SPLIT_PARTIAL_FLOATS;
-        p[0] = acc.m; p[1] = acc.at_max; p[2] = acc.below; p[3] = acc.d; p[4] = acc.w; p[5] = acc.t;
+        p[0] = acc.m; p[1] = acc.s.at_max; p[2] = acc.s.below; p[3] = acc.d; p[4] = acc.w; p[5] = acc.t;
     }
 }
 
@@ -676,11 +679,11 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     for (int64_t k = lane; k < A.chunks; k += SPLIT_BLOCK) {
         const float* q = parts + k * SPLIT_PARTIAL_FLOATS;
         Acc b;
-        b.m = q[0]; b.at_max = q[1]; b.below = q[2]; b.d = q[3]; b.w = q[4]; b.t = q[5];
+        b.m = q[0]; b.s.at_max = q[1]; b.s.below = q[2]; b.d = q[3]; b.w = q[4]; b.t = q[5];
         acc = acc_merge(acc, b);
     }
     acc = group_acc<SPLIT_BLOCK, SPLIT_BLOCK>(acc, scratch);
-    const float logs = acc_log_sum(acc);
+    const float logs = expsum_log(acc.s);
     const HardRow h = hard_row(A, r);
     if (c == 0 && lane == 0) {
         if (h.bad) record_bad_label(A.error_info, r, h.y);
@@ -698,7 +701,7 @@ __global__ void XENT_BOUNDS(SPLIT_BLOCK, 1) ce_split_finish_kernel(CeArgs A) {
     const float s = row_scale(A, r);
     HardCoef co = hard_coef(A, h, s);
     if (A.z_loss != 0.0f) co.cp += zloss_coef(A, s, h.wy, acc.m + logs);
-    co = scaled_by_inverse_sum(co, acc_sum(acc));
+    co = scaled_by_inverse_sum(co, expsum_total(acc.s));
     const float shift = safe_max(acc.m);
     row_pass2<T, SPLIT_BLOCK, false, false>(A, x, g, nullptr, c0, c1, 1, vec, lane, shift, co.cp, co.cw, h.active);
     // z_y comes from the partials (kernel 1 read it before anything was written)

@@ -73,14 +73,21 @@ inline int64_t dist_workspace_floats(int64_t rows) { return DIST_WS_ROWS + 2 * (
 // ---- the two-distribution accumulator ----------------------------------------------------------
 
 // ma, mb: the raw maxima of teacher and student; the sums are relative to them, in units of z / tau.
+// The sums of exponentials are ExpSums (common.cuh): a confident row keeps its small entropy, KL
+// and hard-label loss to 1e-7, as cross-entropy's.
 struct DAcc {
-    float ma, sa, mb, sb, x, d, m1, s1;
+    float ma;
+    ExpSum sa;
+    float mb;
+    ExpSum sb;
+    float x, d, m1;
+    ExpSum s1;
 };
 
 XENT_DEV DAcc dacc_empty() {
     DAcc a;
-    a.ma = neg_inf(); a.sa = 0.f; a.mb = neg_inf(); a.sb = 0.f;
-    a.x = 0.f; a.d = 0.f; a.m1 = neg_inf(); a.s1 = 0.f;
+    a.ma = neg_inf(); a.sa = expsum_empty(); a.mb = neg_inf(); a.sb = expsum_empty();
+    a.x = 0.f; a.d = 0.f; a.m1 = neg_inf(); a.s1 = expsum_empty();
     return a;
 }
 
@@ -89,12 +96,12 @@ XENT_DEV DAcc dacc_empty() {
 XENT_DEV void dacc_rebase_t(DAcc& a, float mn, float it) {
     if (mn == a.ma) return;
     if (a.ma == neg_inf()) {  // nothing accumulated (or NaN): keep it so, never 0 * exp(overflow)
-        a.sa *= 0.0f; a.d *= 0.0f; a.x *= 0.0f;
+        expsum_rebase(a.sa, true, 0.0f); a.d *= 0.0f; a.x *= 0.0f;
     } else {
-        const float delta = (safe_max(mn) - a.ma) * it, f = xexp(-delta);
-        a.d = f * (a.d - delta * a.sa);
-        if (a.x != pos_inf()) a.x = f * (a.x - delta * a.sa);  // an infinite KL stays so (f may be 0)
-        a.sa *= f;
+        const float delta = (safe_max(mn) - a.ma) * it, f = xexp(-delta), sa = expsum_total(a.sa);
+        a.d = f * (a.d - delta * sa);
+        if (a.x != pos_inf()) a.x = f * (a.x - delta * sa);  // an infinite KL stays so (f may be 0)
+        expsum_rebase(a.sa, false, f);
     }
     a.ma = mn;
 }
@@ -102,13 +109,13 @@ XENT_DEV void dacc_rebase_t(DAcc& a, float mn, float it) {
 XENT_DEV void dacc_rebase_s(DAcc& a, float mn, float it) {
     if (mn == a.mb) return;
     const float delta = (safe_max(mn) - safe_max(a.mb)) * it;
-    a.sb = a.mb == neg_inf() ? a.sb * 0.0f : a.sb * xexp(-delta);
-    a.x += delta * a.sa;
+    expsum_rebase(a.sb, a.mb == neg_inf(), xexp(-delta));
+    a.x += delta * expsum_total(a.sa);
     a.mb = mn;
 }
 XENT_DEV void dacc_rebase_1(DAcc& a, float mn) {
     if (mn == a.m1) return;
-    a.s1 = a.m1 == neg_inf() ? a.s1 * 0.0f : a.s1 * xexp(safe_max(a.m1) - safe_max(mn));
+    expsum_rebase(a.s1, a.m1 == neg_inf(), xexp(safe_max(a.m1) - safe_max(mn)));
     a.m1 = mn;
 }
 
@@ -120,24 +127,25 @@ XENT_DEV DAcc dacc_merge(DAcc a, DAcc b, float it) {
     dacc_rebase_1(a, m1); dacc_rebase_1(b, m1);
     DAcc r;
     r.ma = ma; r.mb = mb; r.m1 = m1;
-    r.sa = a.sa + b.sa; r.sb = a.sb + b.sb; r.x = a.x + b.x; r.d = a.d + b.d; r.s1 = a.s1 + b.s1;
+    r.sa = expsum_plus(a.sa, b.sa); r.sb = expsum_plus(a.sb, b.sb); r.s1 = expsum_plus(a.s1, b.s1);
+    r.x = a.x + b.x; r.d = a.d + b.d;
     return r;
 }
 
 XENT_DEV DAcc shfl_dacc(const DAcc& a, int o) {
     DAcc r;
-    r.ma = __shfl_xor_sync(FULL_MASK, a.ma, o); r.sa = __shfl_xor_sync(FULL_MASK, a.sa, o);
-    r.mb = __shfl_xor_sync(FULL_MASK, a.mb, o); r.sb = __shfl_xor_sync(FULL_MASK, a.sb, o);
+    r.ma = __shfl_xor_sync(FULL_MASK, a.ma, o); r.sa = shfl_xor_expsum(a.sa, o);
+    r.mb = __shfl_xor_sync(FULL_MASK, a.mb, o); r.sb = shfl_xor_expsum(a.sb, o);
     r.x = __shfl_xor_sync(FULL_MASK, a.x, o); r.d = __shfl_xor_sync(FULL_MASK, a.d, o);
-    r.m1 = __shfl_xor_sync(FULL_MASK, a.m1, o); r.s1 = __shfl_xor_sync(FULL_MASK, a.s1, o);
+    r.m1 = __shfl_xor_sync(FULL_MASK, a.m1, o); r.s1 = shfl_xor_expsum(a.s1, o);
     return r;
 }
 XENT_DEV DAcc bcast_dacc(const DAcc& a) {
     DAcc r;
-    r.ma = __shfl_sync(FULL_MASK, a.ma, 0); r.sa = __shfl_sync(FULL_MASK, a.sa, 0);
-    r.mb = __shfl_sync(FULL_MASK, a.mb, 0); r.sb = __shfl_sync(FULL_MASK, a.sb, 0);
+    r.ma = __shfl_sync(FULL_MASK, a.ma, 0); r.sa = shfl_expsum(a.sa, 0);
+    r.mb = __shfl_sync(FULL_MASK, a.mb, 0); r.sb = shfl_expsum(a.sb, 0);
     r.x = __shfl_sync(FULL_MASK, a.x, 0); r.d = __shfl_sync(FULL_MASK, a.d, 0);
-    r.m1 = __shfl_sync(FULL_MASK, a.m1, 0); r.s1 = __shfl_sync(FULL_MASK, a.s1, 0);
+    r.m1 = __shfl_sync(FULL_MASK, a.m1, 0); r.s1 = shfl_expsum(a.s1, 0);
     return r;
 }
 XENT_DEV DAcc warp_dacc(DAcc a, float it) {
@@ -178,15 +186,15 @@ XENT_DEV void dacc_pack(DAcc& acc, const float (&a)[P], const float (&b)[P], con
 #pragma unroll
     for (int i = 0; i < P; ++i) {
         const float da = (a[i] - ra) * it, ea = xexp(da);
-        acc.sa += ea;
+        expsum_add(acc.sa, ea, a[i] == ra);
         if (ea != 0.0f) {  // p_k = 0 (masked teacher class, padding) contributes 0, not 0 * inf
             acc.d += ea * da;
             if (TWO) acc.x += ea * (da - (b[i] - rb) * it);
         } else if (TWO && b[i] == neg_inf() && a[i] != neg_inf()) {
             acc.x = pos_inf();  // teacher mass where the student has none: KL = +inf, however far p_k underflowed
         }
-        if (TWO) acc.sb += xexp((b[i] - rb) * it);
-        if (HARD) acc.s1 += xexp(z1[i] - r1);
+        if (TWO) expsum_add(acc.sb, xexp((b[i] - rb) * it), b[i] == rb);
+        if (HARD) expsum_add(acc.s1, xexp(z1[i] - r1), z1[i] == r1);
     }
 }
 
@@ -265,14 +273,14 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
         else dacc_pack<P, TWO, false>(acc, a, b, z1, it);
     }
     acc = group_dacc<GROUP, BLOCK>(acc, scratch, it);
-    const float logsa = xlog(acc.sa), ra = safe_max(acc.ma);
-    const float ent = logsa - acc.d / acc.sa;
+    const float logsa = expsum_log(acc.sa), ra = safe_max(acc.ma);
+    const float ent = logsa - acc.d / expsum_total(acc.sa);
 
     float u = 1.0f;
     if (GRAD && A.upstream) u = A.upstream[A.reduction == RED_NONE ? r : 0];
     if (OP == JS_FWD || OP == JS_FUSED) {
         // pass 2: A = sum_k p (log p - log m), B = sum_k q (log q - log m), m = (p + q) / 2, JS = (A + B) / 2
-        const float logsb = xlog(acc.sb), rb = safe_max(acc.mb);
+        const float logsb = expsum_log(acc.sb), rb = safe_max(acc.mb);
         float sum_p = 0.0f, sum_q = 0.0f;
         for (int64_t j = lane; j < npack; j += GROUP) {
             const int64_t e0 = j * P;
@@ -317,7 +325,7 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
         if (lane == 0) A.out[r] = ent;
         if (OP == ENT_FUSED) {
             // g_k = -u p_k ((a_k - m) - D / S): the entropy's gradient, 0 where p_k = 0
-            const float mean_shift = acc.d / acc.sa, cp = -u / acc.sa;
+            const float sa = expsum_total(acc.sa), mean_shift = acc.d / sa, cp = -u / sa;
             for (int64_t j = lane; j < npack; j += GROUP) {
                 const int64_t e0 = j * P;
                 const bool full = e0 + P <= C;
@@ -335,10 +343,10 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     }
 
     // distillation
-    const float logsb = xlog(acc.sb), rb = safe_max(acc.mb);
-    const float kl_sum = acc.x / acc.sa - logsa + logsb;
+    const float logsb = expsum_log(acc.sb), rb = safe_max(acc.mb);
+    const float kl_sum = acc.x / expsum_total(acc.sa) - logsa + logsb;
     const float kl = kl_sum < 0.0f ? 0.0f : kl_sum;  // KL >= 0: below is rounding (NaN stays NaN)
-    const float ce = active ? (safe_max(acc.m1) - zy) + xlog(acc.s1) : 0.0f;
+    const float ce = active ? (safe_max(acc.m1) - zy) + expsum_log(acc.s1) : 0.0f;
     const float t2 = A.temperature * A.temperature;
     if (lane == 0) {
         A.workspace[DIST_WS_ROWS + r] = kl;
@@ -354,7 +362,8 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     // pass 2: g_k = c_kl (q_k - p_k) + c_ce (softmax(z_s)_k - [k = y]), each element written once
     const float ckl = A.alpha * A.temperature * u / A.workspace[1];
     const float cce = active && A.alpha != 1.0f ? (1.0f - A.alpha) * u / A.workspace[2] : 0.0f;
-    const float ia = ckl / acc.sa, ib = ckl / acc.sb, i1 = cce / acc.s1, r1 = safe_max(acc.m1);
+    const float ia = ckl / expsum_total(acc.sa), ib = ckl / expsum_total(acc.sb);
+    const float i1 = cce / expsum_total(acc.s1), r1 = safe_max(acc.m1);
     for (int64_t j = lane; j < npack; j += GROUP) {
         const int64_t e0 = j * P;
         const bool full = e0 + P <= C;

@@ -41,11 +41,12 @@ struct RowStatsArgs {
     int64_t rows;         // derived: outer * inner
 };
 
-// Online moments of a row under p = softmax(s z), relative to the running max m. S_0 is kept as
-// at_max + s0 (the terms at the max, each 1, apart from the others), as Acc in common.cuh keeps
-// its sum, so that log S_0 = log1p of the terms below the max keeps a confident row's digits.
+// Online moments of a row under p = softmax(s z), relative to the running max m; S_0 an ExpSum
+// (common.cuh), so that a confident row's loss keeps its digits.
 struct StatAcc {
-    float m, at_max, s0, s1, s2;
+    float m;
+    ExpSum s0;
+    float s1, s2;
     long long arg, rank;  // first index of m (LLONG_MAX while none); elements ranked above the target
 };
 
@@ -53,7 +54,7 @@ constexpr long long NO_INDEX = 0x7fffffffffffffffLL;
 
 XENT_DEV StatAcc stat_empty() {
     StatAcc a;
-    a.m = neg_inf(); a.at_max = 0.f; a.s0 = 0.f; a.s1 = 0.f; a.s2 = 0.f; a.arg = NO_INDEX; a.rank = 0;
+    a.m = neg_inf(); a.s0 = expsum_empty(); a.s1 = 0.f; a.s2 = 0.f; a.arg = NO_INDEX; a.rank = 0;
     return a;
 }
 
@@ -67,11 +68,10 @@ XENT_DEV void stat_rebase(StatAcc& a, float mn, float scale) {
     }
     const float d = a.m - mn;
     const float f = xexp(scale * d);
-    const float s0 = a.at_max + a.s0;  // every term is below the new max
+    const float s0 = expsum_total(a.s0);
     a.s2 = f * (a.s2 + d * (2.f * a.s1 + d * s0));
     a.s1 = f * (a.s1 + d * s0);
-    a.s0 = f * s0;
-    a.at_max = 0.f;
+    expsum_rebase(a.s0, false, f);
     a.m = mn;
 }
 
@@ -81,7 +81,7 @@ XENT_DEV StatAcc stat_merge(StatAcc a, StatAcc b, float scale) {
     r.arg = a.m == r.m ? (b.m == r.m && b.arg < a.arg ? b.arg : a.arg) : b.m == r.m ? b.arg : NO_INDEX;
     stat_rebase(a, r.m, scale);
     stat_rebase(b, r.m, scale);
-    r.at_max = a.at_max + b.at_max; r.s0 = a.s0 + b.s0; r.s1 = a.s1 + b.s1; r.s2 = a.s2 + b.s2;
+    r.s0 = expsum_plus(a.s0, b.s0); r.s1 = a.s1 + b.s1; r.s2 = a.s2 + b.s2;
     r.rank = a.rank + b.rank;
     return r;
 }
@@ -110,9 +110,7 @@ XENT_DEV void stat_pack(StatAcc& a, const float (&v)[P], int64_t e0, float zy, i
         const float d = v[i] - ms;
         const float e = xexp(scale * d);
         if (e != 0.f) {  // a masked logit weighs 0: skip it rather than form 0 * -inf (NaN still counts)
-            const bool top = v[i] == ms;  // e - 1 is 0 there, or NaN for a +inf max
-            a.at_max += top ? 1.f : 0.f;
-            a.s0 += top ? e - 1.f : e;
+            expsum_add(a.s0, e, v[i] == ms);
             a.s1 += e * d;
             a.s2 += e * d * d;
         }
@@ -123,8 +121,7 @@ XENT_DEV void stat_pack(StatAcc& a, const float (&v)[P], int64_t e0, float zy, i
 XENT_DEV StatAcc shfl_stat(const StatAcc& a, int lane_xor) {
     StatAcc r;
     r.m = __shfl_xor_sync(FULL_MASK, a.m, lane_xor);
-    r.at_max = __shfl_xor_sync(FULL_MASK, a.at_max, lane_xor);
-    r.s0 = __shfl_xor_sync(FULL_MASK, a.s0, lane_xor);
+    r.s0 = shfl_xor_expsum(a.s0, lane_xor);
     r.s1 = __shfl_xor_sync(FULL_MASK, a.s1, lane_xor);
     r.s2 = __shfl_xor_sync(FULL_MASK, a.s2, lane_xor);
     r.arg = __shfl_xor_sync(FULL_MASK, a.arg, lane_xor);
@@ -135,8 +132,7 @@ XENT_DEV StatAcc shfl_stat(const StatAcc& a, int lane_xor) {
 XENT_DEV StatAcc bcast_stat(const StatAcc& a) {
     StatAcc r;
     r.m = __shfl_sync(FULL_MASK, a.m, 0);
-    r.at_max = __shfl_sync(FULL_MASK, a.at_max, 0);
-    r.s0 = __shfl_sync(FULL_MASK, a.s0, 0);
+    r.s0 = shfl_expsum(a.s0, 0);
     r.s1 = __shfl_sync(FULL_MASK, a.s1, 0);
     r.s2 = __shfl_sync(FULL_MASK, a.s2, 0);
     r.arg = __shfl_sync(FULL_MASK, a.arg, 0);
@@ -196,8 +192,8 @@ __global__ void XENT_BOUNDS(BLOCK, 1024 / BLOCK) row_stats_kernel(RowStatsArgs A
     if (lane != 0) return;
     if (bad) record_bad_label(A.error_info, r, label);
     const float ms = safe_max(acc.m);
-    const float s0 = acc.at_max + acc.s0;
-    const float logs = acc.at_max >= 1.f ? log1pf((acc.at_max - 1.f) + acc.s0) : xlog(acc.s0);
+    const float s0 = expsum_total(acc.s0);
+    const float logs = expsum_log(acc.s0);
     const float mean1 = acc.s1 / s0;
     const int64_t n = A.rows;
     A.stats[RS_LSE * n + r] = scale * acc.m + logs;

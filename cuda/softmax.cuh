@@ -45,7 +45,7 @@ __global__ void XENT_BOUNDS(BLOCK, 1024 / BLOCK) softmax_kernel(SmArgs A) {
     Acc acc = acc_empty();
     for_each_pack<T, GROUP, U>(x, 0, C, step, vec, lane, [&](int64_t, const float(&v)[P], bool) { acc_pack<P>(acc, v); });
     acc = group_acc<GROUP, BLOCK>(acc, scratch);
-    const float logs = acc_log_sum(acc);
+    const float logs = expsum_log(acc.s);
     if (OP == SM_LSE) {
         if (lane == 0) static_cast<float*>(A.out)[r] = acc.m + logs;
         return;

@@ -86,6 +86,51 @@ class DistillationPrecisionTest {
         assertTrue(f == null, () -> f);
     }
 
+    static Stream<Arguments> confidentCases() {
+        return EngineSource.crossed(List.of(5L, 300L, 5000L), List.of(1.0, 2.0));
+    }
+
+    /**
+     * Confident teacher and student, right on the same class (its logit the max, the rest 20-50 x
+     * a Gaussian below; rows offset by +-1000): KL, the teacher's entropy and the hard-label loss
+     * are all about sums of small terms and must keep them to 1e-7 + 1e-6 |ref|, never below 0,
+     * as cross-entropy's confident rows (CrossEntropyPrecisionTest).
+     */
+    @ParameterizedTest(name = "{0} C={1} tau={2}")
+    @MethodSource("confidentCases")
+    void confidentRowsKeepTheirSmallValues(EngineCase e, long classes, double tau) {
+        int c = (int) classes;
+        Distillation d = e.xent().distillation().withTemperature(tau).withAlpha(0.5);
+        for (double scale : new double[] {20, 50}) {
+            for (double offset : CrossEntropyPrecisionTest.OFFSETS) {
+                Random rnd = new Random(classes * 17 + (long) scale + (long) offset + (long) (tau * 3));
+                double[][] zt = new double[ROWS][c], zs = new double[ROWS][c];
+                float[] tf = new float[ROWS * c], sf = new float[ROWS * c];
+                long[] y = new long[ROWS];
+                for (int r = 0; r < ROWS; r++) {
+                    y[r] = rnd.nextInt(c);
+                    for (int k = 0; k < c; k++) {
+                        zt[r][k] = tf[r * c + k] = (float) (k == y[r] ? offset : offset - scale * (0.3 + Math.abs(rnd.nextGaussian())));
+                        zs[r][k] = sf[r * c + k] = (float) (k == y[r] ? offset : offset - scale * (0.3 + Math.abs(rnd.nextGaussian())));
+                    }
+                }
+                PairReference.Distill ref = PairReference.distill(zt, zs, ROWS, tau, 0.5, y, -100, Reduction.NONE, 1);
+                DistillLoss got = d.withReduction(Reduction.NONE).forward(Logits.of(sf, ROWS, c), Logits.of(tf, ROWS, c), Targets.classes(y));
+                String where = String.format("%s C=%d tau %s scale %s offset %s", e, c, tau, scale, offset);
+                for (int r = 0; r < ROWS; r++) {
+                    check("KL", got.perRowKl()[r], ref.kl()[r], where + " row " + r);
+                    check("teacher entropy", got.perRowTeacherEntropy()[r], ref.entropy()[r], where + " row " + r);
+                    check("loss", got.perRow()[r], ref.rowLoss()[r], where + " row " + r);
+                }
+            }
+        }
+    }
+
+    private static void check(String what, double got, double ref, String where) {
+        Check.scalar(what, got, ref, CrossEntropyPrecisionTest.LOSS_ATOL, CrossEntropyPrecisionTest.LOSS_RTOL, where);
+        assertTrue(got >= 0, () -> what + " " + got + " < 0 in " + where);
+    }
+
     /**
      * A class the teacher gives mass and the student none (its logit -inf) makes KL +inf, even
      * where that mass underflows fp32 (e^-120 does; e^-120 / 0 does not become 0). C = 300 puts the

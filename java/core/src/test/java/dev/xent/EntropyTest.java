@@ -30,11 +30,12 @@ class EntropyTest {
     /**
      * An entropy near 0 is log S with S = 1 + tiny, so H is off by the rounding of S. The Java
      * engine's S is a double, each addition to it rounding by up to 2^-53: up to C 2^-53 (the scalar
-     * path adds every class; the vector path each tile's fp32 sum). The CUDA kernel's S is fp32: a
-     * few 2^-24 (a thread's sum and the tree merges; cuda/distill.cuh).
+     * path adds every class; the vector path each tile's fp32 sum). The CUDA kernels keep S as the
+     * count of terms at the max and the fp32 sum of the others (ExpSum, cuda/common.cuh), so H keeps
+     * fp32's relative precision and the 1e-7 absolute of a confident cross-entropy row.
      */
     private static double hAtol(EngineCase e, long classes) {
-        return e.label().startsWith(JavaEngine.NAME) ? classes * 0x1p-53 : 0x1p-20;
+        return e.label().startsWith(JavaEngine.NAME) ? classes * 0x1p-53 : 1e-7;
     }
 
     record Shape(long[] shape, long rowStride, Tensor.Memory memory) {

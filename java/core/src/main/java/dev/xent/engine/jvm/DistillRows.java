@@ -110,7 +110,7 @@ final class DistillRows {
         float it = (float) (1 / tau);
         scheduler.forRows(rows, classes, RowScheduler.shareable(c.teacher(), c.student(), c.grad()), (from, to, w) -> {
             Stats st = new Stats();
-            float[] sums = new float[8];
+            float[] sums = new float[11];
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;
                 long y = -1;
@@ -200,11 +200,11 @@ final class DistillRows {
             ma = out[0];
             mb = out[1];
             st.rebase((double) ma * it, (double) mb * it, out[2]);
-            st.sa += out[3];
-            st.sb += out[4];
+            st.sa += out[8] + (double) out[3];
+            st.sb += out[9] + (double) out[4];
             st.x += out[5];
             st.d += out[6];
-            st.s1 += out[7];
+            st.s1 += out[10] + (double) out[7];
         }
     }
 

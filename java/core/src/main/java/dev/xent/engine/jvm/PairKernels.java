@@ -21,7 +21,10 @@ public interface PairKernels {
      * hard}, of the student again; NaN skipped), and, as fp32 sums against the references ra, rb, r1 those new maxima
      * give (0 for a maximum that is -inf): out[3] = sum e^{a - ra}; out[4] = sum e^{b - rb};
      * out[5] = sum e^{a - ra} ((a - ra) - (b - rb)); out[6] = sum e^{a - ra} (a - ra) (terms with
-     * e^{a - ra} = 0 counting 0); out[7] = sum e^{s - r1} with {@code hard}, else 0.
+     * e^{a - ra} = 0 counting 0); out[7] = sum e^{s - r1} with {@code hard}, else 0. The three sums
+     * of exponentials leave out the terms at their reference (each exactly 1), whose counts are
+     * out[8], out[9], out[10]: the caller adds them in double, so a confident row's sum 1 + (tiny
+     * terms) keeps the tiny terms' digits.
      */
     void tileStats(DType dt, MemorySegment t, long tOff, MemorySegment s, long sOff, int n, float it,
             float ma, float mb, float m1, boolean hard, float[] out);

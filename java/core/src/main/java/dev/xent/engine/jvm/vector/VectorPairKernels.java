@@ -101,7 +101,9 @@ final class VectorPairKernels implements PairKernels {
         mb = Math.max(mb, ms);
         if (hard) m1 = Math.max(m1, ms);
         float ra = ref(ma), rb = ref(mb), r1 = ref(m1);
-        FloatVector vsa = ZERO, vsb = ZERO, vx = ZERO, vd = ZERO, vs1 = ZERO;
+        // the terms at a maximum (each exactly 1) are counted apart from the fp32 sums: a confident
+        // row's 1 + (tiny terms) would keep those only to 2^-24
+        FloatVector vsa = ZERO, vsb = ZERO, vx = ZERO, vd = ZERO, vs1 = ZERO, vna = ZERO, vnb = ZERO, vn1 = ZERO;
         VectorMask<Float> unsupported = F.maskAll(false);
         int i = 0;
         for (int b = F.loopBound(n); i < b; i += L) {
@@ -111,25 +113,36 @@ final class VectorPairKernels implements PairKernels {
             unsupported = unsupported.or(zs.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY)
                     .and(zt.compare(VectorOperators.NE, Float.NEGATIVE_INFINITY)));
             VectorMask<Float> none = ea.compare(VectorOperators.EQ, 0f);  // p = 0: the term is 0, not 0 * inf
-            vsa = vsa.add(ea);
+            VectorMask<Float> topA = zt.compare(VectorOperators.EQ, ra), topB = zs.compare(VectorOperators.EQ, rb);
+            vna = vna.add(1f, topA);
+            vsa = vsa.add(ea.blend(ZERO, topA));
             vd = ea.fma(da.blend(ZERO, none), vd);
             vx = ea.fma(da.sub(db).blend(ZERO, none), vx);
-            vsb = vsb.add(VectorKernels.expNonPositive(db));
-            if (hard) vs1 = vs1.add(VectorKernels.expNonPositive(zs.sub(r1)));
+            vnb = vnb.add(1f, topB);
+            vsb = vsb.add(VectorKernels.expNonPositive(db).blend(ZERO, topB));
+            if (hard) {
+                VectorMask<Float> top1 = zs.compare(VectorOperators.EQ, r1);
+                vn1 = vn1.add(1f, top1);
+                vs1 = vs1.add(VectorKernels.expNonPositive(zs.sub(r1)).blend(ZERO, top1));
+            }
         }
         float fsa = VectorKernels.sumLanes(vsa), fsb = VectorKernels.sumLanes(vsb);
         float fx = VectorKernels.sumLanes(vx), fd = VectorKernels.sumLanes(vd);
         float fs1 = hard ? VectorKernels.sumLanes(vs1) : 0f;
+        float na = VectorKernels.sumLanes(vna), nb = VectorKernels.sumLanes(vnb), n1 = hard ? VectorKernels.sumLanes(vn1) : 0f;
         for (; i < n; i++) {
             float da = (ta[i] - ra) * it, db = (sa[i] - rb) * it;
             float ea = (float) Math.exp(da);
-            fsa += ea;
+            if (ta[i] == ra) na += 1f;
+            else fsa += ea;
             if (ea != 0f) {
                 fd += ea * da;
                 fx += ea * (da - db);
             }
-            fsb += (float) Math.exp(db);
-            if (hard) fs1 += (float) Math.exp(sa[i] - r1);
+            if (sa[i] == rb) nb += 1f;
+            else fsb += (float) Math.exp(db);
+            if (hard && sa[i] == r1) n1 += 1f;
+            else if (hard) fs1 += (float) Math.exp(sa[i] - r1);
             if (sa[i] == Float.NEGATIVE_INFINITY && ta[i] != Float.NEGATIVE_INFINITY) fx = Float.POSITIVE_INFINITY;
         }
         // teacher mass where the student has none: KL = +inf, however far p_k underflowed in fp32
@@ -142,6 +155,9 @@ final class VectorPairKernels implements PairKernels {
         out[5] = fx;
         out[6] = fd;
         out[7] = fs1;
+        out[8] = na;
+        out[9] = nb;
+        out[10] = n1;
     }
 
     @Override
