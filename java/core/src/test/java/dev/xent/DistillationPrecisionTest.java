@@ -54,7 +54,7 @@ class DistillationPrecisionTest {
                         zs[r][k] = sf[r * c + k] = s;
                     }
                 }
-                PairReference.Distill ref = PairReference.distill(zt, zs, ROWS, tau, 1, null, -100, Reduction.MEAN, 1);
+                PairReference.Distill ref = PairReference.distill(zt, zs, ROWS, tau, 1, null, null, -100, Reduction.MEAN, 1);
                 float[] g = new float[ROWS * c];
                 DistillLoss fused = d.forwardBackward(Logits.of(sf, ROWS, c), Logits.of(tf, ROWS, c), Logits.of(g, ROWS, c));
                 DistillLoss forward = d.forward(Logits.of(sf, ROWS, c), Logits.of(tf, ROWS, c));
