@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -187,27 +188,11 @@ class PairLossOpsTest extends CliTest {
         }
     }
 
+    /** weighted: {@code --weight} per class on the hard term, ce_i = w[y_i] (-log softmax_{y_i}). */
     @ParameterizedTest
-    @ValueSource(strings = {"mean", "sum", "none"})
-    void distillMixesKlAndHardCrossEntropy(String reduction) throws Exception {
+    @CsvSource({"mean, false", "sum, false", "none, false", "mean, true", "sum, true", "none, true"})
+    void distillMixesKlAndHardCrossEntropy(String reduction, boolean weighted) throws Exception {
         Random random = new Random(SEED + 2);
-        int n = 6, c = 11;
-        float[] t = gaussians(random, n * c, 2);
-        float[] s = gaussians(random, n * c, 2);
-        long[] y = {3, 0, 10, 7, -1, 5};
-        Path ts = save("t.npy", NpyArray.ofFloats(t, n, c));
-        Path ss = save("s.npy", NpyArray.ofFloats(s, n, c));
-        Path ys = save("y.npy", NpyArray.ofLongs(y, n));
-        CliRun run = loss("distill", ss, "--teacher-logits", ts.toString(), "--temperature", "3", "--alpha", "0.3",
-                "--target", ys.toString(), "--ignore-index", "-1", "--reduction", reduction);
-        assertEquals(0, run.code(), run.describe());
-        checkOutputs(distill(t, s, y, null, n, c, 1, 3, 0.3, -1, reduction), reduction, new long[] {n, c}, new long[] {n});
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"mean", "sum", "none"})
-    void distillWeighsTheHardTermByClass(String reduction) throws Exception {
-        Random random = new Random(SEED + 3);
         int n = 6, c = 11;
         float[] t = gaussians(random, n * c, 2);
         float[] s = gaussians(random, n * c, 2);
@@ -218,10 +203,13 @@ class PairLossOpsTest extends CliTest {
         Path ss = save("s.npy", NpyArray.ofFloats(s, n, c));
         Path ys = save("y.npy", NpyArray.ofLongs(y, n));
         Path ws = save("w.npy", NpyArray.ofDoubles(w, c));
-        CliRun run = loss("distill", ss, "--teacher-logits", ts.toString(), "--temperature", "2", "--alpha", "0.3",
-                "--target", ys.toString(), "--weight", ws.toString(), "--ignore-index", "-1", "--reduction", reduction);
+        List<String> args = new ArrayList<>(List.of("--teacher-logits", ts.toString(), "--temperature", "3", "--alpha", "0.3",
+                "--target", ys.toString(), "--ignore-index", "-1", "--reduction", reduction));
+        if (weighted) args.addAll(List.of("--weight", ws.toString()));
+        CliRun run = loss("distill", ss, args.toArray(String[]::new));
         assertEquals(0, run.code(), run.describe());
-        checkOutputs(distill(t, s, y, w, n, c, 1, 2, 0.3, -1, reduction), reduction, new long[] {n, c}, new long[] {n});
+        checkOutputs(distill(t, s, y, weighted ? w : null, n, c, 1, 3, 0.3, -1, reduction), reduction, new long[] {n, c},
+                new long[] {n});
     }
 
     // ---- user errors: exit 2, one line ----------------------------------------------------------
