@@ -1,7 +1,8 @@
 // distill.cuh: losses between two softmax distributions given by logits of the same shape:
 // distillation (KL(p || q) and soft cross-entropy H(p, q) of a teacher p = softmax(z_t / tau) and
 // a student q = softmax(z_s / tau), times tau^2, optionally mixed with the student's hard-label
-// cross-entropy at temperature 1), entropy H(softmax(z)) and Jensen-Shannon JS(p, q).
+// cross-entropy at temperature 1, class-weighted as F.cross_entropy's weight), entropy H(softmax(z))
+// and Jensen-Shannon JS(p, q).
 //
 // Fused: the teacher's softmax is never stored. One online pass reads both rows together and
 // carries, relative to running maxima, the teacher's and the student's (max, sum of exp), the cross
@@ -19,7 +20,7 @@
 // gives KL = +inf, as PyTorch's.
 //  - forward: 2B per logit pair read (both tensors once), 4 floats per row written;
 //  - fused loss + gradient: a second pass re-reads both rows (mostly from L2) and writes the
-//    student's gradient once: 3B..5B per pair. g_k = c_kl (q_k - p_k) + c_ce (softmax(z_s)_k - [k = y]).
+//    student's gradient once: 3B..5B per pair. g_k = c_kl (q_k - p_k) + c_ce w[y] (softmax(z_s)_k - [k = y]).
 //  - entropy reads one tensor (gradient: re-read and write once); JS makes a second pass for
 //    A = KL(p || m) and B = KL(q || m), and with the gradient a third that writes both gradients
 //    once: g_p = (u / 2) p (log(p / m) - A), g_q = (u / 2) q (log(q / m) - B).
@@ -27,8 +28,8 @@
 // a thread per row. Around them: denominators_kernel and combine_rows_kernel (loss_reduce.cuh).
 //
 // Workspace (fp32, dist_workspace_floats): [0] reduced loss, [1] KL denominator (MEAN: rows),
-// [2] hard-label denominator (MEAN: sum of ones over rows not ignored), [3] unused,
-// [4, 4 + rows) per-row KL, [4 + rows, 4 + 2 rows) per-row hard cross-entropy.
+// [2] hard-label denominator (MEAN: sum of w[y] over rows not ignored, 1 each without weights),
+// [3] unused, [4, 4 + rows) per-row KL, [4 + rows, 4 + 2 rows) per-row weighted hard cross-entropy.
 #pragma once
 
 #include "loss_reduce.cuh"
@@ -50,6 +51,7 @@ struct DistArgs {
     void* grad;           // fused ops, may equal student (entropy: teacher; JS: p's gradient, may equal teacher)
     void* grad_q;         // JS: q's gradient, may equal student; either of grad, grad_q may be null
     const void* labels;   // class indices of the student, or null (alpha == 1)
+    const float* weight;  // classes weights of the hard term, or null for ones
     int lab64;            // derived: labels are int64
     int64_t ignore_index;
     int64_t classes, inner, outer_stride;
@@ -249,12 +251,15 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     // the hard label (student at temperature 1)
     int64_t y = -1;
     bool active = false;
-    float zy = 0.0f;
+    float zy = 0.0f, wy = 0.0f;  // the student's target logit and the target's weight
     if (hard) {
         y = load_label(A.labels, A.lab64, r);
         active = y != A.ignore_index && y >= 0 && y < C;
         if (!active && y != A.ignore_index && lane == 0) record_bad_label(A.error_info, r, y);
-        if (active) zy = S::load(s + y * step);  // before any thread writes the gradient
+        if (active) {
+            zy = S::load(s + y * step);  // before any thread writes the gradient
+            wy = A.weight ? A.weight[y] : 1.0f;
+        }
     }
 
     // pass 1: both rows together, each pack once
@@ -346,7 +351,7 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
     const float logsb = expsum_log(acc.sb), rb = safe_max(acc.mb);
     const float kl_sum = acc.x / expsum_total(acc.sa) - logsa + logsb;
     const float kl = kl_sum < 0.0f ? 0.0f : kl_sum;  // KL >= 0: below is rounding (NaN stays NaN)
-    const float ce = active ? (safe_max(acc.m1) - zy) + expsum_log(acc.s1) : 0.0f;
+    const float ce = active ? wy * ((safe_max(acc.m1) - zy) + expsum_log(acc.s1)) : 0.0f;
     const float t2 = A.temperature * A.temperature;
     if (lane == 0) {
         A.workspace[DIST_WS_ROWS + r] = kl;
@@ -359,9 +364,10 @@ __global__ void XENT_BOUNDS(BLOCK, (dist_minb<T>(BLOCK))) dist_kernel(DistArgs A
         if (A.row_teacher_entropy) A.row_teacher_entropy[r] = ent;
     }
     if (OP != DIST_FUSED) return;
-    // pass 2: g_k = c_kl (q_k - p_k) + c_ce (softmax(z_s)_k - [k = y]), each element written once
+    // pass 2: g_k = c_kl (q_k - p_k) + c_ce (softmax(z_s)_k - [k = y]), c_ce holding w[y]; each
+    // element written once
     const float ckl = A.alpha * A.temperature * u / A.workspace[1];
-    const float cce = active && A.alpha != 1.0f ? (1.0f - A.alpha) * u / A.workspace[2] : 0.0f;
+    const float cce = active && A.alpha != 1.0f ? (1.0f - A.alpha) * u * wy / A.workspace[2] : 0.0f;
     const float ia = ckl / expsum_total(acc.sa), ib = ckl / expsum_total(acc.sb);
     const float i1 = cce / expsum_total(acc.s1), r1 = safe_max(acc.m1);
     for (int64_t j = lane; j < npack; j += GROUP) {
@@ -410,7 +416,7 @@ cudaError_t launch_dist(int op, const DistArgs& A, cudaStream_t st) {
         const int64_t batch = A.inner > 0 ? A.rows / A.inner : 0;
         auto k = denominators_kernel<LOSS_REDUCE_BLOCK>;
         XENT_LAUNCH(k, dim3(1), dim3(LOSS_REDUCE_BLOCK), st, A.labels, A.lab64, A.rows, A.classes, A.ignore_index,
-                    (const float*)nullptr, A.reduction == RED_MEAN ? 1 : 0, A.workspace + 2, batch, A.workspace + 1);
+                    A.weight, A.reduction == RED_MEAN ? 1 : 0, A.workspace + 2, batch, A.workspace + 1);
         if ((e = cudaGetLastError()) != cudaSuccess) return e;
     }
     if (A.rows > 0) {

@@ -231,26 +231,31 @@ XENT_API int32_t xent_nll(int32_t pass, const xent_tensor* input, const xent_tar
  * p = softmax(z_t / tau), q = softmax(z_s / tau) per row; KL_i = sum_k p_k (log p_k - log q_k),
  * soft cross-entropy H(p, q)_i = KL_i + H(p)_i, H(p)_i the teacher's entropy (all in nats, at
  * temperature tau, not scaled). Optional class-index targets of the student (alpha < 1) add
- * PyTorch's cross-entropy of z_s (temperature 1, ignore_index, no weights): CE_i.
+ * PyTorch's cross-entropy of z_s (temperature 1, ignore_index, class weights w, all ones when
+ * options.weight is NULL): CE_i = w[y_i] (lse_i - z_{i,y_i}), 0 for ignored rows.
  *   loss = alpha tau^2 R_kl(KL) + (1 - alpha) R_ce(CE)
  * with R_kl = sum / outer under MEAN (KLDivLoss 'batchmean': the batch N, also for (N, C, d..)),
- * R_ce = sum / rows not ignored under MEAN; SUM: plain sums; NONE: row_loss_i = alpha tau^2 KL_i +
- * (1 - alpha) CE_i, workspace[0] their sum. A term with coefficient 0 is left out. The teacher's
+ * R_ce = sum / (sum of w[y_i] over rows not ignored) under MEAN (0: NaN, as PyTorch); SUM: plain
+ * sums; NONE: row_loss_i = alpha tau^2 KL_i + (1 - alpha) CE_i, workspace[0] their sum. A term with coefficient 0 is left out. The teacher's
  * softmax is never stored. A class masked (-inf) in the teacher has p = 0 and contributes 0; one
  * masked in the student only gives KL = +inf.
  * Passes: FORWARD and FORWARD_BACKWARD; the gradient w.r.t. the student's logits is written once
  * per element into grad (student's dtype and layout, may be the student's data itself):
- *   grad_k = alpha tau s_kl (q_k - p_k) + (1 - alpha) s_ce (softmax(z_s)_k - [k = y])
+ *   grad_k = alpha tau s_kl (q_k - p_k) + (1 - alpha) s_ce w[y] (softmax(z_s)_k - [k = y])
  * with s = the upstream value divided by the term's MEAN denominator.
  * targets: NULL when alpha = 1; else class indices (error_info: (row, label) of the first bad one).
  * workspace: xent_distill_workspace_floats(rows) floats: [0] the reduced loss, [1] the KL
  * denominator, [2] the hard-label denominator.
+ * options.weight is read only when alpha < 1, by the kernels (device memory; the emulator's host
+ * memory): it must hold C finite values. This side cannot inspect it and checks neither its length
+ * nor its values (the Java API does).
  */
 typedef struct xent_distill_options {
     float temperature;       /* tau, finite and > 0 */
     float alpha;             /* in [0, 1]; 1: no hard term */
     int64_t ignore_index;
     int32_t reduction;
+    const float* weight;     /* C fp32 class weights of the hard term, or NULL */
 } xent_distill_options;
 
 typedef struct xent_distill_outputs {

@@ -57,6 +57,7 @@ int32_t run_distill(int32_t pass, const xent_tensor* teacher, const xent_tensor*
     A.student = student->data;
     A.grad = writes_grad ? out->grad : nullptr;
     A.labels = hard ? targets->data : nullptr;
+    A.weight = hard ? o->weight : nullptr;  // a device pointer: neither its length nor its values can be checked here
     A.lab64 = lab64;
     A.ignore_index = o->ignore_index;
     A.temperature = o->temperature;

@@ -1,6 +1,7 @@
 // test_distill.cpp: distillation (xent_distill, FORWARD and FORWARD_BACKWARD, with and without hard
-// labels, its workspace size), entropy (xent_entropy, with and without the gradient) and
-// Jensen-Shannon (xent_js, with and without the gradients). Through the C ABI only, against a float64 reference written for clarity
+// labels and their class weights, its workspace size), entropy (xent_entropy, with and without the
+// gradient) and Jensen-Shannon (xent_js, with and without the gradients). Through the C ABI only,
+// against a float64 reference written for clarity
 // (see kernel_support.h). Built twice: against libxent_emu.so (test_distill_emu) and
 // libxent_cuda.so (test_distill_cuda, on a GPU).
 #include "kernel_support.h"
@@ -50,16 +51,21 @@ Rows make_rows(int dt, const Layout& L, uint64_t seed) {
 double loss_tol(int dt) { return dt == XENT_F32 ? 2e-5 : 4e-5; }
 double grad_tol(int dt) { return dt == XENT_F32 ? 1e-4 : dt == XENT_BF16 ? 8e-3 : 1.2e-3; }
 
-void run_distill(int dt, const Layout& L, float tau, float alpha, int red, uint64_t seed) {
+// weighted: class weights w_k = 0.25 + 0.6 (k mod 5) on the hard term (class 0 the lightest).
+void run_distill(int dt, const Layout& L, float tau, float alpha, int red, bool weighted, uint64_t seed) {
     const int64_t N = L.rows(), C = L.C, span = L.span();
     const std::string ctx = std::string(dname(dt)) + " " + L.str() + " tau=" + std::to_string(tau) +
                             " alpha=" + std::to_string(alpha) + " red=" + std::to_string(red) +
-                            " seed=" + std::to_string(seed);
+                            (weighted ? " weighted" : "") + " seed=" + std::to_string(seed);
+    std::vector<float> w((size_t)C, 1.0f);
+    if (weighted)
+        for (int64_t k = 0; k < C; ++k) w[(size_t)k] = 0.25f + 0.6f * (float)(k % 5);
     const Rows R = make_rows(dt, L, seed);
     const bool hard = alpha < 1.0f;
     const int64_t ignore = -100;
     std::vector<int32_t> y((size_t)N);
     for (int64_t r = 0; r < N; ++r) y[r] = r % 4 == 3 ? (int32_t)ignore : (int32_t)((r * 3 + 1) % C);
+    if (N > 2) y[0] = 0, y[(size_t)N - 1] = (int32_t)(C - 1);  // the first and the last class
     const int64_t bad_row = hard && N > 4 ? 4 : -1;
     if (bad_row >= 0) y[(size_t)bad_row] = -7;
     std::vector<float> up(red == XENT_REDUCTION_NONE ? (size_t)std::max<int64_t>(N, 1) : 1);
@@ -67,7 +73,7 @@ void run_distill(int dt, const Layout& L, float tau, float alpha, int red, uint6
 
     // reference
     std::vector<double> kl((size_t)N), ent((size_t)N), ce((size_t)N, 0.0), loss((size_t)N), grad((size_t)span, 0.0);
-    double kl_sum = 0, ce_sum = 0, active = 0;
+    double kl_sum = 0, ce_sum = 0, active = 0;  // active: the sum of w[y] over rows not ignored
     for (int64_t r = 0; r < N; ++r) {
         const std::vector<double> zt = R.row(R.t, r), zs = R.row(R.s, r);
         const std::vector<double> p = ref_softmax(zt, tau), q = ref_softmax(zs, tau);
@@ -81,9 +87,9 @@ void run_distill(int dt, const Layout& L, float tau, float alpha, int red, uint6
         kl_sum += k_;
         const bool act = hard && y[r] != ignore && y[r] >= 0 && y[r] < C;
         if (act) {
-            ce[r] = ref_lse(zs) - zs[(size_t)y[r]];
+            ce[r] = w[(size_t)y[r]] * (ref_lse(zs) - zs[(size_t)y[r]]);
             ce_sum += ce[r];
-            active += 1;
+            active += w[(size_t)y[r]];
         }
         loss[r] = alpha * tau * tau * kl[r] + (hard ? (1 - alpha) * ce[r] : 0.0);
     }
@@ -100,22 +106,24 @@ void run_distill(int dt, const Layout& L, float tau, float alpha, int red, uint6
         const bool act = hard && y[r] != ignore && y[r] >= 0 && y[r] < C;
         for (int64_t k = 0; k < C; ++k) {
             double g = alpha * tau * skl * (q[k] - p[k]);
-            if (act) g += (1 - alpha) * sce * (s1[k] - (k == y[r] ? 1.0 : 0.0));
+            if (act) g += (1 - alpha) * sce * w[(size_t)y[r]] * (s1[k] - (k == y[r] ? 1.0 : 0.0));
             grad[(size_t)L.at(r, k)] = g;
         }
     }
 
     CHECK(xent_distill_workspace_floats(N) >= 3);
     Dev dt_(span * esize(dt)), ds(span * esize(dt)), dg(span * esize(dt)), dy(N * 4), dup((int64_t)up.size() * 4),
-        dloss(N * 4), dkl(N * 4), dsce(N * 4), dent(N * 4), dws(xent_distill_workspace_floats(N) * 4), derr(16);
+        dloss(N * 4), dkl(N * 4), dsce(N * 4), dent(N * 4), dws(xent_distill_workspace_floats(N) * 4), derr(16),
+        dw(C * 4);
     dt_.put(R.tb);
     ds.put(R.sb);
     dy.put(y);
     dup.put(up);
+    dw.put(w);
     const xent_tensor teacher = abi::tensor(dt, dt_.p, L.outer, C, L.inner, L.ostride);
     const xent_tensor student = abi::tensor(dt, ds.p, L.outer, C, L.inner, L.ostride);
     const xent_targets labels = abi::class_targets(XENT_I32, dy.p);
-    const xent_distill_options opt{tau, alpha, ignore, red};
+    const xent_distill_options opt{tau, alpha, ignore, red, weighted ? dw.f() : nullptr};
     const std::vector<char> mask = L.in_rows();
     for (int pass : {XENT_FORWARD, XENT_FORWARD_BACKWARD}) {
         const std::string what = (pass == XENT_FORWARD ? "forward " : "forward_backward ") + ctx;
@@ -133,6 +141,7 @@ void run_distill(int dt, const Layout& L, float tau, float alpha, int red, uint6
         EXPECT_ALL("row_teacher_entropy " + what, N, [&](int64_t i) { return e[i]; }, [&](int64_t i) { return ent[i]; },
                    tol, tol);
         EXPECT_VALUE("reduced " + what, ws[0], reduced, tol, tol);
+        if (hard) EXPECT_VALUE("hard denominator " + what, ws[2], red == XENT_REDUCTION_MEAN ? active : 1.0, 0, 1e-7);
         const std::vector<int64_t> err = derr.get<int64_t>(2);
         CHECK_EQ(err[0], bad_row);
         CHECK_EQ(err[1], bad_row >= 0 ? int64_t(-7) : int64_t(-1));
@@ -149,11 +158,38 @@ TEST_CASE(distill_matrix) {
     uint64_t seed = 100;
     for (int dt : {XENT_F32, XENT_BF16, XENT_F16})
         for (int red : {XENT_REDUCTION_NONE, XENT_REDUCTION_SUM, XENT_REDUCTION_MEAN}) {
-            run_distill(dt, Layout{7, 41, 1, 44}, 2.0f, 0.7f, red, seed++);
-            run_distill(dt, Layout{3, 9, 3, 27}, 1.0f, 1.0f, red, seed++);  // (N, C, d), soft term only
+            run_distill(dt, Layout{7, 41, 1, 44}, 2.0f, 0.7f, red, false, seed++);
+            run_distill(dt, Layout{3, 9, 3, 27}, 1.0f, 1.0f, red, false, seed++);  // (N, C, d), soft term only
+            run_distill(dt, Layout{7, 41, 1, 44}, 2.0f, 0.3f, red, true, seed++);
+            run_distill(dt, Layout{3, 9, 3, 27}, 1.5f, 0.0f, red, true, seed++);  // (N, C, d), hard term only
         }
-    run_distill(XENT_F32, Layout{5, 1, 1, 1}, 3.0f, 0.5f, XENT_REDUCTION_MEAN, seed++);  // C = 1
-    run_distill(XENT_F32, Layout{2, 1030, 1, 1030}, 4.0f, 0.25f, XENT_REDUCTION_SUM, seed++);  // a block per row
+    run_distill(XENT_F32, Layout{5, 1, 1, 1}, 3.0f, 0.5f, XENT_REDUCTION_MEAN, false, seed++);  // C = 1
+    run_distill(XENT_F32, Layout{2, 1030, 1, 1030}, 4.0f, 0.25f, XENT_REDUCTION_SUM, false, seed++);  // a block per row
+    run_distill(XENT_F32, Layout{3, 1030, 1, 1030}, 4.0f, 0.25f, XENT_REDUCTION_MEAN, true, seed++);
+    run_distill(XENT_F32, Layout{3, 1, 1, 1}, 1.0f, 1.0f, XENT_REDUCTION_MEAN, true, seed++);  // weights unused at alpha 1
+}
+
+// Weighted MEAN whose hard denominator is 0 (every label ignored or weighted 0) gives NaN, as
+// PyTorch's; SUM gives 0 for the hard term.
+TEST_CASE(distill_zero_weight_sum) {
+    const int64_t N = 3, C = 4;
+    std::vector<float> z((size_t)(N * C));
+    for (size_t i = 0; i < z.size(); ++i) z[i] = (float)i * 0.3f;
+    const std::vector<float> w{0.0f, 2.0f, 1.0f, 0.5f};
+    const std::vector<int32_t> y{0, -100, 0};
+    Dev dz(N * C * 4), dy(N * 4), dw(C * 4), dws(xent_distill_workspace_floats(N) * 4);
+    dz.put(z);
+    dy.put(y);
+    dw.put(w);
+    const xent_tensor t = abi::tensor(XENT_F32, dz.p, N, C, 1, C);
+    const xent_targets labels = abi::class_targets(XENT_I32, dy.p);
+    const xent_distill_outputs out{nullptr, nullptr, nullptr, nullptr, nullptr, dws.f(), nullptr};
+    const xent_distill_options mean{1.0f, 0.0f, -100, XENT_REDUCTION_MEAN, dw.f()};
+    CHECK_EQ(xent_distill(XENT_FORWARD, &t, &t, &labels, &mean, nullptr, &out, nullptr), 0);
+    CHECK(std::isnan(dws.get<float>(1)[0]));
+    const xent_distill_options sum{1.0f, 0.0f, -100, XENT_REDUCTION_SUM, dw.f()};
+    CHECK_EQ(xent_distill(XENT_FORWARD, &t, &t, &labels, &sum, nullptr, &out, nullptr), 0);
+    CHECK_EQ(dws.get<float>(1)[0], 0.0f);
 }
 
 // Rows offset by +1000 at temperatures whose inverse is not a power of two (issue #11): the kernels
@@ -189,7 +225,7 @@ void run_distill_offset(int64_t C, float tau, uint64_t seed) {
     ds.put(sb);
     const xent_tensor teacher = abi::tensor(XENT_F32, dt_.p, N, C, 1, C);
     const xent_tensor student = abi::tensor(XENT_F32, ds.p, N, C, 1, C);
-    const xent_distill_options opt{tau, 1.0f, -100, XENT_REDUCTION_MEAN};
+    const xent_distill_options opt{tau, 1.0f, -100, XENT_REDUCTION_MEAN, nullptr};
     for (Dev* d : {&dg, &dkl, &dws, &derr}) d->poison();
     const xent_distill_outputs out{dg.p, nullptr, dkl.f(), nullptr, nullptr, dws.f(), static_cast<int64_t*>(derr.p)};
     CHECK_EQ(xent_distill(XENT_FORWARD_BACKWARD, &teacher, &student, nullptr, &opt, nullptr, &out, nullptr), 0);
@@ -355,16 +391,16 @@ TEST_CASE(distill_arguments) {
     const xent_tensor teacher = abi::tensor(XENT_F32, t.p, 4, 10, 1, 10);
     const xent_tensor student = abi::tensor(XENT_F32, s.p, 4, 10, 1, 10);
     const xent_tensor other = abi::tensor(XENT_BF16, s.p, 4, 10, 1, 10);
-    const xent_distill_options opt{2.0f, 1.0f, -100, XENT_REDUCTION_MEAN};
+    const xent_distill_options opt{2.0f, 1.0f, -100, XENT_REDUCTION_MEAN, nullptr};
     const xent_distill_outputs o{g.p, nullptr, nullptr, nullptr, nullptr, ws.f(), nullptr};
     CHECK_EQ(xent_distill(XENT_BACKWARD, &teacher, &student, nullptr, &opt, nullptr, &o, nullptr), INV);
     CHECK(msg_has("xent_distill: pass: XENT_BACKWARD does not exist"));
     CHECK_EQ(xent_distill(XENT_FORWARD, &teacher, &other, nullptr, &opt, nullptr, &o, nullptr), INV);
     CHECK(msg_has("student must have the dtype and layout of teacher"));
-    const xent_distill_options hard{2.0f, 0.5f, -100, XENT_REDUCTION_MEAN};
+    const xent_distill_options hard{2.0f, 0.5f, -100, XENT_REDUCTION_MEAN, nullptr};
     CHECK_EQ(xent_distill(XENT_FORWARD, &teacher, &student, nullptr, &hard, nullptr, &o, nullptr), INV);
     CHECK(msg_has("targets is null but options.alpha < 1"));
-    const xent_distill_options cold{0.0f, 1.0f, -100, XENT_REDUCTION_MEAN};
+    const xent_distill_options cold{0.0f, 1.0f, -100, XENT_REDUCTION_MEAN, nullptr};
     CHECK_EQ(xent_distill(XENT_FORWARD, &teacher, &student, nullptr, &cold, nullptr, &o, nullptr), INV);
     CHECK(msg_has("options.temperature"));
     CHECK_EQ(xent_entropy(XENT_BACKWARD, &teacher, nullptr, out.f(), g.p, nullptr), INV);

@@ -219,9 +219,7 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         Objects.requireNonNull(targets, "targets");
         Checks.alive(logits.data(), "logits");
         int n = Checks.rowsForArray(logits.rows(), 1, "per-row losses");
-        if (weight != null && weight.length != logits.classes()) {
-            throw new IllegalArgumentException("weight has " + weight.length + " entries but logits have C = " + logits.classes() + " classes");
-        }
+        Checks.classWeights(weight, logits);
         checkTargets(targets, logits);
         if (grad != null) Checks.gradient(grad, logits, "logits");
         Region in = Region.of("logits", logits);

@@ -20,16 +20,18 @@ import java.util.Objects;
  * <pre>  loss = alpha T^2 R(KL(p || q)) + (1 - alpha) R'(CE(z_s, y))</pre>
  *
  * where {@code KL_i = sum_k p_k (log p_k - log q_k)}, CE is the student's cross-entropy at
- * temperature 1 against hard labels y (PyTorch's {@code F.cross_entropy}: ignoreIndex, no weights),
+ * temperature 1 against hard labels y (PyTorch's {@code F.cross_entropy} with ignoreIndex and class
+ * weights w, all ones by default): {@code CE_i = w[y_i] (lse_i - z_{i,y_i})}, 0 for ignored rows;
  * and R, R' the reduction: MEAN is {@code sum / N} for the KL term (PyTorch's
- * {@code KLDivLoss(reduction="batchmean")}, N the batch) and {@code sum / (rows not ignored)} for the hard term,
- * SUM the plain sums, NONE one value per row. A term whose coefficient is 0 is left out entirely.
- * Gradient w.r.t. the student's logits: {@code alpha T s (q - p) + (1 - alpha) s' (softmax(z_s) -
- * onehot(y))}, s and s' the upstream gradient over each term's denominator.
+ * {@code KLDivLoss(reduction="batchmean")}, N the batch) and {@code sum / (sum of w[y_i] over rows not
+ * ignored)} for the hard term (NaN when that is 0, as PyTorch), SUM the plain sums, NONE one value per
+ * row. A term whose coefficient is 0 is left out entirely. Gradient w.r.t. the student's logits:
+ * {@code alpha T s (q - p) + (1 - alpha) s' w[y] (softmax(z_s) - onehot(y))}, s and s' the upstream
+ * gradient over each term's denominator.
  *
  * <p>The teacher's softmax is never stored: one pass reads both rows. Masked teacher classes (-inf)
  * have p = 0 and contribute 0; a class masked in the student only gives KL = +inf, as in PyTorch.
- * Defaults: T = 1, alpha = 1 (pure KL, no hard labels), ignoreIndex -100, MEAN. As PyTorch's
+ * Defaults: T = 1, alpha = 1 (pure KL, no hard labels), no class weights, ignoreIndex -100, MEAN. As PyTorch's
  * batchmean, MEAN divides the KL sum by the batch N also for (N, C, d1..dk) logits (not by the
  * N * d1 * .. * dk rows), while the hard term's mean is over the rows not ignored.
  */
@@ -37,20 +39,22 @@ public final class Distillation {
     private final Engine engine;
     private final float temperature;
     private final float alpha;
+    private final float[] weight;
     private final long ignoreIndex;
     private final Reduction reduction;
 
-    private Distillation(Engine engine, float temperature, float alpha, long ignoreIndex, Reduction reduction) {
+    private Distillation(Engine engine, float temperature, float alpha, float[] weight, long ignoreIndex, Reduction reduction) {
         this.engine = engine;
         this.temperature = temperature;
         this.alpha = alpha;
+        this.weight = weight;
         this.ignoreIndex = ignoreIndex;
         this.reduction = reduction;
     }
 
-    /** Defaults (T = 1, alpha = 1, ignoreIndex -100, MEAN) on {@code engine}. */
+    /** Defaults (T = 1, alpha = 1, no weights, ignoreIndex -100, MEAN) on {@code engine}. */
     Distillation(Engine engine) {
-        this(Objects.requireNonNull(engine, "engine"), 1f, 1f, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+        this(Objects.requireNonNull(engine, "engine"), 1f, 1f, null, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
     }
 
     /** Temperature T: finite and > 0. */
@@ -58,26 +62,34 @@ public final class Distillation {
         if (!(temperature > 0) || !Double.isFinite(temperature) || !((float) temperature > 0)) {
             throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
         }
-        return new Distillation(engine, (float) temperature, alpha, ignoreIndex, reduction);
+        return new Distillation(engine, (float) temperature, alpha, weight, ignoreIndex, reduction);
     }
 
     /** Weight of the KL term in [0, 1]; below 1 the forward calls need hard targets. */
     public Distillation withAlpha(double alpha) {
         if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
-        return new Distillation(engine, temperature, (float) alpha, ignoreIndex, reduction);
+        return new Distillation(engine, temperature, (float) alpha, weight, ignoreIndex, reduction);
+    }
+
+    /**
+     * Class weights of the hard term, C finite values, or null for none (all ones). The array is
+     * copied. Only the hard term uses them (alpha < 1); the KL term has none.
+     */
+    public Distillation withWeight(float[] weight) {
+        return new Distillation(engine, temperature, alpha, Checks.finite("weight", weight), ignoreIndex, reduction);
     }
 
     /** Hard label whose rows have no hard term (default -100). */
     public Distillation withIgnoreIndex(long ignoreIndex) {
-        return new Distillation(engine, temperature, alpha, ignoreIndex, reduction);
+        return new Distillation(engine, temperature, alpha, weight, ignoreIndex, reduction);
     }
 
     public Distillation withReduction(Reduction reduction) {
-        return new Distillation(engine, temperature, alpha, ignoreIndex, Objects.requireNonNull(reduction, "reduction"));
+        return new Distillation(engine, temperature, alpha, weight, ignoreIndex, Objects.requireNonNull(reduction, "reduction"));
     }
 
     public Distillation withEngine(Engine engine) {
-        return new Distillation(Objects.requireNonNull(engine, "engine"), temperature, alpha, ignoreIndex, reduction);
+        return new Distillation(Objects.requireNonNull(engine, "engine"), temperature, alpha, weight, ignoreIndex, reduction);
     }
 
     public float temperature() {
@@ -86,6 +98,11 @@ public final class Distillation {
 
     public float alpha() {
         return alpha;
+    }
+
+    /** A copy of the class weights of the hard term, or null for none. */
+    public float[] weight() {
+        return weight == null ? null : weight.clone();
     }
 
     public long ignoreIndex() {
@@ -152,6 +169,7 @@ public final class Distillation {
         }
         Targets.ClassIndices hard = alpha < 1 ? targets : null;
         if (hard != null) Checks.classIndices(hard, student, ignoreIndex);
+        Checks.classWeights(weight, student);
         if (grad != null) Checks.gradient(grad, student, "student logits");
         Region in = Region.of("student", student);
         Checks.disjoint(Arrays.asList(in, Region.of("teacher", teacher), Region.of("targets", hard), Region.of("upstream", upstream)),
@@ -162,7 +180,8 @@ public final class Distillation {
         float[] entropy = new float[n];
         float[] reduced = new float[3];
         engine.distill(new DistillCall(grad == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD, student.layout(),
-                student.dtype(), teacher.data(), student.data(), temperature, alpha, hard, ignoreIndex, reduction,
+                student.dtype(), teacher.data(), student.data(), temperature, alpha, hard,
+                hard == null || weight == null ? null : MemorySegment.ofArray(weight), ignoreIndex, reduction,
                 upstream == null ? null : MemorySegment.ofArray(upstream), grad == null ? null : grad.data(),
                 MemorySegment.ofArray(perRow), MemorySegment.ofArray(kl), MemorySegment.ofArray(softCe),
                 MemorySegment.ofArray(entropy), MemorySegment.ofArray(reduced)));

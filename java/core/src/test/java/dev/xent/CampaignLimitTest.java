@@ -217,7 +217,7 @@ class CampaignLimitTest {
         DistillationTest.Values v = new DistillationTest.Values(any(rnd, 3, 3, 20), any(rnd, OFFSETS), any(rnd, 1, 1, 5, 0.001),
                 m < 2 ? 0.3 : m == 2 ? 0.2 : 0, m == 2 ? 0.05 : 0);
         DType dt = any(rnd, DTYPES);
-        return new Case("distillation", (e, seed) -> DistillationTest.check(e, dt, s, o, v, seed));
+        return new Case("distillation", (e, seed) -> DistillationTest.check(e, dt, s, o, v, false, 1, seed));
     }
 
     /** Entropy with its gradient, KL with the gradient q - p, Jensen-Shannon; p masked at one class now and then. */

@@ -54,7 +54,7 @@ class DistillationPrecisionTest {
                         zs[r][k] = sf[r * c + k] = s;
                     }
                 }
-                PairReference.Distill ref = PairReference.distill(zt, zs, ROWS, tau, 1, null, -100, Reduction.MEAN, 1);
+                PairReference.Distill ref = PairReference.distill(zt, zs, ROWS, tau, 1, null, null, -100, Reduction.MEAN, 1);
                 float[] g = new float[ROWS * c];
                 DistillLoss fused = d.forwardBackward(Logits.of(sf, ROWS, c), Logits.of(tf, ROWS, c), Logits.of(g, ROWS, c));
                 DistillLoss forward = d.forward(Logits.of(sf, ROWS, c), Logits.of(tf, ROWS, c));
@@ -114,7 +114,7 @@ class DistillationPrecisionTest {
                         zs[r][k] = sf[r * c + k] = (float) (k == y[r] ? offset : offset - scale * (0.3 + Math.abs(rnd.nextGaussian())));
                     }
                 }
-                PairReference.Distill ref = PairReference.distill(zt, zs, ROWS, tau, 0.5, y, -100, Reduction.NONE, 1);
+                PairReference.Distill ref = PairReference.distill(zt, zs, ROWS, tau, 0.5, y, null, -100, Reduction.NONE, 1);
                 DistillLoss got = d.withReduction(Reduction.NONE).forward(Logits.of(sf, ROWS, c), Logits.of(tf, ROWS, c), Targets.classes(y));
                 String where = String.format("%s C=%d tau %s scale %s offset %s", e, c, tau, scale, offset);
                 for (int r = 0; r < ROWS; r++) {

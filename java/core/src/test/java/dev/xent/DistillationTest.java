@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Distillation, KL, entropy and Jensen-Shannon on every engine against {@link PairReference}:
- * per-row KL, soft cross-entropy, teacher entropy, the reduced loss and the student's gradient.
+ * per-row KL, soft cross-entropy, teacher entropy, the reduced loss, its denominators and the
+ * student's gradient, without and with class weights on the hard term.
  */
 class DistillationTest {
     private static final float PAD = -7.5f;
@@ -76,7 +77,27 @@ class DistillationTest {
     @ParameterizedTest(name = "{0} {1} {2} {3}")
     @MethodSource("cases")
     void matchesReference(EngineCase e, DType dt, Shape s, Options o) {
-        check(e, dt, s, o, Values.PLAIN, 11);
+        check(e, dt, s, o, Values.PLAIN, false, 1, 11);
+    }
+
+    private static final List<Options> WEIGHTED_OPTIONS = List.of(
+            new Options(1, 0, Reduction.MEAN, false, 2),
+            new Options(2.5, 0.3, Reduction.MEAN, true, 1),
+            new Options(0.7, 0.3, Reduction.SUM, false, 1),
+            new Options(1.5, 0, Reduction.SUM, true, 0),
+            new Options(3, 0.3, Reduction.NONE, false, 2),
+            new Options(1, 0, Reduction.NONE, false, 1));
+
+    static Stream<Arguments> weightedCases() {
+        return EngineSource.crossed(List.of(DType.values()), List.of(SHAPES.get(1), SHAPES.get(2), SHAPES.get(4), SHAPES.get(5),
+                SHAPES.get(6)), WEIGHTED_OPTIONS);
+    }
+
+    /** The hard term weighted by class (F.cross_entropy's weight), upstream 0.75 under SUM and MEAN. */
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @MethodSource("weightedCases")
+    void weightedHardTermMatchesReference(EngineCase e, DType dt, Shape s, Options o) {
+        check(e, dt, s, o, Values.PLAIN, true, o.reduction() == Reduction.NONE ? 1 : 0.75, 12);
     }
 
     static Stream<Arguments> valueCases() {
@@ -94,12 +115,35 @@ class DistillationTest {
     @ParameterizedTest(name = "{0} {1} {2} {3}")
     @MethodSource("valueCases")
     void offsetScaledCloseAndMasked(EngineCase e, DType dt, Values v, Options o) {
-        check(e, dt, new Shape(new long[] {6, 3001}, 0, Tensor.Memory.HEAP), o, v, 5);
-        check(e, dt, new Shape(new long[] {7, 45}, 0, Tensor.Memory.HEAP), o, v, 6);
+        check(e, dt, new Shape(new long[] {6, 3001}, 0, Tensor.Memory.HEAP), o, v, false, 1, 5);
+        check(e, dt, new Shape(new long[] {7, 45}, 0, Tensor.Memory.HEAP), o, v, false, 1, 6);
     }
 
-    static void check(EngineCase e, DType dt, Shape s, Options o, Values v, long seed) {
-        String context = e + " " + dt + " " + s + " " + o + " " + v + " seed " + seed;
+    static Stream<Arguments> weightedValueCases() {
+        List<Values> values = List.of(
+                new Values(3, 1000, 1, 0, 0),
+                new Values(3, -1000, 1, 0, 0),
+                new Values(20, 0, 5, 0, 0),
+                new Values(50, 0, 5, 0, 0),
+                new Values(3, 0, 1, 0.2, 0.05));
+        return EngineSource.crossed(List.of(DType.F32, DType.BF16, DType.F16), values,
+                List.of(new Options(1, 0, Reduction.MEAN, false, 1), new Options(2, 0.3, Reduction.SUM, true, 1)));
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @MethodSource("weightedValueCases")
+    void weightedOffsetScaledAndMasked(EngineCase e, DType dt, Values v, Options o) {
+        check(e, dt, new Shape(new long[] {6, 3001}, 0, Tensor.Memory.HEAP), o, v, true, 1.25, 7);
+        check(e, dt, new Shape(new long[] {7, 45}, 0, Tensor.Memory.HEAP), o, v, true, 1.25, 8);
+    }
+
+    /**
+     * One comparison. {@code weighted}: the hard term takes class weights in [0.2, 3) (fp32);
+     * {@code upstream} != 1 is passed as a scalar upstream gradient (SUM and MEAN only).
+     */
+    static void check(EngineCase e, DType dt, Shape s, Options o, Values v, boolean weighted, double upstream, long seed) {
+        String context = e + " " + dt + " " + s + " " + o + " " + v + (weighted ? " weighted" : "")
+                + (upstream != 1 ? " upstream " + upstream : "") + " seed " + seed;
         Random rnd = new Random(seed);
         try (Arena arena = s.memory() == Tensor.Memory.NATIVE_CONFINED ? Arena.ofConfined() : Arena.ofShared()) {
             Tensor teacher = Tensor.allocate(dt, s.shape(), s.rowStride(), s.memory(), arena);
@@ -109,6 +153,10 @@ class DistillationTest {
             long ignore = -100;
             long[] y = new long[n];
             for (int r = 0; r < n; r++) y[r] = r < o.ignoredRows() ? ignore : rnd.nextInt(c);
+            if (n > o.ignoredRows() + 1) {  // the first and the last class
+                y[o.ignoredRows()] = 0;
+                y[n - 1] = c - 1;
+            }
             for (int r = 0; r < n; r++) {
                 for (int k = 0; k < c; k++) {
                     double t = v.offset() + v.scale() * rnd.nextGaussian();
@@ -132,12 +180,24 @@ class DistillationTest {
                 grad.fillAll(PAD);
                 grad.fill(Float.NaN);
             }
+            float[] weight = null;
+            double[] w = null;
+            if (weighted) {
+                weight = new float[c];
+                w = new double[c];
+                for (int k = 0; k < c; k++) {
+                    weight[k] = (float) (0.2 + 2.8 * rnd.nextDouble());
+                    w[k] = weight[k];
+                }
+            }
             Distillation d = e.xent().distillation().withTemperature(o.tau()).withAlpha(o.alpha()).withIgnoreIndex(ignore)
-                    .withReduction(o.reduction());
+                    .withReduction(o.reduction()).withWeight(weight);
             Targets.ClassIndices targets = Targets.classes(y);
+            PairReference.Distill ref = PairReference.distill(zt, zs, s.shape()[0], o.tau(), o.alpha(), y, w, ignore, o.reduction(),
+                    upstream);
             DistillLoss fwd = d.forward(student.logits, teacher.logits, targets);
-            DistillLoss fb = d.forwardBackward(student.logits, teacher.logits, targets, grad.logits);
-            PairReference.Distill ref = PairReference.distill(zt, zs, s.shape()[0], o.tau(), o.alpha(), y, ignore, o.reduction(), 1);
+            DistillLoss fb = upstream == 1 ? d.forwardBackward(student.logits, teacher.logits, targets, grad.logits)
+                    : d.forwardBackward(student.logits, teacher.logits, targets, (float) upstream, grad.logits);
             // fp32 arithmetic on terms of the size of the entropies and of z / tau (scaling rounds z / tau)
             double zsize = (Math.abs(v.offset()) + 6 * v.scale()) / o.tau();
             double atol = 1e-5 * (1 + Check.maxAbs(ref.softCe())) + 4 * Math.ulp((float) zsize);
@@ -151,10 +211,8 @@ class DistillationTest {
                 double refSum = 0;
                 for (double x : ref.rowLoss()) refSum += x;
                 Check.scalar("sum", l.sum(), refSum, lossAtol * n, 1e-5, context);
-                if (o.reduction() == Reduction.MEAN) {
-                    Check.scalar("KL denominator", l.denominator(), s.shape()[0], 0, 0, context);
-                    if (o.alpha() < 1) Check.scalar("hard denominator", l.hardDenominator(), n - Math.min(n, o.ignoredRows()), 0, 0, context);
-                }
+                if (o.reduction() == Reduction.MEAN) Check.scalar("KL denominator", l.denominator(), s.shape()[0], 0, 0, context);
+                Check.scalar("hard denominator", l.hardDenominator(), ref.hardDenominator(), 0, 1e-6, context);
             }
             double[][] g = grad.read();
             for (int r = 0; r < n; r++) {
@@ -263,7 +321,8 @@ class DistillationTest {
             zt[i] = (float) Math.cos(0.7 * i);
         }
         Targets.ClassIndices y = Targets.classes(new int[] {5, -100, 0});
-        for (Distillation d : List.of(e.xent().distillation().withTemperature(2), e.xent().distillation().withAlpha(0.25))) {
+        Distillation weighted = e.xent().distillation().withAlpha(0.25).withWeight(new float[] {0.5f, 2, 1, 0, 3, 1.5f});
+        for (Distillation d : List.of(e.xent().distillation().withTemperature(2), e.xent().distillation().withAlpha(0.25), weighted)) {
             float[] apart = new float[zs.length], student = zs.clone();
             Logits teacher = Logits.of(zt, 3, 6);
             DistillLoss separate = d.forwardBackward(Logits.of(zs, 3, 6), teacher, y, Logits.of(apart, 3, 6));
@@ -272,6 +331,32 @@ class DistillationTest {
             assertEquals(separate.value(), inPlace.value(), "alpha " + d.alpha());
             assertArrayEquals(apart, student, "alpha " + d.alpha());
         }
+    }
+
+    /**
+     * MEAN over a hard term whose weights sum to 0 over the rows not ignored is 0 / 0 = NaN, loss and
+     * the gradient of those rows (PyTorch's F.cross_entropy(weight=w) likewise); ignored rows keep
+     * gradient 0. SUM gives 0 and no gradient.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void zeroWeightSumUnderMeanIsNaN(EngineCase e) {
+        float[] z = new float[3 * 4];
+        for (int i = 0; i < z.length; i++) z[i] = 0.3f * i;
+        Logits student = Logits.of(z, 3, 4);
+        Targets.ClassIndices y = Targets.classes(new int[] {0, -100, 0});
+        Distillation d = e.xent().distillation().withAlpha(0).withWeight(new float[] {0, 2, 1, 0.5f});
+        float[] g = new float[z.length];
+        DistillLoss mean = d.forwardBackward(student, student, y, Logits.of(g, 3, 4));
+        assertTrue(Float.isNaN(mean.value()), e + ": MEAN with weight sum 0 gives NaN, got " + mean.value());
+        assertEquals(0.0, mean.hardDenominator(), e.toString());
+        for (int k = 0; k < 4; k++) {
+            assertTrue(Float.isNaN(g[k]) && Float.isNaN(g[8 + k]), e + ": grad of rows 0 and 2 NaN, got " + Arrays.toString(g));
+            assertEquals(0f, g[4 + k], e + ": the ignored row's grad is 0");
+        }
+        DistillLoss sum = d.withReduction(Reduction.SUM).forwardBackward(student, student, y, Logits.of(g, 3, 4));
+        assertEquals(0f, sum.value(), e.toString());
+        assertArrayEquals(new float[z.length], g, e + ": weights 0 give no gradient");
     }
 
     // ---- errors ------------------------------------------------------------------------------
@@ -297,6 +382,33 @@ class DistillationTest {
                 () -> d.withAlpha(0.5).forward(t43, t43, Targets.classes(new int[] {0, 1, 3, 2})));
         assertTrue(bad.getMessage().contains("row 2") && bad.getMessage().contains("3"), bad.getMessage());
         assertThrows(IllegalArgumentException.class, () -> e.xent().jensenShannon(t43, Logits.of(new float[12], 2, 6)));
+
+        IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> d.withWeight(new float[] {1, Float.NaN, 1}));
+        assertTrue(nan.getMessage().contains("weight[1]") && nan.getMessage().contains("NaN"), nan.getMessage());
+        IllegalArgumentException inf = assertThrows(IllegalArgumentException.class,
+                () -> d.withWeight(new float[] {Float.NEGATIVE_INFINITY, 1, 1}));
+        assertTrue(inf.getMessage().contains("weight[0]") && inf.getMessage().contains("Infinity"), inf.getMessage());
+        Targets.ClassIndices y4 = Targets.classes(new int[] {0, 1, 2, 0});
+        for (Distillation short2 : List.of(d.withWeight(new float[2]), d.withAlpha(0.5).withWeight(new float[2]))) {
+            IllegalArgumentException len = assertThrows(IllegalArgumentException.class, () -> short2.forward(t43, t43, y4));
+            assertTrue(len.getMessage().contains("weight has 2") && len.getMessage().contains("C = 3"), len.getMessage());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ArgumentsSource(EngineSource.class)
+    void weightsAreCopiedInAndOut(EngineCase e) {
+        float[] w = {1, 2, 3};
+        Distillation d = e.xent().distillation().withWeight(w);
+        w[0] = 7;
+        float[] out = d.weight();
+        assertArrayEquals(new float[] {1, 2, 3}, out);
+        out[1] = 9;
+        assertArrayEquals(new float[] {1, 2, 3}, d.weight());
+        assertArrayEquals(new float[] {1, 2, 3}, d.withTemperature(2).withAlpha(0.5).withIgnoreIndex(-1)
+                .withReduction(Reduction.SUM).withEngine(e.engine()).weight(), "every withX keeps the weights");
+        assertEquals(null, d.withWeight(null).weight());
+        assertEquals(null, e.xent().distillation().weight());
     }
 
     /** The engine's own check of the hard labels (the device error word for the native engines). */
@@ -306,7 +418,7 @@ class DistillationTest {
         Engine engine = e.engine();
         MemorySegment z = MemorySegment.ofArray(new float[12]);
         DistillCall call = new DistillCall(Pass.FORWARD_BACKWARD, Layout.rows(4, 3), DType.F32, z, z, 1f, 0.5f,
-                Targets.classes(new long[] {0, 1, 2, -7}), -100, Reduction.MEAN, null, MemorySegment.ofArray(new float[12]),
+                Targets.classes(new long[] {0, 1, 2, -7}), null, -100, Reduction.MEAN, null, MemorySegment.ofArray(new float[12]),
                 null, null, null, null, MemorySegment.ofArray(new float[3]));
         IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> engine.distill(call));
         assertTrue(t.getMessage().contains("row 3") && t.getMessage().contains("-7"), t.getMessage());

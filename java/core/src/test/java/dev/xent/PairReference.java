@@ -39,22 +39,23 @@ final class PairReference {
      * A distillation call's results. {@code gradScale[r]} is the size of the terms the gradient of
      * row r is a sum of (for tolerances: q - p cancels).
      */
-    record Distill(double[] rowLoss, double[] kl, double[] softCe, double[] entropy, double reduced,
+    record Distill(double[] rowLoss, double[] kl, double[] softCe, double[] entropy, double reduced, double hardDenominator,
             double[][] grad, double[] gradScale) {}
 
     /**
      * p = softmax(zt / tau), q = softmax(zs / tau); KL_i = sum p (log p - log q) (p = 0 terms 0);
      * H(p, q) = -sum p log q; loss = alpha tau^2 R(KL) + (1 - alpha) R'(CE(zs, y)) with the hard
-     * CE of PyTorch (ignoreIndex, temperature 1). MEAN: KL over the batch N (PyTorch's batchmean: for
-     * (N, C, d..) the N of the shape, not the row count), CE over rows not ignored.
+     * CE of PyTorch (class weights w, null for ones; ignoreIndex; temperature 1): CE_i = -w[y_i] log
+     * softmax(zs_i)[y_i]. MEAN: KL over the batch N (PyTorch's batchmean: for (N, C, d..) the N of
+     * the shape, not the row count), CE over the sum of w[y_i] over rows not ignored.
      */
-    static Distill distill(double[][] zt, double[][] zs, long batch, double tau, double alpha, long[] y, long ignoreIndex,
-            Reduction reduction, double upstream) {
+    static Distill distill(double[][] zt, double[][] zs, long batch, double tau, double alpha, long[] y, double[] weight,
+            long ignoreIndex, Reduction reduction, double upstream) {
         int n = zt.length;
         boolean hard = y != null && alpha < 1;
         double klDen = reduction == Reduction.MEAN ? batch : 1;
         double ceDen = 0;
-        for (int r = 0; hard && r < n; r++) if (y[r] != ignoreIndex) ceDen += 1;
+        for (int r = 0; hard && r < n; r++) if (y[r] != ignoreIndex) ceDen += weight == null ? 1 : weight[(int) y[r]];
         if (!hard || reduction != Reduction.MEAN) ceDen = 1;
         double[] rowLoss = new double[n], kl = new double[n], softCe = new double[n], entropy = new double[n];
         double[][] grad = new double[n][];
@@ -73,13 +74,14 @@ final class PairReference {
                 entropy[r] -= p * lp[k];
             }
             boolean active = hard && y[r] != ignoreIndex;
-            double ce = active ? -l1[(int) y[r]] : 0;
+            double w = active && weight != null ? weight[(int) y[r]] : 1;
+            double ce = active ? -w * l1[(int) y[r]] : 0;
             klSum += kl[r];
             ceSum += ce;
             rowLoss[r] = (alpha != 0 ? alpha * tau * tau * kl[r] : 0) + (hard ? (1 - alpha) * ce : 0);
             double u = upstream;
             double ckl = alpha * tau * u / klDen;
-            double cce = active ? (1 - alpha) * u / ceDen : 0;
+            double cce = active ? (1 - alpha) * u * w / ceDen : 0;
             grad[r] = new double[c];
             for (int k = 0; k < c; k++) {
                 double p = Math.exp(lp[k]), q = Math.exp(lq[k]), s1 = Math.exp(l1[k]);
@@ -89,7 +91,7 @@ final class PairReference {
             }
         }
         double reduced = (alpha != 0 ? alpha * tau * tau * klSum / klDen : 0) + (hard && alpha != 1 ? (1 - alpha) * ceSum / ceDen : 0);
-        return new Distill(rowLoss, kl, softCe, entropy, reduced, grad, gradScale);
+        return new Distill(rowLoss, kl, softCe, entropy, reduced, ceDen, grad, gradScale);
     }
 
     /** H(softmax(z)) = -sum p log p, p = 0 terms 0. */

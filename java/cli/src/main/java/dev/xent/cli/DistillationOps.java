@@ -17,8 +17,9 @@ import java.util.Arrays;
  *
  * <p>{@code distill}: {@code alpha * kl + (1 - alpha) * ce} where ce is the cross-entropy of
  * {@code --logits} at temperature 1 against the class indices of {@code --target}, with {@code
- * --ignore-index} (mean over rows not ignored); {@code --alpha} in [0, 1] is required. Under
- * {@code none} each row gives {@code alpha kl_i + (1 - alpha) ce_i}.
+ * --ignore-index} and the per-class {@code --weight} as {@code --op ce} takes it ({@code ce_i = w[y_i]
+ * (-log softmax(logits)_{y_i})}, mean over the weights of the rows not ignored); {@code --alpha} in
+ * [0, 1] is required. Under {@code none} each row gives {@code alpha kl_i + (1 - alpha) ce_i}.
  */
 final class DistillationOps {
     private DistillationOps() {}
@@ -32,7 +33,7 @@ final class DistillationOps {
         return run(r, UserError.check(() -> r.xent().distillation().withAlpha(r.alpha()).withIgnoreIndex(r.ignoreIndex())));
     }
 
-    /** The shared path of kl and distill: {@code base} carries alpha; targets are read when alpha < 1. */
+    /** The shared path of kl and distill: {@code base} carries alpha; targets (and weights) are read when alpha < 1. */
     private static LossResult run(LossRequest r, Distillation base) {
         LogitsInput student = r.classLogits();
         if (r.teacherLogits() == null) throw new UserError("--op " + r.op() + " needs --teacher-logits");
@@ -41,9 +42,10 @@ final class DistillationOps {
             throw new UserError(teacher.name() + ": teacher logits " + teacher.shapeString() + " " + teacher.storage()
                     + " must have the shape and dtype of " + student.name() + " " + student.shapeString() + " " + student.storage());
         }
-        Distillation d = UserError.check(() ->
-                base.withReduction(r.reduction()).withTemperature(r.temperature() == null ? 1 : r.temperature()));
         Logits z = student.logits();
+        Distillation d = UserError.check(() -> base.withReduction(r.reduction())
+                .withTemperature(r.temperature() == null ? 1 : r.temperature())
+                .withWeight(CrossEntropyOp.weights(r, z.classes())));
         Targets.ClassIndices targets = d.alpha() < 1 ? ClassTargets.read(r.requireTarget(), student) : null;
         Logits grad = r.wantGrad() ? student.newBuffer() : null;
         DistillLoss loss;

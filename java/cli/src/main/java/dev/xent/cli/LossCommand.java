@@ -49,7 +49,7 @@ public final class LossCommand extends XentCommand {
     @Option(names = "--target", paramLabel = "F.npy", description = "Class indices, probabilities or values, as the op needs.")
     Path target;
 
-    @Option(names = "--weight", paramLabel = "F.npy", description = "Weights, float32 or float64: per class (C,) for ce and nll; per element or broadcast over the last axis for bce.")
+    @Option(names = "--weight", paramLabel = "F.npy", description = "Weights, float32 or float64: per class (C,) for ce, nll and distill (its hard term); per element or broadcast over the last axis for bce.")
     Path weight;
 
     @Option(names = "--pos-weight", paramLabel = "F.npy", description = "bce: weight of the positive term, one per class (last axis).")

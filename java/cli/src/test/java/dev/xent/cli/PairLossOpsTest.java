@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -109,15 +110,15 @@ class PairLossOpsTest extends CliTest {
 
     // ---- kl and distill ------------------------------------------------------------------------
 
-    /** KL_i = sum p (log p - log q), p = softmax(t / T), q = softmax(s / T); CE_i = -log softmax(s)_y. */
+    /** KL_i = sum p (log p - log q), p = softmax(t / T), q = softmax(s / T); CE_i = -w[y] log softmax(s)_y (w null: 1). */
     private record Expected(double[] loss, double reduced, double[] grad) {}
 
-    private static Expected distill(float[] t, float[] s, long[] y, int n, int c, int inner, double temp, double alpha,
+    private static Expected distill(float[] t, float[] s, long[] y, double[] w, int n, int c, int inner, double temp, double alpha,
             long ignore, String reduction) {
         int rows = n * inner;
         double[] kl = new double[rows], ce = new double[rows];
         double[][] p = new double[rows][], q = new double[rows][], s1 = new double[rows][];
-        int kept = 0;
+        double kept = 0;  // the sum of w[y] over rows not ignored
         for (int r = 0; r < rows; r++) {
             double[] lp = logSoftmax(row(t, r, c, inner, 1 / temp));
             double[] lq = logSoftmax(row(s, r, c, inner, 1 / temp));
@@ -132,8 +133,9 @@ class PairLossOpsTest extends CliTest {
                 kl[r] += p[r][k] * (lp[k] - lq[k]);
             }
             if (y != null && y[r] != ignore) {
-                ce[r] = -l1[(int) y[r]];
-                kept++;
+                double wy = w == null ? 1 : w[(int) y[r]];
+                ce[r] = -wy * l1[(int) y[r]];
+                kept += wy;
             }
         }
         boolean mean = reduction.equals("mean");
@@ -147,7 +149,7 @@ class PairLossOpsTest extends CliTest {
             boolean active = y != null && y[r] != ignore;
             for (int k = 0; k < c; k++) {
                 double g = alpha * temp * (q[r][k] - p[r][k]) / klDen;
-                if (active) g += (1 - alpha) * (s1[r][k] - (k == y[r] ? 1 : 0)) / ceDen;
+                if (active) g += (1 - alpha) * (w == null ? 1 : w[(int) y[r]]) * (s1[r][k] - (k == y[r] ? 1 : 0)) / ceDen;
                 grad[at(r, k, c, inner)] = g;
             }
         }
@@ -182,25 +184,32 @@ class PairLossOpsTest extends CliTest {
             assertEquals(0, run.code(), run.describe());
             assertTrue(run.out().startsWith("kl on engine "), run.describe());
             long[] rowShape = shape.length > 2 ? new long[] {n, inner} : new long[] {n};
-            checkOutputs(distill(t, s, null, n, c, inner, 2.5, 1, -100, reduction), reduction, shape, rowShape);
+            checkOutputs(distill(t, s, null, null, n, c, inner, 2.5, 1, -100, reduction), reduction, shape, rowShape);
         }
     }
 
+    /** weighted: {@code --weight} per class on the hard term, ce_i = w[y_i] (-log softmax_{y_i}). */
     @ParameterizedTest
-    @ValueSource(strings = {"mean", "sum", "none"})
-    void distillMixesKlAndHardCrossEntropy(String reduction) throws Exception {
+    @CsvSource({"mean, false", "sum, false", "none, false", "mean, true", "sum, true", "none, true"})
+    void distillMixesKlAndHardCrossEntropy(String reduction, boolean weighted) throws Exception {
         Random random = new Random(SEED + 2);
         int n = 6, c = 11;
         float[] t = gaussians(random, n * c, 2);
         float[] s = gaussians(random, n * c, 2);
-        long[] y = {3, 0, 10, 7, -1, 5};
+        long[] y = {3, 0, 10, 7, -1, 3};
+        double[] w = new double[c];
+        for (int k = 0; k < c; k++) w[k] = 0.25 + 0.5 * (k % 4);
         Path ts = save("t.npy", NpyArray.ofFloats(t, n, c));
         Path ss = save("s.npy", NpyArray.ofFloats(s, n, c));
         Path ys = save("y.npy", NpyArray.ofLongs(y, n));
-        CliRun run = loss("distill", ss, "--teacher-logits", ts.toString(), "--temperature", "3", "--alpha", "0.3",
-                "--target", ys.toString(), "--ignore-index", "-1", "--reduction", reduction);
+        Path ws = save("w.npy", NpyArray.ofDoubles(w, c));
+        List<String> args = new ArrayList<>(List.of("--teacher-logits", ts.toString(), "--temperature", "3", "--alpha", "0.3",
+                "--target", ys.toString(), "--ignore-index", "-1", "--reduction", reduction));
+        if (weighted) args.addAll(List.of("--weight", ws.toString()));
+        CliRun run = loss("distill", ss, args.toArray(String[]::new));
         assertEquals(0, run.code(), run.describe());
-        checkOutputs(distill(t, s, y, n, c, 1, 3, 0.3, -1, reduction), reduction, new long[] {n, c}, new long[] {n});
+        checkOutputs(distill(t, s, y, weighted ? w : null, n, c, 1, 3, 0.3, -1, reduction), reduction, new long[] {n, c},
+                new long[] {n});
     }
 
     // ---- user errors: exit 2, one line ----------------------------------------------------------
@@ -222,6 +231,10 @@ class PairLossOpsTest extends CliTest {
         assertUserError(loss("distill", s, "--teacher-logits", t.toString(), "--alpha", "0.5"), "--target");
         assertUserError(loss("distill", s, "--teacher-logits", t.toString(), "--alpha", "0.5", "--target", y.toString()),
                 "y.npy", "row 1", "5");
+        Path w2 = save("w2.npy", NpyArray.ofFloats(new float[] {1, 2}, 2));
+        assertUserError(loss("distill", s, "--teacher-logits", t.toString(), "--alpha", "0.5", "--target", y.toString(),
+                "--weight", w2.toString()), "w2.npy", "(3,)", "(2,)");
+        assertUserError(loss("kl", s, "--teacher-logits", t.toString(), "--weight", w2.toString()), "--weight does not apply to --op kl");
         assertUserError(loss("nll", s, "--target", y.toString()), "y.npy", "row 1", "5");
         assertUserError(loss("nll", s, "--target", y.toString(), "--label-smoothing", "0.1"), "--label-smoothing", "nll");
         assertUserError(loss("nll", s), "--target");

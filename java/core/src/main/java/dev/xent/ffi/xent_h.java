@@ -2166,6 +2166,7 @@ public final class xent_h {
      *     float alpha;
      *     int64_t ignore_index;
      *     int32_t reduction;
+     *     const float *weight;
      * } xent_distill_options
      * }
      */
@@ -2180,7 +2181,8 @@ public final class xent_h {
             xent_h.C_FLOAT.withName("alpha"),
             xent_h.C_LONG.withName("ignore_index"),
             xent_h.C_INT.withName("reduction"),
-            MemoryLayout.paddingLayout(4)
+            MemoryLayout.paddingLayout(4),
+            xent_h.C_POINTER.withName("weight")
         ).withName("xent_distill_options");
 
         /** The layout of this struct. */
@@ -2372,6 +2374,50 @@ public final class xent_h {
          */
         public static void reduction(MemorySegment struct, int fieldValue) {
             struct.set(reduction$LAYOUT, reduction$OFFSET, fieldValue);
+        }
+
+        private static final AddressLayout weight$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("weight"));
+
+        /**
+         * Layout for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static AddressLayout weight$layout() {
+            return weight$LAYOUT;
+        }
+
+        private static final long weight$OFFSET = 24;
+
+        /**
+         * Offset for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static long weight$offset() {
+            return weight$OFFSET;
+        }
+
+        /**
+         * Getter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static MemorySegment weight(MemorySegment struct) {
+            return struct.get(weight$LAYOUT, weight$OFFSET);
+        }
+
+        /**
+         * Setter for field:
+         * {@snippet lang=c :
+         * const float *weight
+         * }
+         */
+        public static void weight(MemorySegment struct, MemorySegment fieldValue) {
+            struct.set(weight$LAYOUT, weight$OFFSET, fieldValue);
         }
     }
 

@@ -166,6 +166,13 @@ public final class Checks {
         return v;
     }
 
+    /** Class weights (or null) of a loss over {@code logits}: one per class. */
+    public static void classWeights(float[] weight, Logits logits) {
+        if (weight != null && weight.length != logits.classes()) {
+            throw new IllegalArgumentException("weight has " + weight.length + " entries but logits have C = " + logits.classes() + " classes");
+        }
+    }
+
     /** A scalar upstream gradient, which reductions SUM and MEAN take. */
     public static float[] scalarUpstream(float upstream, Reduction reduction, long rows) {
         if (reduction == Reduction.NONE) {

@@ -264,6 +264,7 @@ public final class CudaEngine implements Engine {
             long[] oRows = new long[rowOuts.length];
             for (int i = 0; i < rowOuts.length; i++) oRows[i] = rowOuts[i] != null ? s.output(rowBytes) : -1;
             long oWorkspace = s.output(floats(ops.distillWorkspaceFloats(rows)), 3 * Float.BYTES);
+            long oWeight = indices != null ? s.input(call.weight(), layout.classes() * Float.BYTES) : -1;
             long oUpstream = backward ? s.input(call.upstream()) : -1;
             long oLabels = indices != null ? s.input(indices.data(), labelBytes(rows, indices)) : -1;
             DeviceBuffer teacher = s.tensor(call.teacher(), bytes);
@@ -274,7 +275,8 @@ public final class CudaEngine implements Engine {
             ops.distill(call.pass(), new DeviceOps.Tensor(dtype, teacher.address(), layout),
                     new DeviceOps.Tensor(dtype, zs, layout),
                     indices == null ? null : DeviceOps.Target.classes(indices.type(), s.device(oLabels)),
-                    new DeviceOps.DistillOptions(call.temperature(), call.alpha(), call.ignoreIndex(), call.reduction()),
+                    new DeviceOps.DistillOptions(call.temperature(), call.alpha(), s.device(oWeight), call.ignoreIndex(),
+                            call.reduction()),
                     s.device(oUpstream),
                     new DeviceOps.DistillOutputs(backward ? zs : 0, s.device(oRows[0]), s.device(oRows[1]),
                             s.device(oRows[2]), s.device(oRows[3]), s.device(oWorkspace), s.device(oError)),

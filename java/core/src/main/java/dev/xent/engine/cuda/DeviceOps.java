@@ -219,8 +219,11 @@ public final class DeviceOps {
     /** {@code xent_nll_outputs}. */
     public record NllOutputs(long grad, long rowLoss, long workspace, long errorInfo) {}
 
-    /** {@code xent_distill_options}: temperature tau > 0, alpha in [0, 1] (1: no hard-label term). */
-    public record DistillOptions(float temperature, float alpha, long ignoreIndex, Reduction reduction) {}
+    /**
+     * {@code xent_distill_options}: temperature tau > 0, alpha in [0, 1] (1: no hard-label term),
+     * the hard term's class weights (C fp32, or 0 for ones).
+     */
+    public record DistillOptions(float temperature, float alpha, long weight, long ignoreIndex, Reduction reduction) {}
 
     /** {@code xent_distill_outputs}: each per-row output may be 0. */
     public record DistillOutputs(long grad, long rowLoss, long rowKl, long rowSoftCe, long rowTeacherEntropy,
@@ -325,6 +328,7 @@ public final class DeviceOps {
             xent_distill_options.alpha(o, options.alpha());
             xent_distill_options.ignore_index(o, options.ignoreIndex());
             xent_distill_options.reduction(o, reduction(options.reduction()));
+            xent_distill_options.weight(o, ptr(options.weight()));
             MemorySegment r = xent_distill_outputs.allocate(arena);
             xent_distill_outputs.grad(r, ptr(out.grad()));
             xent_distill_outputs.row_loss(r, ptr(out.rowLoss()));

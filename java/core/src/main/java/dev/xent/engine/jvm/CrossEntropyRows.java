@@ -41,10 +41,8 @@ final class CrossEntropyRows {
 
         MemorySegment weight = call.weight();
         double weightSum = classes;
+        Labels.checkWeights(weight, classes);
         if (weight != null) {
-            if (weight.byteSize() < 4 * classes) {
-                throw new IllegalArgumentException("weight holds " + weight.byteSize() / 4 + " values, C = " + classes);
-            }
             weightSum = 0;
             for (long k = 0; k < classes; k++) weightSum += Elem.getF32(weight, k);
         }

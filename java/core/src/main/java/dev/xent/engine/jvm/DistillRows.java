@@ -13,7 +13,8 @@ import java.lang.foreign.MemorySegment;
  * relative to the running maxima, both sums of exponentials, the cross term
  * {@code X = sum_k e^{a_k - m_a} ((a_k - m_a) - (b_k - m_b))} and {@code D = sum_k e^{a_k - m_a}
  * (a_k - m_a)} (a, b the logits over T); then {@code H(p) = log S_a - D / S_a} and {@code KL =
- * X / S_a - log S_a + log S_b}. The fused gradient re-reads both rows and writes each element once.
+ * X / S_a - log S_a + log S_b}; the hard term is {@code w[y] (lse - z_y)} of the student at
+ * temperature 1. The fused gradient re-reads both rows and writes each element once.
  * Reductions sum the fp32 per-row values in double in row order.
  */
 final class DistillRows {
@@ -100,7 +101,9 @@ final class DistillRows {
         if (c.alpha() < 1 && c.targets() == null) throw new IllegalArgumentException("alpha < 1 needs hard targets");
         boolean mean = c.reduction() == Reduction.MEAN;
         double klDen = mean ? layout.outer() : 1;  // batchmean: over N, also for (N, C, d..)
-        double ceDen = hard && mean ? Labels.meanDenominator(c.targets(), rows, classes, c.ignoreIndex(), null) : 1;
+        MemorySegment weight = hard ? c.weight() : null;
+        Labels.checkWeights(weight, classes);
+        double ceDen = hard && mean ? Labels.meanDenominator(c.targets(), rows, classes, c.ignoreIndex(), weight) : 1;
         double tau = c.temperature();
         double alpha = c.alpha();
         double t2 = tau * tau;
@@ -108,17 +111,19 @@ final class DistillRows {
         float[] ceRows = new float[klRows.length];
         double ceDenF = ceDen;
         float it = (float) (1 / tau);
-        scheduler.forRows(rows, classes, RowScheduler.shareable(c.teacher(), c.student(), c.grad()), (from, to, w) -> {
+        scheduler.forRows(rows, classes, RowScheduler.shareable(c.teacher(), c.student(), c.grad(), weight), (from, to, w) -> {
             Stats st = new Stats();
             float[] sums = new float[11];
             for (long r = from; r < to; r++) {
                 long base = layout.rowBase(r) * es;
                 long y = -1;
                 boolean active = false;
+                double wy = 0;  // the target's class weight
                 if (hard) {
                     y = Labels.label(c.targets(), r);
                     if (y != c.ignoreIndex()) Labels.checkLabel(y, r, classes, c.ignoreIndex());
                     active = y != c.ignoreIndex();
+                    if (active) wy = weight == null ? 1 : Elem.getF32(weight, y);
                 }
                 if (vk != null) {
                     vectorStats(vk, dt, c.teacher(), c.student(), base, classes, it, hard, st, sums);
@@ -132,7 +137,7 @@ final class DistillRows {
                 }
                 double kl = st.kl();
                 double ent = st.entropy();
-                double ce = active ? (Stats.ref(st.m1) - Elem.get(dt, c.student(), base + y * step)) + Math.log(st.s1) : 0;
+                double ce = active ? wy * ((Stats.ref(st.m1) - Elem.get(dt, c.student(), base + y * step)) + Math.log(st.s1)) : 0;
                 klRows[(int) r] = (float) kl;
                 ceRows[(int) r] = (float) ce;
                 double loss = (alpha != 0 ? alpha * t2 * kl : 0) + (hard && alpha != 1 ? (1 - alpha) * ce : 0);
@@ -143,7 +148,7 @@ final class DistillRows {
                 if (!fused) continue;
                 double u = c.upstream() == null ? 1 : Elem.getF32(c.upstream(), c.reduction() == Reduction.NONE ? r : 0);
                 double ckl = alpha * tau * u / klDen;
-                double cce = active && alpha != 1 ? (1 - alpha) * u / ceDenF : 0;
+                double cce = active && alpha != 1 ? (1 - alpha) * u * wy / ceDenF : 0;  // the hard term's gradient scale, w[y] in it
                 double ia = ckl / st.sa, ib = ckl / st.sb, i1 = cce != 0 ? cce / st.s1 : 0;
                 double ra = Stats.ref(st.ma), rb = Stats.ref(st.mb), r1 = Stats.ref(st.m1);
                 if (vk != null) {

@@ -22,6 +22,13 @@ final class Labels {
         }
     }
 
+    /** Class weights (or null) hold at least C fp32 values. */
+    static void checkWeights(MemorySegment weight, long classes) {
+        if (weight != null && weight.byteSize() < (long) Float.BYTES * classes) {
+            throw new IllegalArgumentException("weight holds " + weight.byteSize() / Float.BYTES + " values, C = " + classes);
+        }
+    }
+
     /**
      * The MEAN denominator: sum of w[y_i] over the rows that are not ignored (with a null weight, their
      * count), in double in row order; every such label is checked.
