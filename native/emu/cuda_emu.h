@@ -134,6 +134,9 @@ inline void launch(void (*kernel)(P...), dim3 grid, dim3 block, cudaStream_t str
 // Test hooks (C++ only, not exported from the libraries).
 // Message describing the last kernel fault seen by this host thread ("" if none).
 const char* last_kernel_fault();
+// Host-synchronising runtime calls made so far: stream, event and device synchronisation,
+// synchronous copies, async copies that may touch host memory, cudaMalloc and cudaFree.
+int64_t synchronizing_calls();
 // Number of devices cudaGetDeviceCount reports (default 1; env XENT_EMU_DEVICE_COUNT overrides).
 void set_device_count(int count);
 // OS threads in the pool right now (the "threads" executor's).

@@ -15,6 +15,7 @@
 // The toolkit declares these opaque; the emulator gives them a body.
 struct CUstream_st {
     unsigned flags;
+    int device;  // the current device when it was created
 };
 struct CUevent_st {
     bool recorded;
@@ -30,6 +31,10 @@ thread_local char fault_message[256] = {};
 thread_local int current_device = 0;
 std::atomic<int> pending_fault{0};
 std::atomic<int> device_count{-1};  // -1: not read from the environment yet
+std::atomic<int64_t> synchronizing{0};  // host-synchronising runtime calls made so far
+
+// Counts one host-synchronising runtime call (what a graph capture or an async pipeline forbids).
+void synchronizes() { synchronizing.fetch_add(1, std::memory_order_relaxed); }
 
 constexpr size_t kAlignment = 256;                    // cudaMalloc's guarantee
 constexpr size_t kTotalMemory = size_t{16} << 30;     // what cudaMemGetInfo reports
@@ -39,7 +44,11 @@ constexpr int kMultiprocessors = 4;                   // fixed, so results do no
 // Live allocations by address, to refuse bad frees and out-of-bounds copies into them.
 struct Allocations {
     std::mutex m;
-    std::map<uintptr_t, size_t> live;
+    struct Block {
+        size_t size;
+        int device;  // the current device when it was allocated
+    };
+    std::map<uintptr_t, Block> live;
     size_t bytes = 0;
 };
 Allocations& allocations() {
@@ -80,7 +89,7 @@ cudaError_t check_range(const void* p, size_t count) {
     if (it == a.live.begin()) return cudaSuccess;
     --it;
     const uintptr_t base = it->first;
-    const size_t size = it->second;
+    const size_t size = it->second.size;
     if (addr >= base + size) return cudaSuccess;  // not inside this allocation
     if (count > size - (addr - base)) return cudaErrorInvalidValue;
     return cudaSuccess;
@@ -107,6 +116,7 @@ cudaError_t fill(void* p, int value, size_t count) {
 
 // What a synchronising call returns: a kernel fault not reported by a synchronisation yet.
 cudaError_t sync_result() {
+    synchronizes();
     const cudaError_t f = take_pending_fault();
     return f == cudaSuccess ? cudaSuccess : set_error(f);
 }
@@ -134,6 +144,8 @@ void set_fault_message(const char* message) {
 }  // namespace detail
 
 const char* last_kernel_fault() { return detail::fault_message; }
+
+int64_t synchronizing_calls() { return detail::synchronizing.load(std::memory_order_relaxed); }
 
 void set_device_count(int count) {
     detail::device_count.store(count < 0 ? 0 : count, std::memory_order_release);
@@ -317,6 +329,7 @@ cudaError_t cudaRuntimeGetVersion(int* version) {
 // ---- memory ---------------------------------------------------------------------------------
 
 cudaError_t cudaMalloc(void** ptr, size_t size) {
+    xent_emu::detail::synchronizes();
     if (ptr == nullptr) return set_error(cudaErrorInvalidValue);
     *ptr = nullptr;
     if (xent_emu::detail::devices() == 0) return set_error(cudaErrorNoDevice);
@@ -330,7 +343,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
     auto& al = xent_emu::detail::allocations();
     {
         std::lock_guard<std::mutex> lock(al.m);
-        al.live[reinterpret_cast<uintptr_t>(p)] = size;
+        al.live[reinterpret_cast<uintptr_t>(p)] = {size, xent_emu::detail::current_device};
         al.bytes += rounded;
     }
     *ptr = p;
@@ -338,6 +351,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
 }
 
 cudaError_t cudaFree(void* ptr) {
+    xent_emu::detail::synchronizes();
     if (ptr == nullptr) return cudaSuccess;
     auto& al = xent_emu::detail::allocations();
     size_t size = 0;
@@ -345,7 +359,7 @@ cudaError_t cudaFree(void* ptr) {
         std::lock_guard<std::mutex> lock(al.m);
         auto it = al.live.find(reinterpret_cast<uintptr_t>(ptr));
         if (it == al.live.end()) return set_error(cudaErrorInvalidValue);
-        size = it->second;
+        size = it->second.size;
         al.live.erase(it);
         const size_t a = xent_emu::detail::kAlignment;
         al.bytes -= (size + a - 1) / a * a;
@@ -354,8 +368,6 @@ cudaError_t cudaFree(void* ptr) {
     return cudaSuccess;
 }
 
-cudaError_t cudaMallocAsync(void** ptr, size_t size, cudaStream_t) { return cudaMalloc(ptr, size); }
-cudaError_t cudaFreeAsync(void* ptr, cudaStream_t) { return cudaFree(ptr); }
 
 cudaError_t cudaMallocHost(void** ptr, size_t size) {
     if (ptr == nullptr) return set_error(cudaErrorInvalidValue);
@@ -377,6 +389,26 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
     return cudaSuccess;
 }
 
+// Device memory is what cudaMalloc returned (any byte inside a live allocation); everything
+// else is unregistered host memory, as CUDA reports it.
+cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* attributes, const void* ptr) {
+    if (attributes == nullptr) return set_error(cudaErrorInvalidValue);
+    *attributes = cudaPointerAttributes{};
+    attributes->type = cudaMemoryTypeUnregistered;
+    attributes->device = -1;
+    auto& al = xent_emu::detail::allocations();
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(ptr);
+    std::lock_guard<std::mutex> lock(al.m);
+    auto it = al.live.upper_bound(addr);
+    if (it == al.live.begin()) return cudaSuccess;
+    --it;
+    if (addr >= it->first + it->second.size) return cudaSuccess;
+    attributes->type = cudaMemoryTypeDevice;
+    attributes->device = it->second.device;
+    attributes->devicePointer = const_cast<void*>(ptr);
+    return cudaSuccess;
+}
+
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
     const cudaError_t e = xent_emu::detail::copy(dst, src, count, kind);
     if (e != cudaSuccess) return e;
@@ -384,6 +416,9 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind 
 }
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t) {
+    // From or to pageable host memory CUDA may block the host; the emulator cannot tell pinned
+    // memory apart, so it counts every copy that may touch the host.
+    if (kind != cudaMemcpyDeviceToDevice) xent_emu::detail::synchronizes();
     return xent_emu::detail::copy(dst, src, count, kind);
 }
 
@@ -397,7 +432,7 @@ cudaError_t cudaMemsetAsync(void* ptr, int value, size_t count, cudaStream_t) {
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags) {
     if (stream == nullptr) return set_error(cudaErrorInvalidValue);
-    *stream = new (std::nothrow) CUstream_st{flags};
+    *stream = new (std::nothrow) CUstream_st{flags, xent_emu::detail::current_device};
     return *stream == nullptr ? set_error(cudaErrorMemoryAllocation) : cudaSuccess;
 }
 cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWithFlags(stream, 0); }
@@ -408,6 +443,11 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return xent_emu::detail::sync_result(); }
 cudaError_t cudaStreamQuery(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaStreamGetDevice(cudaStream_t stream, int* device) {
+    if (device == nullptr) return set_error(cudaErrorInvalidValue);
+    *device = stream == nullptr ? xent_emu::detail::current_device : stream->device;
+    return cudaSuccess;
+}
 cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int) {

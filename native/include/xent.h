@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, a struct or a meaning below changes. */
-#define XENT_ABI_VERSION 4
+#define XENT_ABI_VERSION 5
 
 typedef enum xent_status {
     XENT_OK = 0,
@@ -139,6 +139,29 @@ XENT_API int32_t xent_copy_to_host(void* host_dst, const void* device_src, int64
 /* Asynchronous byte fill on the stream. */
 XENT_API int32_t xent_memset(void* device_ptr, int32_t value, int64_t bytes, void* stream);
 XENT_API int32_t xent_stream_synchronize(void* stream);
+/* The calling thread's current device (cudaGetDevice). */
+XENT_API int32_t xent_get_device(int32_t* device);
+/* The device whose memory ptr points into, or -1 when it is not device memory (host memory, pinned
+ * or not, or an address CUDA does not know). The emulator counts as device memory what
+ * xent_malloc returned. */
+XENT_API int32_t xent_pointer_device(const void* ptr, int32_t* device);
+
+/* ---- streams ----------------------------------------------------------------------------- */
+/*
+ * A stream xent creates is a non-blocking stream (cudaStreamNonBlocking) on the current device:
+ * it does not wait for the legacy default stream, as PyTorch's streams do not.
+ */
+XENT_API int32_t xent_stream_create(void** stream);
+XENT_API int32_t xent_stream_destroy(void* stream);
+/* The device a stream belongs to; NULL (the default stream) belongs to the current device. */
+XENT_API int32_t xent_stream_device(void* stream, int32_t* device);
+/*
+ * How many host-synchronising runtime calls this library has made since it was loaded (stream,
+ * event and device synchronisation, synchronous copies, cudaMalloc, cudaFree), counted by the
+ * emulator's runtime itself; -1 from the CUDA library, which does not count them. A test of the
+ * enqueue-only promise above: a compute call leaves it unchanged.
+ */
+XENT_API int64_t xent_synchronizing_calls(void);
 
 /* ---- cross-entropy ----------------------------------------------------------------------- */
 /*

@@ -239,6 +239,75 @@ XENT_API int32_t xent_stream_synchronize(void* stream) {
     });
 }
 
+XENT_API int32_t xent_get_device(int32_t* device) {
+    return guarded("xent_get_device", [&]() -> int32_t {
+        if (device == nullptr) return invalid("xent_get_device", "device is null");
+        int d = 0;
+        XENT_TRY(from_cuda("xent_get_device", cudaGetDevice(&d)));
+        *device = d;
+        return XENT_OK;
+    });
+}
+
+XENT_API int32_t xent_pointer_device(const void* ptr, int32_t* device) {
+    return guarded("xent_pointer_device", [&]() -> int32_t {
+        if (device == nullptr) return invalid("xent_pointer_device", "device is null");
+        *device = -1;
+        if (ptr == nullptr) return XENT_OK;
+        cudaPointerAttributes attributes;
+        cudaError_t e = cudaPointerGetAttributes(&attributes, ptr);
+        if (e == cudaErrorInvalidValue) {  // an address CUDA has never seen: not device memory
+            cudaGetLastError();
+            return XENT_OK;
+        }
+        XENT_TRY(from_cuda("xent_pointer_device", e));
+        if (attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged) {
+            *device = attributes.device;
+        }
+        return XENT_OK;
+    });
+}
+
+XENT_API int32_t xent_stream_create(void** stream) {
+    return guarded("xent_stream_create", [&]() -> int32_t {
+        if (stream == nullptr) return invalid("xent_stream_create", "stream is null");
+        *stream = nullptr;
+        cudaStream_t s = nullptr;
+        XENT_TRY(from_cuda("xent_stream_create", cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)));
+        *stream = s;
+        return XENT_OK;
+    });
+}
+
+XENT_API int32_t xent_stream_destroy(void* stream) {
+    return guarded("xent_stream_destroy", [&]() -> int32_t {
+        if (stream == nullptr) return invalid("xent_stream_destroy", "stream is null (the default stream is not destroyed)");
+        return from_cuda("xent_stream_destroy", cudaStreamDestroy(as_stream(stream)));
+    });
+}
+
+XENT_API int32_t xent_stream_device(void* stream, int32_t* device) {
+    return guarded("xent_stream_device", [&]() -> int32_t {
+        if (device == nullptr) return invalid("xent_stream_device", "device is null");
+        int d = 0;
+        if (stream == nullptr) {
+            XENT_TRY(from_cuda("xent_stream_device", cudaGetDevice(&d)));
+        } else {
+            XENT_TRY(from_cuda("xent_stream_device", cudaStreamGetDevice(as_stream(stream), &d)));
+        }
+        *device = d;
+        return XENT_OK;
+    });
+}
+
+XENT_API int64_t xent_synchronizing_calls(void) {
+#if defined(XENT_EMULATOR)
+    return xent_emu::synchronizing_calls();
+#else
+    return -1;
+#endif
+}
+
 XENT_API int64_t xent_workspace_floats(int64_t rows, int64_t classes) {
     return xent::ce_workspace_floats(rows, classes);
 }

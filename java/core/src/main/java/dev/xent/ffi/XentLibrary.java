@@ -51,6 +51,18 @@ public final class XentLibrary {
     private final MethodHandle xent_memset$MH;
     private final MemorySegment xent_stream_synchronize$ADDR;
     private final MethodHandle xent_stream_synchronize$MH;
+    private final MemorySegment xent_get_device$ADDR;
+    private final MethodHandle xent_get_device$MH;
+    private final MemorySegment xent_pointer_device$ADDR;
+    private final MethodHandle xent_pointer_device$MH;
+    private final MemorySegment xent_stream_create$ADDR;
+    private final MethodHandle xent_stream_create$MH;
+    private final MemorySegment xent_stream_destroy$ADDR;
+    private final MethodHandle xent_stream_destroy$MH;
+    private final MemorySegment xent_stream_device$ADDR;
+    private final MethodHandle xent_stream_device$MH;
+    private final MemorySegment xent_synchronizing_calls$ADDR;
+    private final MethodHandle xent_synchronizing_calls$MH;
     private final MemorySegment xent_workspace_floats$ADDR;
     private final MethodHandle xent_workspace_floats$MH;
     private final MemorySegment xent_ce$ADDR;
@@ -105,6 +117,18 @@ public final class XentLibrary {
         xent_memset$MH = LINKER.downcallHandle(xent_memset$ADDR, xent_h.xent_memset$descriptor());
         xent_stream_synchronize$ADDR = find(lookup, "xent_stream_synchronize");
         xent_stream_synchronize$MH = LINKER.downcallHandle(xent_stream_synchronize$ADDR, xent_h.xent_stream_synchronize$descriptor());
+        xent_get_device$ADDR = find(lookup, "xent_get_device");
+        xent_get_device$MH = LINKER.downcallHandle(xent_get_device$ADDR, xent_h.xent_get_device$descriptor());
+        xent_pointer_device$ADDR = find(lookup, "xent_pointer_device");
+        xent_pointer_device$MH = LINKER.downcallHandle(xent_pointer_device$ADDR, xent_h.xent_pointer_device$descriptor());
+        xent_stream_create$ADDR = find(lookup, "xent_stream_create");
+        xent_stream_create$MH = LINKER.downcallHandle(xent_stream_create$ADDR, xent_h.xent_stream_create$descriptor());
+        xent_stream_destroy$ADDR = find(lookup, "xent_stream_destroy");
+        xent_stream_destroy$MH = LINKER.downcallHandle(xent_stream_destroy$ADDR, xent_h.xent_stream_destroy$descriptor());
+        xent_stream_device$ADDR = find(lookup, "xent_stream_device");
+        xent_stream_device$MH = LINKER.downcallHandle(xent_stream_device$ADDR, xent_h.xent_stream_device$descriptor());
+        xent_synchronizing_calls$ADDR = find(lookup, "xent_synchronizing_calls");
+        xent_synchronizing_calls$MH = LINKER.downcallHandle(xent_synchronizing_calls$ADDR, xent_h.xent_synchronizing_calls$descriptor());
         xent_workspace_floats$ADDR = find(lookup, "xent_workspace_floats");
         xent_workspace_floats$MH = LINKER.downcallHandle(xent_workspace_floats$ADDR, xent_h.xent_workspace_floats$descriptor());
         xent_ce$ADDR = find(lookup, "xent_ce");
@@ -567,6 +591,222 @@ public final class XentLibrary {
             throw ex$;
         } catch (Throwable ex$) {
             throw new IllegalStateException("xent_stream_synchronize: the downcall threw " + ex$, ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_get_device(int32_t *device)
+     * }
+     */
+    public MemorySegment xent_get_device$address() {
+        return xent_get_device$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_get_device(int32_t *device)
+     * }
+     */
+    public MethodHandle xent_get_device$handle() {
+        return xent_get_device$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_get_device(int32_t *device)
+     * }
+     */
+    public int xent_get_device(MemorySegment device) {
+        var mh$ = xent_get_device$MH;
+        try {
+            return (int) mh$.invokeExact(device);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new IllegalStateException("xent_get_device: the downcall threw " + ex$, ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_pointer_device(const void *ptr, int32_t *device)
+     * }
+     */
+    public MemorySegment xent_pointer_device$address() {
+        return xent_pointer_device$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_pointer_device(const void *ptr, int32_t *device)
+     * }
+     */
+    public MethodHandle xent_pointer_device$handle() {
+        return xent_pointer_device$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_pointer_device(const void *ptr, int32_t *device)
+     * }
+     */
+    public int xent_pointer_device(MemorySegment ptr, MemorySegment device) {
+        var mh$ = xent_pointer_device$MH;
+        try {
+            return (int) mh$.invokeExact(ptr, device);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new IllegalStateException("xent_pointer_device: the downcall threw " + ex$, ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_stream_create(void **stream)
+     * }
+     */
+    public MemorySegment xent_stream_create$address() {
+        return xent_stream_create$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_stream_create(void **stream)
+     * }
+     */
+    public MethodHandle xent_stream_create$handle() {
+        return xent_stream_create$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_stream_create(void **stream)
+     * }
+     */
+    public int xent_stream_create(MemorySegment stream) {
+        var mh$ = xent_stream_create$MH;
+        try {
+            return (int) mh$.invokeExact(stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new IllegalStateException("xent_stream_create: the downcall threw " + ex$, ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_stream_destroy(void *stream)
+     * }
+     */
+    public MemorySegment xent_stream_destroy$address() {
+        return xent_stream_destroy$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_stream_destroy(void *stream)
+     * }
+     */
+    public MethodHandle xent_stream_destroy$handle() {
+        return xent_stream_destroy$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_stream_destroy(void *stream)
+     * }
+     */
+    public int xent_stream_destroy(MemorySegment stream) {
+        var mh$ = xent_stream_destroy$MH;
+        try {
+            return (int) mh$.invokeExact(stream);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new IllegalStateException("xent_stream_destroy: the downcall threw " + ex$, ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int32_t xent_stream_device(void *stream, int32_t *device)
+     * }
+     */
+    public MemorySegment xent_stream_device$address() {
+        return xent_stream_device$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int32_t xent_stream_device(void *stream, int32_t *device)
+     * }
+     */
+    public MethodHandle xent_stream_device$handle() {
+        return xent_stream_device$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t xent_stream_device(void *stream, int32_t *device)
+     * }
+     */
+    public int xent_stream_device(MemorySegment stream, MemorySegment device) {
+        var mh$ = xent_stream_device$MH;
+        try {
+            return (int) mh$.invokeExact(stream, device);
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new IllegalStateException("xent_stream_device: the downcall threw " + ex$, ex$);
+        }
+    }
+
+    /**
+     * Address of:
+     * {@snippet lang=c :
+     * int64_t xent_synchronizing_calls(void)
+     * }
+     */
+    public MemorySegment xent_synchronizing_calls$address() {
+        return xent_synchronizing_calls$ADDR;
+    }
+
+    /**
+     * Downcall handle for:
+     * {@snippet lang=c :
+     * int64_t xent_synchronizing_calls(void)
+     * }
+     */
+    public MethodHandle xent_synchronizing_calls$handle() {
+        return xent_synchronizing_calls$MH;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t xent_synchronizing_calls(void)
+     * }
+     */
+    public long xent_synchronizing_calls() {
+        var mh$ = xent_synchronizing_calls$MH;
+        try {
+            return (long) mh$.invokeExact();
+        } catch (RuntimeException | Error ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new IllegalStateException("xent_synchronizing_calls: the downcall threw " + ex$, ex$);
         }
     }
 

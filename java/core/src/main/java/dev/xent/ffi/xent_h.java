@@ -303,9 +303,9 @@ public final class xent_h {
     }
 
     // macros
-    private static final int XENT_ABI_VERSION = (int)4L;
+    private static final int XENT_ABI_VERSION = (int)5L;
 
-    /** {@snippet lang=c : #define XENT_ABI_VERSION 4 } */
+    /** {@snippet lang=c : #define XENT_ABI_VERSION 5 } */
     public static int XENT_ABI_VERSION() {
         return XENT_ABI_VERSION;
     }
@@ -478,6 +478,90 @@ public final class xent_h {
      */
     public static FunctionDescriptor xent_stream_synchronize$descriptor() {
         return xent_stream_synchronize.DESC;
+    }
+
+    private static final class xent_get_device {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_get_device(int32_t *device)
+     * }
+     */
+    public static FunctionDescriptor xent_get_device$descriptor() {
+        return xent_get_device.DESC;
+    }
+
+    private static final class xent_pointer_device {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_pointer_device(const void *ptr, int32_t *device)
+     * }
+     */
+    public static FunctionDescriptor xent_pointer_device$descriptor() {
+        return xent_pointer_device.DESC;
+    }
+
+    private static final class xent_stream_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_stream_create(void **stream)
+     * }
+     */
+    public static FunctionDescriptor xent_stream_create$descriptor() {
+        return xent_stream_create.DESC;
+    }
+
+    private static final class xent_stream_destroy {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_stream_destroy(void *stream)
+     * }
+     */
+    public static FunctionDescriptor xent_stream_destroy$descriptor() {
+        return xent_stream_destroy.DESC;
+    }
+
+    private static final class xent_stream_device {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_INT, xent_h.C_POINTER, xent_h.C_POINTER);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t xent_stream_device(void *stream, int32_t *device)
+     * }
+     */
+    public static FunctionDescriptor xent_stream_device$descriptor() {
+        return xent_stream_device.DESC;
+    }
+
+    private static final class xent_synchronizing_calls {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(xent_h.C_LONG);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t xent_synchronizing_calls(void)
+     * }
+     */
+    public static FunctionDescriptor xent_synchronizing_calls$descriptor() {
+        return xent_synchronizing_calls.DESC;
     }
 
     private static final class xent_workspace_floats {
