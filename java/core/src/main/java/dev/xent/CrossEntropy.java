@@ -1,10 +1,12 @@
 package dev.xent;
 
 import dev.xent.engine.CrossEntropyCall;
+import dev.xent.engine.DeviceRuntime;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
 import dev.xent.internal.Checks;
 import dev.xent.internal.Region;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -64,9 +66,11 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
     /** 0: no soft-cap. */
     private final float softcap;
     private final float zLoss;
+    /** What device calls enqueue on; null: the default stream. */
+    private final Stream stream;
 
     private CrossEntropy(Engine engine, float[] weight, long ignoreIndex, float labelSmoothing, Reduction reduction,
-            float logitScale, float softcap, float zLoss) {
+            float logitScale, float softcap, float zLoss, Stream stream) {
         this.engine = engine;
         this.weight = weight;
         this.ignoreIndex = ignoreIndex;
@@ -75,22 +79,23 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         this.logitScale = logitScale;
         this.softcap = softcap;
         this.zLoss = zLoss;
+        this.stream = stream;
     }
 
     /** Defaults (no weights, ignoreIndex -100, no smoothing, MEAN, no extras) on {@code engine}. */
     CrossEntropy(Engine engine) {
-        this(Objects.requireNonNull(engine, "engine"), null, DEFAULT_IGNORE_INDEX, 0f, Reduction.MEAN, 1f, 0f, 0f);
+        this(Objects.requireNonNull(engine, "engine"), null, DEFAULT_IGNORE_INDEX, 0f, Reduction.MEAN, 1f, 0f, 0f, null);
     }
 
     /** Per-class weights, C values, or null for none. The array is copied. */
     public CrossEntropy withWeight(float[] weight) {
         float[] w = Checks.finite("weight", weight);
-        return new CrossEntropy(engine, w, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss);
+        return new CrossEntropy(engine, w, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss, stream);
     }
 
     /** Class index whose rows contribute no loss and no gradient (default -100). */
     public CrossEntropy withIgnoreIndex(long ignoreIndex) {
-        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss);
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss, stream);
     }
 
     /** Label smoothing eps in [0, 1]: the target becomes (1-eps) target + eps/C. */
@@ -98,18 +103,27 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         if (!(eps >= 0 && eps <= 1)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 1], got " + eps);
         }
-        return new CrossEntropy(engine, weight, ignoreIndex, (float) eps, reduction, logitScale, softcap, zLoss);
+        return new CrossEntropy(engine, weight, ignoreIndex, (float) eps, reduction, logitScale, softcap, zLoss, stream);
     }
 
     public CrossEntropy withReduction(Reduction reduction) {
         return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, Objects.requireNonNull(reduction, "reduction"),
-                logitScale, softcap, zLoss);
+                logitScale, softcap, zLoss, stream);
     }
 
-    /** The same options on another engine. */
+    /**
+     * The stream the device calls enqueue on (null: the default stream of their memory's device).
+     * It must be this engine's and on the device of the tensors it is used with.
+     */
+    public CrossEntropy withStream(Stream stream) {
+        if (stream != null) stream.checkAlive();
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss, stream);
+    }
+
+    /** The same options on another engine (and its default stream). */
     public CrossEntropy withEngine(Engine engine) {
         return new CrossEntropy(Objects.requireNonNull(engine, "engine"), weight, ignoreIndex, labelSmoothing, reduction,
-                logitScale, softcap, zLoss);
+                logitScale, softcap, zLoss, null);
     }
 
     /**
@@ -121,7 +135,7 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         if (!(s > 0) || !Float.isFinite(s)) {
             throw new IllegalArgumentException("logit scale must be finite and > 0 in fp32, got " + scale);
         }
-        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, s, softcap, zLoss);
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, s, softcap, zLoss, stream);
     }
 
     /** Divides every logit by the temperature {@code tau} (finite, > 0): the logit scale 1 / tau. */
@@ -138,11 +152,11 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
      */
     public CrossEntropy withSoftcap(double cap) {
         if (Double.isInfinite(cap) && cap > 0) {
-            return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, 0f, zLoss);
+            return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, 0f, zLoss, stream);
         }
         float c = (float) cap;
         if (!(c > 0) || !Float.isFinite(c)) throw new IllegalArgumentException("softcap must be > 0 in fp32, got " + cap);
-        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, c, zLoss);
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, c, zLoss, stream);
     }
 
     /** z-loss coefficient lambda >= 0 (default 0): each row adds {@code lambda * lse^2}, see the class doc. */
@@ -151,7 +165,7 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         if (!(l >= 0) || !Float.isFinite(l)) {
             throw new IllegalArgumentException("z-loss must be finite and >= 0, got " + lambda);
         }
-        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, l);
+        return new CrossEntropy(engine, weight, ignoreIndex, labelSmoothing, reduction, logitScale, softcap, l, stream);
     }
 
     public Engine engine() {
@@ -218,6 +232,8 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
     private Loss run(Pass pass, Logits logits, Targets targets, float[] lseIn, float[] upstream, Logits grad) {
         Objects.requireNonNull(targets, "targets");
         Checks.alive(logits.data(), "logits");
+        Checks.onHost("cross-entropy with host results (on device tensors, give a DeviceLoss: see deviceOutputs)",
+                Region.of("logits", logits), Region.of("targets", targets), Region.of("grad", grad));
         int n = Checks.rowsForArray(logits.rows(), 1, "per-row losses");
         Checks.classWeights(weight, logits);
         checkTargets(targets, logits);
@@ -244,6 +260,126 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         return new Loss(reduction, reduced[0], reduced[1], rowLoss, lse, logits.rowShape(), rowZLoss, reduced[2]);
     }
 
+    // ---- on device memory ------------------------------------------------------------------------
+
+    /**
+     * Device outputs for this loss's calls over logits of {@code logits}' shape (per-row losses,
+     * lse, z-losses, the reduced loss, the error word, and a device copy of the class weights), on
+     * their device. {@link DeviceLoss#close()} frees them. Allocating synchronises; the calls
+     * that write them do not.
+     */
+    public DeviceLoss deviceOutputs(Logits logits) {
+        return deviceOutputs(logits, null);
+    }
+
+    /** As {@link #deviceOutputs(Logits)}, freed when {@code arena} closes. */
+    public DeviceLoss deviceOutputs(Logits logits, Arena arena) {
+        Objects.requireNonNull(logits, "logits");
+        DeviceMemory memory = deviceMemoryOf(logits, "deviceOutputs");
+        Checks.classWeights(weight, logits);
+        return DeviceLoss.allocate(DeviceOutputs.runtimeFor(engine, memory, "deviceOutputs"), memory, logits.rows(),
+                logits.classes(), reduction, weight, zLoss > 0, arena);
+    }
+
+    /** The loss of device logits into {@code out}, enqueued on the stream; returns {@code out}. */
+    public DeviceLoss forward(Logits logits, Targets targets, DeviceLoss out) {
+        return runOnDevice(Pass.FORWARD, logits, targets, null, null, out);
+    }
+
+    /**
+     * Loss and gradient of device tensors in one pass, upstream 1, enqueued on the stream; {@code
+     * grad} may be {@code logits} itself. Returns {@code out}.
+     */
+    public DeviceLoss forwardBackward(Logits logits, Targets targets, Logits grad, DeviceLoss out) {
+        return runOnDevice(Pass.FORWARD_BACKWARD, logits, targets, null, Objects.requireNonNull(grad, "grad"), out);
+    }
+
+    /**
+     * As {@link #forwardBackward(Logits, Targets, Logits, DeviceLoss)} with the upstream gradient
+     * in device memory: 1 fp32 for SUM and MEAN, one per row for NONE (null: 1).
+     */
+    public DeviceLoss forwardBackward(Logits logits, Targets targets, DeviceMemory upstream, Logits grad, DeviceLoss out) {
+        return runOnDevice(Pass.FORWARD_BACKWARD, logits, targets, upstream, Objects.requireNonNull(grad, "grad"), out);
+    }
+
+    /**
+     * The gradient of device logits from the lse a forward pass left in {@code saved}, with the
+     * upstream gradient in device memory (null: 1), enqueued on the stream.
+     */
+    public void backward(Logits logits, Targets targets, DeviceLoss saved, DeviceMemory upstream, Logits grad) {
+        runOnDevice(Pass.BACKWARD, logits, targets, upstream, Objects.requireNonNull(grad, "grad"), saved);
+    }
+
+    private DeviceLoss runOnDevice(Pass pass, Logits logits, Targets targets, DeviceMemory upstream, Logits grad,
+            DeviceLoss out) {
+        Objects.requireNonNull(logits, "logits");
+        Objects.requireNonNull(targets, "targets");
+        Objects.requireNonNull(out, "out");
+        String op = "cross-entropy " + pass;
+        Checks.alive(logits.data(), "logits");
+        DeviceMemory memory = deviceMemoryOf(logits, op);
+        DeviceRuntime runtime = DeviceOutputs.runtimeFor(engine, memory, op);
+        checkOutputs(out, logits);
+        checkDeviceTargets(targets, logits);
+        if (grad != null) Checks.gradient(grad, logits, "logits");
+        MemorySegment up = upstream == null ? null : upstreamOf(upstream, logits.rows());
+        Region in = Region.of("logits", logits);
+        Region outputs = Region.of("out", out.memory(), out.memory().span());
+        Checks.disjoint(Arrays.asList(in, Region.of("targets", targets), Region.of("upstream", upstream, up),
+                        pass == Pass.BACKWARD ? outputs : null),
+                Region.inPlaceOf(in, "grad", grad), pass == Pass.BACKWARD ? null : outputs);
+        memory.checkStream(stream, op);
+        boolean forward = pass != Pass.BACKWARD;
+        runtime.crossEntropy(memory.device(), new CrossEntropyCall(
+                pass, logits.layout(), logits.dtype(), logits.data(), targets, out.weightRange(),
+                ignoreIndex, labelSmoothing, reduction, logitScale, softcap, zLoss, up,
+                grad == null ? null : grad.data(),
+                forward ? out.rowLossRange() : null,
+                forward ? out.rowZLossRange() : null,
+                out.lseRange(),
+                null), out.workspaceRange(), targets instanceof Targets.ClassIndices ? out.errorInfoRange() : null,
+                stream == null ? 0 : stream.handle());
+        out.writtenOn(stream);
+        return out;
+    }
+
+    private static DeviceMemory deviceMemoryOf(Logits logits, String op) {
+        return logits.deviceMemory().orElseThrow(() -> new IllegalArgumentException(op + ": logits " + logits
+                + " are host memory; the DeviceLoss calls take device tensors (host tensors: forward(logits, targets))"));
+    }
+
+    /** {@code out} was allocated by a loss of this one's reduction, weights and z-loss, for this shape. */
+    private void checkOutputs(DeviceLoss out, Logits logits) {
+        if (!out.isAlive()) throw new IllegalStateException("the DeviceLoss outputs were freed");
+        if (out.rows() != logits.rows() || out.classes() != logits.classes()) {
+            throw new IllegalArgumentException("the DeviceLoss outputs are for " + out.rows() + " rows of " + out.classes()
+                    + " classes, but logits " + logits + " have " + logits.rows() + " rows of " + logits.classes());
+        }
+        if (out.reduction() != reduction || out.weightSource() != weight || out.hasZLoss() != (zLoss > 0)) {
+            throw new IllegalArgumentException("the DeviceLoss outputs were allocated by a loss with other options "
+                    + "(reduction, class weights or z-loss): allocate them with this loss's deviceOutputs(logits)");
+        }
+    }
+
+    /** Device targets: their size and dtype (the labels' range is checked by the kernels, into the error word). */
+    private void checkDeviceTargets(Targets targets, Logits logits) {
+        switch (targets) {
+            case Targets.ClassIndices idx -> {
+                Checks.alive(idx.data(), "targets");
+                if (idx.count() < logits.rows()) {
+                    throw new IllegalArgumentException("targets hold " + idx.count() + " class indices but logits " + logits
+                            + " have " + logits.rows() + " rows");
+                }
+            }
+            case Targets.Probabilities prob -> checkTargets(prob, logits);
+        }
+    }
+
+    /** The upstream gradient's range: 1 fp32 (SUM, MEAN) or one per row (NONE). */
+    private MemorySegment upstreamOf(DeviceMemory upstream, long rows) {
+        return DeviceOutputs.rowsOf(upstream, reduction == Reduction.NONE ? rows : 1, "upstream");
+    }
+
     private void checkTargets(Targets targets, Logits logits) {
         switch (targets) {
             case Targets.ClassIndices idx -> Checks.classIndices(idx, logits, ignoreIndex);
@@ -253,7 +389,7 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
                     throw new IllegalArgumentException("probability targets are " + prob.dtype() + " but logits are " + logits.dtype());
                 }
                 long needed = logits.rows() * logits.classes() * prob.dtype().byteSize();
-                if (prob.data().byteSize() != needed) {
+                if (prob.device() == null ? prob.data().byteSize() != needed : prob.data().byteSize() < needed) {
                     throw new IllegalArgumentException("probability targets must have the logits' shape "
                             + Arrays.toString(logits.shape()) + " (" + needed + " bytes), got " + prob.data().byteSize() + " bytes");
                 }

@@ -159,6 +159,8 @@ public final class Distillation {
         Objects.requireNonNull(teacher, "teacher");
         Checks.alive(student.data(), "student logits");
         Checks.alive(teacher.data(), "teacher logits");
+        Checks.onHost("distillation", Region.of("student", student), Region.of("teacher", teacher), Region.of("targets", targets),
+                Region.of("grad", grad));
         if (!Checks.sameLayout(teacher, student)) {
             throw new IllegalArgumentException("teacher logits " + teacher + " and student logits " + student
                     + " must match in shape, dtype and row stride");

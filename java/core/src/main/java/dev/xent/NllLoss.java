@@ -85,6 +85,7 @@ public final class NllLoss extends LossFunction<Logits, Targets.ClassIndices, Lo
     Loss run(Logits input, Targets.ClassIndices targets, float[] upstream, Logits grad) {
         Objects.requireNonNull(targets, "targets");
         Checks.alive(input.data(), "log-probabilities");
+        Checks.onHost("nll_loss", Region.of("input", input), Region.of("targets", targets), Region.of("grad", grad));
         int n = Checks.rowsForArray(input.rows(), 1, "per-row losses");
         if (weight != null && weight.length != input.classes()) {
             throw new IllegalArgumentException("weight has " + weight.length + " entries but the input has C = " + input.classes() + " classes");

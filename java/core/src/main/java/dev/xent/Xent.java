@@ -1,11 +1,14 @@
 package dev.xent;
 
+import dev.xent.engine.DeviceRuntime;
 import dev.xent.engine.Engine;
 import dev.xent.internal.Checks;
 import dev.xent.internal.Region;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Entry point: the ops of one engine. {@code Xent.auto()} picks the engine automatically (CUDA when
@@ -19,34 +22,138 @@ import java.util.Objects;
  * Loss loss = xent.crossEntropy().withLabelSmoothing(0.1)
  *         .forwardBackward(Logits.of(z, n, c), Targets.classes(labels), Logits.of(grad, n, c));
  * }</pre>
+ *
+ * <p>On a device engine ({@code cuda}, {@code cuda-emu}) the same ops take tensors in device
+ * memory ({@link #allocate}, {@link #wrap}, {@link Logits#onDevice}), enqueue their work on a
+ * {@link Stream} ({@link #withStream}; the device's default stream otherwise) and leave their
+ * results on the device:
+ *
+ * <pre>{@code
+ * Xent cuda = Xent.engine("cuda");
+ * try (Stream stream = cuda.newStream(); DeviceMemory z = cuda.allocate(4L * n * c);
+ *      DeviceMemory y = cuda.allocate(8L * n)) {
+ *     Logits logits = Logits.onDevice(z, DType.F32, n, c);
+ *     CrossEntropy ce = cuda.withStream(stream).crossEntropy();
+ *     try (DeviceLoss out = ce.deviceOutputs(logits)) {
+ *         ce.forwardBackward(logits, Targets.classes(y, IndexType.I64), logits, out); // enqueued only
+ *         float loss = out.readValue();                                              // waits for the stream
+ *     }
+ * }
+ * }</pre>
  */
 public final class Xent {
     private final Engine engine;
     private final String selectionReason;
+    /** The device allocations and streams are made on. */
+    private final int device;
+    /** What device calls enqueue on; null: the default stream of their memory's device. */
+    private final Stream stream;
 
-    private Xent(Engine engine, String selectionReason) {
+    private Xent(Engine engine, String selectionReason, int device, Stream stream) {
         this.engine = engine;
         this.selectionReason = selectionReason;
+        this.device = device;
+        this.stream = stream;
     }
 
     /** The automatically selected engine. Never throws: the Java engine is always there. */
     public static Xent auto() {
         Engines.Selection s = Engines.auto();
-        return new Xent(s.engine(), s.reason());
+        return new Xent(s.engine(), s.reason(), 0, null);
     }
 
     /** The engine of that name ("java", "cuda", "cuda-emu"); throws naming the reason if it cannot run here. */
     public static Xent engine(String name) {
-        return new Xent(Engines.named(name), "requested by name");
+        return new Xent(Engines.named(name), "requested by name", 0, null);
     }
 
     /** A given engine. */
     public static Xent of(Engine engine) {
-        return new Xent(Objects.requireNonNull(engine, "engine"), "given");
+        return new Xent(Objects.requireNonNull(engine, "engine"), "given", 0, null);
     }
 
     public Engine engine() {
         return engine;
+    }
+
+    // ---- device memory and streams (device engines only) ---------------------------------------------
+
+    /** The same engine on device {@code index} (0 by default): where {@link #allocate} and {@link #newStream} make theirs. */
+    public Xent onDevice(int index) {
+        int count = runtime("onDevice").deviceCount();
+        if (index < 0 || index >= count) {
+            throw new IllegalArgumentException("device " + index + " does not exist: " + engine.name() + " has " + count);
+        }
+        return new Xent(engine, selectionReason, index, null);
+    }
+
+    /** The device index allocations and streams are made on. */
+    public int device() {
+        return device;
+    }
+
+    /**
+     * The same engine with every device op enqueued on {@code stream} (null: the default stream).
+     * The stream must be this engine's, on this Xent's device.
+     */
+    public Xent withStream(Stream stream) {
+        if (stream != null) checkStream(stream);
+        return new Xent(engine, selectionReason, stream == null ? device : stream.device(), stream);
+    }
+
+    /** The stream device ops of this Xent enqueue on, if one was bound. */
+    public Optional<Stream> stream() {
+        return Optional.ofNullable(stream);
+    }
+
+    /** {@code bytes} of device memory, owned: {@link DeviceMemory#close()} frees it. Not initialised. */
+    public DeviceMemory allocate(long bytes) {
+        return DeviceMemory.allocate(runtime("allocate"), device, bytes, null);
+    }
+
+    /** {@code bytes} of device memory freed when {@code arena} closes. Not initialised. */
+    public DeviceMemory allocate(long bytes, Arena arena) {
+        return DeviceMemory.allocate(runtime("allocate"), device, bytes, Objects.requireNonNull(arena, "arena"));
+    }
+
+    /**
+     * A view of {@code bytes} of device memory at {@code address} that someone else owns (a
+     * framework's tensor): refused unless the runtime knows the address as memory of this Xent's
+     * device. Nothing is freed when the view closes. The size cannot be checked: it is the
+     * caller's word.
+     */
+    public DeviceMemory wrap(long address, long bytes) {
+        return DeviceMemory.wrap(runtime("wrap"), device, address, bytes);
+    }
+
+    /** A new stream on this Xent's device; {@link Stream#close()} destroys it. */
+    public Stream newStream() {
+        return Stream.create(runtime("newStream"), device);
+    }
+
+    /**
+     * A view of a {@code cudaStream_t} someone else owns (0 for the default stream); its device is
+     * asked of the runtime. Nothing is destroyed when the view closes.
+     */
+    public Stream wrapStream(long handle) {
+        return Stream.wrap(runtime("wrapStream"), device, handle);
+    }
+
+    /** The default (legacy) stream of this Xent's device. */
+    public Stream defaultStream() {
+        return Stream.defaultOf(runtime("defaultStream"), device);
+    }
+
+    private DeviceRuntime runtime(String what) {
+        return engine.device().orElseThrow(() -> new UnsupportedOperationException(
+                what + ": the " + engine.name() + " engine computes on host memory and has no device memory or streams"));
+    }
+
+    private void checkStream(Stream s) {
+        s.checkAlive();
+        if (s.runtime() != runtime("withStream")) {
+            throw new IllegalArgumentException("the stream is " + s.engineName() + "'s, not " + engine.name() + "'s");
+        }
     }
 
     /** Why this engine runs the ops. */
@@ -56,7 +163,7 @@ public final class Xent {
 
     /** Cross-entropy with PyTorch's defaults on this engine. */
     public CrossEntropy crossEntropy() {
-        return new CrossEntropy(engine);
+        return new CrossEntropy(engine).withStream(stream);
     }
 
     /** Binary cross-entropy with logits (PyTorch's defaults) on this engine. */
@@ -79,25 +186,55 @@ public final class Xent {
         return new PoissonNll(engine);
     }
 
-    /** {@code out = z - logsumexp(z)} over the class axis. {@code out} may be {@code in} itself. */
+    /**
+     * {@code out = z - logsumexp(z)} over the class axis. {@code out} may be {@code in} itself. On
+     * device memory: enqueued on this Xent's stream.
+     */
     public void logSoftmax(Logits in, Logits out) {
-        checkSameLayout(in, out);
-        engine.logSoftmax(in.layout(), in.dtype(), in.data(), out.data());
+        DeviceMemory memory = checkSameLayout(in, out);
+        if (memory == null) {
+            engine.logSoftmax(in.layout(), in.dtype(), in.data(), out.data());
+        } else {
+            onDevice(memory, "logSoftmax").logSoftmax(memory.device(), in.layout(), in.dtype(), in.data(), out.data(), handle());
+        }
     }
 
-    /** {@code out = softmax(z)} over the class axis. {@code out} may be {@code in} itself. */
+    /**
+     * {@code out = softmax(z)} over the class axis. {@code out} may be {@code in} itself. On device
+     * memory: enqueued on this Xent's stream.
+     */
     public void softmax(Logits in, Logits out) {
-        checkSameLayout(in, out);
-        engine.softmax(in.layout(), in.dtype(), in.data(), out.data());
+        DeviceMemory memory = checkSameLayout(in, out);
+        if (memory == null) {
+            engine.softmax(in.layout(), in.dtype(), in.data(), out.data());
+        } else {
+            onDevice(memory, "softmax").softmax(memory.device(), in.layout(), in.dtype(), in.data(), out.data(), handle());
+        }
     }
 
     /** Per-row {@code log sum_k exp z_k}, as fp32, shape (N) or (N, d1..dk). */
     public float[] logSumExp(Logits in) {
         Objects.requireNonNull(in, "in");
         Checks.alive(in.data(), "logits");
+        Checks.onHost("logSumExp(Logits) (give device logits an output: logSumExp(Logits, DeviceMemory))", Region.of("logits", in));
         float[] out = new float[Checks.rowsForArray(in.rows(), 1, "per-row values")];
         engine.logSumExp(in.layout(), in.dtype(), in.data(), MemorySegment.ofArray(out));
         return out;
+    }
+
+    /**
+     * Per-row {@code log sum_k exp z_k} of device logits into {@code out}, one fp32 per row (row
+     * order of {@link Logits#rowShape()}): enqueued on this Xent's stream.
+     */
+    public void logSumExp(Logits in, DeviceMemory out) {
+        Objects.requireNonNull(in, "in");
+        Objects.requireNonNull(out, "out");
+        Checks.alive(in.data(), "logits");
+        MemorySegment range = DeviceOutputs.rowsOf(out, in.rows(), "out");
+        Region input = Region.of("logits", in);
+        Checks.disjoint(List.of(input), Region.of("out", out, range));
+        DeviceMemory memory = in.deviceMemory().orElseThrow();
+        onDevice(memory, "logSumExp").logSumExp(memory.device(), in.layout(), in.dtype(), in.data(), range, handle());
     }
 
     /** NLL loss on log-probabilities with PyTorch's defaults on this engine. */
@@ -181,10 +318,23 @@ public final class Xent {
     private static float[] perRowOut(Logits in, String what) {
         Objects.requireNonNull(in, what);
         Checks.alive(in.data(), what);
+        Checks.onHost("a per-row divergence", Region.of(what, in));
         return new float[Checks.rowsForArray(in.rows(), 1, "per-row values")];
     }
 
-    private static void checkSameLayout(Logits in, Logits out) {
+    /** The runtime of {@code memory}'s engine, which must be this Xent's, and the stream's device checked. */
+    private DeviceRuntime onDevice(DeviceMemory memory, String op) {
+        DeviceRuntime runtime = DeviceOutputs.runtimeFor(engine, memory, op);
+        memory.checkStream(stream, op);
+        return runtime;
+    }
+
+    private long handle() {
+        return stream == null ? 0 : stream.handle();
+    }
+
+    /** The call's device memory (null: host) once the pair is checked. */
+    private static DeviceMemory checkSameLayout(Logits in, Logits out) {
         Objects.requireNonNull(in, "in");
         Objects.requireNonNull(out, "out");
         Checks.alive(in.data(), "input");
@@ -195,5 +345,6 @@ public final class Xent {
         Checks.writable(out.data(), "output");
         Region input = Region.of("in", in);
         Checks.disjoint(List.of(input), Region.inPlaceOf(input, "out", out));
+        return in.deviceMemory().orElse(null);
     }
 }

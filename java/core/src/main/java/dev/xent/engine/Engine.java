@@ -3,9 +3,11 @@ package dev.xent.engine;
 import dev.xent.DType;
 import dev.xent.Layout;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 /**
- * Computes the ops for one kind of memory. Engines receive validated calls on host segments;
+ * Computes the ops for one kind of memory. Engines receive validated calls on host segments (and,
+ * through {@link #device()}, on device memory);
  * they never allocate N x C temporaries and never change their inputs except where a call asks
  * for an in-place gradient. Implementations must be thread-safe.
  */
@@ -57,4 +59,9 @@ public interface Engine {
 
     /** Per-row evaluation statistics (loss, rank of the target, confidence, moments) in one pass. See {@link RowStatsCall}. */
     void rowStats(RowStatsCall call);
+
+    /** Device memory, streams and the ops on device memory; empty for an engine that computes on the host. */
+    default Optional<DeviceRuntime> device() {
+        return Optional.empty();
+    }
 }

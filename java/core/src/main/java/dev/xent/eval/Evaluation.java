@@ -7,6 +7,7 @@ import dev.xent.Xent;
 import dev.xent.engine.Engine;
 import dev.xent.engine.RowStatsCall;
 import dev.xent.internal.Checks;
+import dev.xent.internal.Region;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -88,6 +89,7 @@ public final class Evaluation {
             throw new IllegalArgumentException("scale must be finite and > 0, got " + scale);
         }
         Checks.alive(logits.data(), "logits");
+        Checks.onHost("rowStats", Region.of("logits", logits), Region.of("targets", targets));
         int n = Checks.rowsForArray(logits.rows(), RowStatsCall.FLOATS, "row statistics");
         Checks.classIndices(targets, logits, ignoreIndex);
         float[] stats = new float[RowStatsCall.FLOATS * n];

@@ -1,12 +1,14 @@
 package dev.xent.internal;
 
 import dev.xent.DenseTensor;
+import dev.xent.DeviceMemory;
 import dev.xent.IndexType;
 import dev.xent.Logits;
 import dev.xent.Reduction;
 import dev.xent.Targets;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -57,6 +59,53 @@ public final class Checks {
         }
     }
 
+    /** Throws unless {@code data}'s address is a multiple of {@code elementBytes}, as the kernels need. */
+    public static void aligned(MemorySegment data, int elementBytes, String what) {
+        if (data.address() % elementBytes != 0) {
+            throw new IllegalArgumentException(what + " starts at 0x" + Long.toHexString(data.address())
+                    + ", not aligned to its " + elementBytes + "-byte elements");
+        }
+    }
+
+    /** A device tensor's range: {@code device}'s own (its whole memory), alive and aligned. */
+    public static void deviceRange(MemorySegment data, DeviceMemory device, int elementBytes, String what) {
+        if (data.address() != device.address() || data.byteSize() != device.byteSize()) {
+            throw new IllegalArgumentException(what + ": data must be the address range of its device memory " + device);
+        }
+        aligned(data, elementBytes, what);
+    }
+
+    /**
+     * The device memory every argument of a call is in, or null when all are in host memory:
+     * a call takes one kind of memory, so a host/device mix (or memory of two devices) is refused
+     * naming both arguments. Null entries are skipped.
+     */
+    public static DeviceMemory oneMemory(List<Region> arguments) {
+        Region first = null;
+        for (Region r : arguments) {
+            if (r == null) continue;
+            if (first == null) {
+                first = r;
+            } else if (!r.sameMemoryAs(first)) {
+                throw new IllegalArgumentException(first.name() + " is " + first.where() + " but " + r.name() + " is " + r.where()
+                        + "; one call takes all its tensors from one kind of memory (copy with DeviceMemory.copyFrom/copyTo)");
+            }
+        }
+        return first == null ? null : first.device();
+    }
+
+    /**
+     * Refuses device memory in {@code op}, which computes on host memory only: every argument is
+     * checked, so a host/device mix is refused as well.
+     */
+    public static void onHost(String op, Region... arguments) {
+        DeviceMemory device = oneMemory(Arrays.asList(arguments));
+        if (device == null) return;
+        Region first = Arrays.stream(arguments).filter(r -> r != null).findFirst().orElseThrow();
+        throw new IllegalArgumentException(op + " takes host memory, but " + first.name() + " is " + first.where()
+                + ": device memory is taken by cross-entropy and the softmax family so far");
+    }
+
     /** {@code rows} as an int, or a clear exception when a Java array of per-row results cannot hold them. */
     public static int rowsForArray(long rows, long perRow, String what) {
         if (rows > (Integer.MAX_VALUE - 8) / perRow) {
@@ -94,13 +143,17 @@ public final class Checks {
     }
 
     /**
-     * Refuses a call whose outputs overlap anything else it touches: each output must share no
-     * byte with any input or any other output, except that it may be exactly the input it names
-     * as its {@code inPlaceOf} (the same bytes, a gradient written in place). Inputs may
-     * overlap each other: they are only read. Null entries (arguments a call lacks) are skipped.
+     * Refuses a call whose arguments are not all in one kind of memory ({@link #oneMemory}), or
+     * whose outputs overlap anything else it touches: each output must share no byte with any
+     * input or any other output, except that it may be exactly the input it names as its {@code
+     * inPlaceOf} (the same bytes, a gradient written in place). Inputs may overlap each other:
+     * they are only read. Null entries (arguments a call lacks) are skipped.
      * Throws naming both arguments, before an engine writes anything.
      */
     public static void disjoint(List<Region> inputs, Region... outputs) {
+        List<Region> all = new ArrayList<>(inputs);
+        all.addAll(Arrays.asList(outputs));
+        oneMemory(all);
         for (int o = 0; o < outputs.length; o++) {
             Region out = outputs[o];
             if (out == null) continue;

@@ -4,6 +4,7 @@ import dev.xent.DType;
 import dev.xent.Layout;
 import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
+import dev.xent.engine.DeviceRuntime;
 import dev.xent.engine.DistillCall;
 import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.Engine;
@@ -29,13 +30,14 @@ import java.util.Optional;
  * for everything else, one upload of the logits and one of the small inputs, one download of the
  * small outputs and one of the gradient.
  *
- * <p>{@link #device()} gives the ops on device memory the caller already owns, with no copy and
- * no hidden synchronisation.
+ * <p>{@link #device()} gives device memory, streams and the ops on device memory, with no copy and
+ * no hidden synchronisation: what the public API's device tensors run on.
  */
 public final class CudaEngine implements Engine {
     private final String name;
     private final XentLibrary lib;
     private final DeviceOps ops;
+    private final CudaDeviceRuntime runtime;
     private final Path path;
     private final String description;
 
@@ -43,6 +45,7 @@ public final class CudaEngine implements Engine {
         this.name = Objects.requireNonNull(name, "name");
         this.lib = Objects.requireNonNull(lib, "lib");
         this.ops = new DeviceOps(lib);
+        this.runtime = new CudaDeviceRuntime(name, lib, ops);
         this.path = path;
         this.description = name + ": " + deviceName + " via " + path;
     }
@@ -62,8 +65,14 @@ public final class CudaEngine implements Engine {
         return path;
     }
 
-    /** The ops on caller-owned device memory: raw addresses and a stream, no copy, no hidden sync. */
-    public DeviceOps device() {
+    /** Device memory, streams and the ops on device memory, for the public API's device tensors. */
+    @Override
+    public Optional<DeviceRuntime> device() {
+        return Optional.of(runtime);
+    }
+
+    /** The raw-address calls (tests of the C ABI path). */
+    DeviceOps ops() {
         return ops;
     }
 

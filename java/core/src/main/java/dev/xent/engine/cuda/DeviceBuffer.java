@@ -25,7 +25,7 @@ import java.util.Objects;
  * {@code memcpy}, a fraction of the PCIe transfer's cost, is the safer price.
  */
 @SuppressWarnings("restricted") // FFM: the library runs with --enable-native-access
-public final class DeviceBuffer implements AutoCloseable {
+final class DeviceBuffer implements AutoCloseable {
     /** Largest staging buffer a heap copy allocates. */
     public static final long STAGING_CHUNK = 16L << 20;
 

@@ -44,10 +44,11 @@ import java.util.Optional;
  * [0, C) that is not {@code ignoreIndex} makes its row contribute nothing and is recorded there.
  *
  * <p>Argument errors the library detects (null pointers, bad sizes) throw {@link
- * IllegalArgumentException}; CUDA errors throw {@link XentException}. Obtain an instance from
- * {@link CudaEngine#device()}. Thread-safe, as the C library is.
+ * IllegalArgumentException}; CUDA errors throw {@link XentException}. Internal to the engine:
+ * users reach device memory through the public API ({@code Xent.allocate}, {@code
+ * Logits.onDevice}), which validates every call first. Thread-safe, as the C library is.
  */
-public final class DeviceOps {
+final class DeviceOps {
     private final XentLibrary lib;
 
     DeviceOps(XentLibrary lib) {

@@ -46,7 +46,7 @@ class EmulatorDeviceApiTest {
         }
         assumeTrue(st.available(), "cuda-emu unavailable: " + st.detail());
         engine = (CudaEngine) Engines.named("cuda-emu");
-        ops = engine.device();
+        ops = engine.ops();
     }
 
     @Test
