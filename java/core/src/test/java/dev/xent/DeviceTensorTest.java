@@ -13,26 +13,32 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Tensors in device memory through the public API, on cuda-emu (the same kernels on host threads):
+ * Tensors in device memory through the public API, on cuda-emu (the same kernels on host threads)
+ * and, on a GPU, cuda:
  * every result is the host call's, bit for bit, and the float64 reference's within the kernels'
  * tolerance; the calls only enqueue (the emulator counts synchronising runtime calls); bad
  * arguments are refused by name. Surefire runs the emulator with two devices
  * (XENT_EMU_DEVICE_COUNT=2) so that memory and streams of different devices can meet.
  */
 class DeviceTensorTest {
-    private static Xent emu;
-    private static DeviceRuntime runtime;
+    /** The engines with device memory: cuda-emu here, and cuda on a GPU (skipped with the reason elsewhere). */
+    static List<EngineSource.EngineCase> deviceEngines() {
+        return List.of(EngineSource.named("cuda-emu"), EngineSource.named("cuda"));
+    }
 
-    @BeforeAll
-    static void emulator() {
-        emu = EngineSource.named("cuda-emu").xent();
-        runtime = emu.engine().device().orElseThrow();
+    static List<Arguments> casesOnDeviceEngines() {
+        List<Arguments> out = new ArrayList<>();
+        for (EngineSource.EngineCase e : deviceEngines()) for (Case k : cases()) out.add(Arguments.of(e, k));
+        return out;
+    }
+
+    private static DeviceRuntime runtime(Xent gpu) {
+        return gpu.engine().device().orElseThrow();
     }
 
     /** One cross-entropy configuration: its options and its logits. */
@@ -119,11 +125,12 @@ class DeviceTensorTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void crossEntropyOnDeviceIsTheHostCallAndTheReference(Case k) {
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("casesOnDeviceEngines")
+    void crossEntropyOnDeviceIsTheHostCallAndTheReference(EngineSource.EngineCase engine, Case k) {
+        Xent gpu = engine.xent();
         Inputs in = Inputs.of(k, 31 + k.c);
-        CrossEntropy ce = k.loss(emu);
+        CrossEntropy ce = k.loss(gpu);
         MemorySegment zHost = in.logitsHost(k.dtype);
         long bytes = zHost.byteSize();
         Targets hostTargets = k.probabilities ? Targets.probabilities(in.probabilitiesHost(k.dtype), k.dtype)
@@ -135,17 +142,17 @@ class DeviceTensorTest {
         Loss host = ce.forwardBackward(Logits.of(hostLogits, k.dtype, k.n, k.c), hostTargets,
                 Logits.of(hostGrad, k.dtype, k.n, k.c));
 
-        try (Arena arena = Arena.ofConfined(); Stream stream = emu.newStream()) {
-            DeviceMemory z = emu.allocate(bytes, arena);
-            DeviceMemory g = emu.allocate(bytes, arena);
+        try (Arena arena = Arena.ofConfined(); Stream stream = gpu.newStream()) {
+            DeviceMemory z = gpu.allocate(bytes, arena);
+            DeviceMemory g = gpu.allocate(bytes, arena);
             z.copyFrom(zHost);
             Targets targets;
             if (k.probabilities) {
-                DeviceMemory t = emu.allocate(bytes, arena);
+                DeviceMemory t = gpu.allocate(bytes, arena);
                 t.copyFrom(in.probabilitiesHost(k.dtype));
                 targets = Targets.probabilities(t, k.dtype);
             } else {
-                DeviceMemory y = emu.allocate(8L * k.n, arena);
+                DeviceMemory y = gpu.allocate(8L * k.n, arena);
                 y.copyFrom(MemorySegment.ofArray(in.labels));
                 targets = Targets.classes(y, IndexType.I64);
             }
@@ -189,12 +196,14 @@ class DeviceTensorTest {
         }
     }
 
-    @Test
-    void backwardFromTheSavedLseWithAnUpstreamPerRow() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void backwardFromTheSavedLseWithAnUpstreamPerRow(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
         int n = 6, c = 40;
         Case k = new Case("backward", DType.F32, n, c, Reduction.NONE, false, false, 0, 1, 0, 0, false);
         Inputs in = Inputs.of(k, 7);
-        CrossEntropy ce = emu.crossEntropy().withReduction(Reduction.NONE);
+        CrossEntropy ce = gpu.crossEntropy().withReduction(Reduction.NONE);
         float[] up = {0.5f, 1, 2, -1, 0, 3};
         MemorySegment zHost = in.logitsHost(DType.F32);
         float[] hostGrad = new float[n * c];
@@ -202,9 +211,9 @@ class DeviceTensorTest {
         Loss forward = ce.forward(hostLogits, Targets.classes(in.labels));
         ce.backward(hostLogits, Targets.classes(in.labels), forward.lse(), up, Logits.of(hostGrad, n, c));
         try (Arena arena = Arena.ofConfined()) {
-            DeviceMemory z = emu.allocate(zHost.byteSize(), arena);
-            DeviceMemory y = emu.allocate(8L * n, arena);
-            DeviceMemory u = emu.allocate(4L * n, arena);
+            DeviceMemory z = gpu.allocate(zHost.byteSize(), arena);
+            DeviceMemory y = gpu.allocate(8L * n, arena);
+            DeviceMemory u = gpu.allocate(4L * n, arena);
             z.copyFrom(zHost);
             y.copyFrom(MemorySegment.ofArray(in.labels));
             u.copyFrom(up);
@@ -216,26 +225,28 @@ class DeviceTensorTest {
             float[] grad = new float[n * c];
             z.copyTo(grad);
             assertArrayEquals(hostGrad, grad);
-            DeviceMemory scalar = emu.allocate(4, arena);
+            DeviceMemory scalar = gpu.allocate(4, arena);
             assertThrows(IllegalArgumentException.class, () -> ce.backward(logits, targets, saved, scalar, logits),
                     "NONE needs one upstream value per row");
         }
     }
 
-    @Test
-    void softmaxFamilyOnDeviceIsTheHostCall() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void softmaxFamilyOnDeviceIsTheHostCall(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
         int n = 5, c = 77;
         Inputs in = Inputs.of(new Case("softmax", DType.F32, n, c, Reduction.MEAN, false, false, 0, 1, 0, 0, true), 3);
         MemorySegment zHost = in.logitsHost(DType.F32);
         float[] logSoftmax = new float[n * c], softmax = new float[n * c];
-        emu.logSoftmax(Logits.of(zHost, DType.F32, n, c), Logits.of(logSoftmax, n, c));
-        emu.softmax(Logits.of(zHost, DType.F32, n, c), Logits.of(softmax, n, c));
-        float[] lse = emu.logSumExp(Logits.of(zHost, DType.F32, n, c));
-        try (Arena arena = Arena.ofConfined(); Stream stream = emu.newStream()) {
-            Xent onStream = emu.withStream(stream);
-            DeviceMemory z = emu.allocate(zHost.byteSize(), arena);
-            DeviceMemory out = emu.allocate(zHost.byteSize(), arena);
-            DeviceMemory rows = emu.allocate(4L * n, arena);
+        gpu.logSoftmax(Logits.of(zHost, DType.F32, n, c), Logits.of(logSoftmax, n, c));
+        gpu.softmax(Logits.of(zHost, DType.F32, n, c), Logits.of(softmax, n, c));
+        float[] lse = gpu.logSumExp(Logits.of(zHost, DType.F32, n, c));
+        try (Arena arena = Arena.ofConfined(); Stream stream = gpu.newStream()) {
+            Xent onStream = gpu.withStream(stream);
+            DeviceMemory z = gpu.allocate(zHost.byteSize(), arena);
+            DeviceMemory out = gpu.allocate(zHost.byteSize(), arena);
+            DeviceMemory rows = gpu.allocate(4L * n, arena);
             z.copyFrom(zHost);
             Logits logits = Logits.onDevice(z, DType.F32, n, c);
             onStream.logSoftmax(logits, logits.sameLayoutOn(out));
@@ -252,12 +263,14 @@ class DeviceTensorTest {
         }
     }
 
-    @Test
-    void deviceCallsOnlyEnqueue() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void deviceCallsOnlyEnqueue(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
         int n = 16, c = 500;
-        assertTrue(runtime.synchronizingCalls() >= 0, "the emulator counts synchronising calls");
-        try (Arena arena = Arena.ofConfined(); Stream stream = emu.newStream()) {
-            Xent onStream = emu.withStream(stream);
+        assumeTrue(runtime(gpu).synchronizingCalls() >= 0, "only the emulator counts synchronising calls");
+        try (Arena arena = Arena.ofConfined(); Stream stream = gpu.newStream()) {
+            Xent onStream = gpu.withStream(stream);
             DeviceMemory z = onStream.allocate(4L * n * c, arena);
             DeviceMemory y = onStream.allocate(4L * n, arena);
             z.fill(0, stream);
@@ -266,29 +279,31 @@ class DeviceTensorTest {
             CrossEntropy ce = onStream.crossEntropy().withLabelSmoothing(0.1).withZLoss(1e-4);
             DeviceLoss out = ce.deviceOutputs(logits, arena);
             Targets targets = Targets.classes(y, IndexType.I32);
-            long before = runtime.synchronizingCalls();
+            long before = runtime(gpu).synchronizingCalls();
             for (int step = 0; step < 10; step++) {
                 ce.forwardBackward(logits, targets, logits, out);
                 onStream.logSoftmax(logits, logits);
                 out.perRow();
                 out.valueOnDevice();
             }
-            assertEquals(before, runtime.synchronizingCalls(), "ten steps of device calls synchronised the host");
+            assertEquals(before, runtime(gpu).synchronizingCalls(), "ten steps of device calls synchronised the host");
             assertTrue(Float.isFinite(out.readValue()));
-            assertTrue(runtime.synchronizingCalls() > before, "a read is a synchronisation, and counted as one");
+            assertTrue(runtime(gpu).synchronizingCalls() > before, "a read is a synchronisation, and counted as one");
         }
     }
 
-    @Test
-    void badLabelsAreReportedAtTheCheckTheCallerChooses() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void badLabelsAreReportedAtTheCheckTheCallerChooses(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
         int n = 4, c = 10;
         try (Arena arena = Arena.ofConfined()) {
-            DeviceMemory z = emu.allocate(4L * n * c, arena);
-            DeviceMemory y = emu.allocate(8L * n, arena);
+            DeviceMemory z = gpu.allocate(4L * n * c, arena);
+            DeviceMemory y = gpu.allocate(8L * n, arena);
             z.fill(0, null);
             y.copyFrom(MemorySegment.ofArray(new long[] {1, 2, 17, 3}));
             Logits logits = Logits.onDevice(z, DType.F32, n, c);
-            CrossEntropy ce = emu.crossEntropy().withReduction(Reduction.SUM);
+            CrossEntropy ce = gpu.crossEntropy().withReduction(Reduction.SUM);
             DeviceLoss out = ce.deviceOutputs(logits, arena);
             ce.forward(logits, Targets.classes(y, IndexType.I64), out); // no exception: the call only enqueued
             float[] rows = out.readPerRow();
@@ -300,11 +315,13 @@ class DeviceTensorTest {
         }
     }
 
-    @Test
-    void wrappedMemoryIsAViewThatFreesNothing() {
-        try (DeviceMemory owner = emu.allocate(64)) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void wrappedMemoryIsAViewThatFreesNothing(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
+        try (DeviceMemory owner = gpu.allocate(64)) {
             owner.copyFrom(new float[] {1, 2, 3, 4});
-            DeviceMemory view = emu.wrap(owner.address() + 4, 12);
+            DeviceMemory view = gpu.wrap(owner.address() + 4, 12);
             float[] back = new float[3];
             view.copyTo(back);
             assertArrayEquals(new float[] {2, 3, 4}, back);
@@ -315,21 +332,23 @@ class DeviceTensorTest {
             owner.copyTo(new float[4]);
         }
         long hostAddress = Arena.ofAuto().allocate(16).address();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> emu.wrap(hostAddress, 16));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gpu.wrap(hostAddress, 16));
         assertTrue(e.getMessage().contains("is not device memory"), e.getMessage());
     }
 
-    @Test
-    void badCallsAreRefusedByName() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void badCallsAreRefusedByName(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
         int n = 3, c = 8;
         try (Arena arena = Arena.ofConfined()) {
-            DeviceMemory z = emu.allocate(4L * n * c, arena);
-            DeviceMemory y = emu.allocate(8L * n, arena);
+            DeviceMemory z = gpu.allocate(4L * n * c, arena);
+            DeviceMemory y = gpu.allocate(8L * n, arena);
             z.fill(0, null);
             y.fill(0, null);
             Logits logits = Logits.onDevice(z, DType.F32, n, c);
             Targets.ClassIndices labels = Targets.classes(y, IndexType.I64);
-            CrossEntropy ce = emu.crossEntropy();
+            CrossEntropy ce = gpu.crossEntropy();
             DeviceLoss out = ce.deviceOutputs(logits, arena);
 
             // a host/device mix, each way round
@@ -337,9 +356,9 @@ class DeviceTensorTest {
             refused(() -> ce.forward(Logits.of(new float[n * c], n, c), labels, out), "host memory");
             refused(() -> ce.forwardBackward(logits, labels, Logits.of(new float[n * c], n, c), out), "host memory");
             refused(() -> ce.forwardBackward(logits, labels, Logits.of(new float[n * c], n, c)), "device memory");
-            refused(() -> emu.softmax(logits, Logits.of(new float[n * c], n, c)), "host memory");
+            refused(() -> gpu.softmax(logits, Logits.of(new float[n * c], n, c)), "host memory");
             // device memory on a host-only op, and on the java engine
-            refused(() -> emu.nllLoss().forward(logits, labels), "nll_loss takes host memory");
+            refused(() -> gpu.nllLoss().forward(logits, labels), "nll_loss takes host memory");
             refused(() -> Xent.engine("java").crossEntropy().deviceOutputs(logits), "the java engine computes on host memory");
             refused(() -> Xent.engine("java").crossEntropy().forward(logits, labels), "device memory");
             assertThrows(UnsupportedOperationException.class, () -> Xent.engine("java").allocate(16));
@@ -351,59 +370,63 @@ class DeviceTensorTest {
             refused(() -> ce.withReduction(Reduction.SUM).forward(logits, labels, out), "other options");
             refused(() -> ce.withWeight(new float[c]).forward(logits, labels, out), "other options");
             // a gradient that overlaps the logits without being them
-            DeviceMemory both = emu.allocate(4L * (n * c + 1), arena);
+            DeviceMemory both = gpu.allocate(4L * (n * c + 1), arena);
             both.fill(0, null);
             Logits first = Logits.onDevice(both.slice(0, 4L * n * c), DType.F32, n, c);
             Logits shifted = Logits.onDevice(both.slice(4, 4L * n * c), DType.F32, n, c);
             refused(() -> ce.forwardBackward(first, labels, shifted, ce.deviceOutputs(first, arena)), "grad overlaps logits");
         }
         // a closed allocation
-        DeviceMemory freed = emu.allocate(4L * n * c);
+        DeviceMemory freed = gpu.allocate(4L * n * c);
         Logits stale = Logits.onDevice(freed, DType.F32, n, c);
-        DeviceLoss out = emu.crossEntropy().deviceOutputs(stale);
+        DeviceLoss out = gpu.crossEntropy().deviceOutputs(stale);
         freed.close();
         assertFalse(freed.isAlive());
         assertThrows(IllegalStateException.class, () -> Logits.onDevice(freed, DType.F32, n, c));
-        assertThrows(IllegalStateException.class, () -> emu.crossEntropy().forward(stale, Targets.classes(new long[n]), out));
+        assertThrows(IllegalStateException.class, () -> gpu.crossEntropy().forward(stale, Targets.classes(new long[n]), out));
         out.close();
         assertThrows(IllegalStateException.class, out::readPerRow);
     }
 
-    @Test
-    void streamsAndMemoryOfAnotherDeviceAreRefused() {
-        assumeTrue(runtime.deviceCount() >= 2, "one device: surefire sets XENT_EMU_DEVICE_COUNT=2 for this test");
-        Xent second = emu.onDevice(1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void streamsAndMemoryOfAnotherDeviceAreRefused(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
+        assumeTrue(runtime(gpu).deviceCount() >= 2, "one device: surefire sets XENT_EMU_DEVICE_COUNT=2 for this test");
+        Xent second = gpu.onDevice(1);
         int n = 2, c = 4;
-        try (Arena arena = Arena.ofConfined(); Stream other = second.newStream(); Stream mine = emu.newStream()) {
+        try (Arena arena = Arena.ofConfined(); Stream other = second.newStream(); Stream mine = gpu.newStream()) {
             assertEquals(1, other.device());
             assertEquals(0, mine.device());
-            DeviceMemory z = emu.allocate(4L * n * c, arena);
-            DeviceMemory y = emu.allocate(8L * n, arena);
+            DeviceMemory z = gpu.allocate(4L * n * c, arena);
+            DeviceMemory y = gpu.allocate(8L * n, arena);
             DeviceMemory y1 = second.allocate(8L * n, arena);
             assertEquals(1, y1.device());
             z.fill(0, mine);
             y.fill(0, mine);
             Logits logits = Logits.onDevice(z, DType.F32, n, c);
-            CrossEntropy ce = emu.crossEntropy();
+            CrossEntropy ce = gpu.crossEntropy();
             DeviceLoss out = ce.deviceOutputs(logits, arena);
             refused(() -> ce.withStream(other).forward(logits, Targets.classes(y, IndexType.I64), out),
                     "the stream is on device 1 but the memory is on device 0");
-            refused(() -> ce.forward(logits, Targets.classes(y1, IndexType.I64), out), "cuda-emu:1");
+            refused(() -> ce.forward(logits, Targets.classes(y1, IndexType.I64), out), gpu.engine().name() + ":1");
             refused(() -> z.fill(0, other), "device 1");
             assertEquals(1, second.wrapStream(other.handle()).device(), "a wrapped stream's device is asked of the runtime");
-            refused(() -> emu.wrap(y1.address(), 8), "memory of device 1");
+            refused(() -> gpu.wrap(y1.address(), 8), "memory of device 1");
             ce.withStream(mine).forward(logits, Targets.classes(y, IndexType.I64), out);
             assertEquals((float) Math.log(c), out.readValue(), 1e-6);
         }
-        refused(() -> emu.onDevice(runtime.deviceCount()), "does not exist");
+        refused(() -> gpu.onDevice(runtime(gpu).deviceCount()), "does not exist");
     }
 
-    @Test
-    void closedStreamsAreRefused() {
-        Stream s = emu.newStream();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void closedStreamsAreRefused(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
+        Stream s = gpu.newStream();
         s.close();
         s.close(); // idempotent
-        assertThrows(IllegalStateException.class, () -> emu.withStream(s));
+        assertThrows(IllegalStateException.class, () -> gpu.withStream(s));
         assertThrows(IllegalStateException.class, s::synchronize);
     }
 
