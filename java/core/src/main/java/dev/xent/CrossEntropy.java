@@ -275,10 +275,10 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
     /** As {@link #deviceOutputs(Logits)}, freed when {@code arena} closes. */
     public DeviceLoss deviceOutputs(Logits logits, Arena arena) {
         Objects.requireNonNull(logits, "logits");
-        DeviceMemory memory = deviceMemoryOf(logits, "deviceOutputs");
+        DeviceMemory memory = DeviceOutputs.memoryOf(logits, "deviceOutputs");
         Checks.classWeights(weight, logits);
         return DeviceLoss.allocate(DeviceOutputs.runtimeFor(engine, memory, "deviceOutputs"), memory, logits.rows(),
-                logits.classes(), reduction, weight, zLoss > 0, arena);
+                logits.classes(), reduction, weight, true, zLoss > 0, CrossEntropy.class, arena);
     }
 
     /** The loss of device logits into {@code out}, enqueued on the stream; returns {@code out}. */
@@ -317,12 +317,12 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         Objects.requireNonNull(out, "out");
         String op = "cross-entropy " + pass;
         Checks.alive(logits.data(), "logits");
-        DeviceMemory memory = deviceMemoryOf(logits, op);
+        DeviceMemory memory = DeviceOutputs.memoryOf(logits, op);
         DeviceRuntime runtime = DeviceOutputs.runtimeFor(engine, memory, op);
-        checkOutputs(out, logits);
+        out.checkFor(CrossEntropy.class, logits, reduction, weight, zLoss > 0);
         checkDeviceTargets(targets, logits);
         if (grad != null) Checks.gradient(grad, logits, "logits");
-        MemorySegment up = upstream == null ? null : upstreamOf(upstream, logits.rows());
+        MemorySegment up = DeviceOutputs.upstreamOf(upstream, reduction, logits.rows());
         Region in = Region.of("logits", logits);
         Region outputs = Region.of("out", out.memory(), out.memory().span());
         Checks.disjoint(Arrays.asList(in, Region.of("targets", targets), Region.of("upstream", upstream, up),
@@ -343,41 +343,12 @@ public final class CrossEntropy extends LossFunction<Logits, Targets, Loss> {
         return out;
     }
 
-    private static DeviceMemory deviceMemoryOf(Logits logits, String op) {
-        return logits.deviceMemory().orElseThrow(() -> new IllegalArgumentException(op + ": logits " + logits
-                + " are host memory; the DeviceLoss calls take device tensors (host tensors: forward(logits, targets))"));
-    }
-
-    /** {@code out} was allocated by a loss of this one's reduction, weights and z-loss, for this shape. */
-    private void checkOutputs(DeviceLoss out, Logits logits) {
-        if (!out.isAlive()) throw new IllegalStateException("the DeviceLoss outputs were freed");
-        if (out.rows() != logits.rows() || out.classes() != logits.classes()) {
-            throw new IllegalArgumentException("the DeviceLoss outputs are for " + out.rows() + " rows of " + out.classes()
-                    + " classes, but logits " + logits + " have " + logits.rows() + " rows of " + logits.classes());
-        }
-        if (out.reduction() != reduction || out.weightSource() != weight || out.hasZLoss() != (zLoss > 0)) {
-            throw new IllegalArgumentException("the DeviceLoss outputs were allocated by a loss with other options "
-                    + "(reduction, class weights or z-loss): allocate them with this loss's deviceOutputs(logits)");
-        }
-    }
-
     /** Device targets: their size and dtype (the labels' range is checked by the kernels, into the error word). */
     private void checkDeviceTargets(Targets targets, Logits logits) {
         switch (targets) {
-            case Targets.ClassIndices idx -> {
-                Checks.alive(idx.data(), "targets");
-                if (idx.count() < logits.rows()) {
-                    throw new IllegalArgumentException("targets hold " + idx.count() + " class indices but logits " + logits
-                            + " have " + logits.rows() + " rows");
-                }
-            }
+            case Targets.ClassIndices idx -> DeviceOutputs.checkLabels(idx, logits);
             case Targets.Probabilities prob -> checkTargets(prob, logits);
         }
-    }
-
-    /** The upstream gradient's range: 1 fp32 (SUM, MEAN) or one per row (NONE). */
-    private MemorySegment upstreamOf(DeviceMemory upstream, long rows) {
-        return DeviceOutputs.rowsOf(upstream, reduction == Reduction.NONE ? rows : 1, "upstream");
     }
 
     private void checkTargets(Targets targets, Logits logits) {

@@ -6,70 +6,54 @@ import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 
 /**
- * The outputs of cross-entropy on device memory, kept on the device: per-row losses, log-sum-exp
- * and z-losses, the reduced loss as a device scalar, and the error word the kernels record a bad
- * label in. Allocated once for a logits shape by {@link CrossEntropy#deviceOutputs(Logits)} and
- * written by every call given it, so a training loop allocates nothing per step and a CUDA graph
- * can capture the calls.
- *
- * <p>The device views ({@link #perRow()}, {@link #lse()}, {@link #perRowZLoss()}, {@link
- * #valueOnDevice()}) cost nothing. Every {@code read} method and {@link #checkTargets()} is a
- * synchronisation: it waits for the stream of the last call that wrote these outputs, then copies
- * to the host. Only this class's own calls write it; one stream at a time.
+ * The device outputs of {@link CrossEntropy} and {@link NllLoss} (see {@link DeviceLossResult}):
+ * besides the per-row losses and the reduced loss, cross-entropy's per-row log-sum-exp (what
+ * {@link CrossEntropy#backward} reads) and z-losses, and a device copy of the loss's class
+ * weights. Made by {@link CrossEntropy#deviceOutputs(Logits)} or {@link NllLoss#deviceOutputs(Logits)}.
+ * {@link #readDenominator()} is the summed weight of the rows not ignored (probability targets:
+ * the row count).
  */
-public final class DeviceLoss implements AutoCloseable {
-    private static final long ERROR_WORD_BYTES = 2 * Long.BYTES;
-
-    private final DeviceMemory memory;
-    private final long rows;
-    private final long classes;
-    private final Reduction reduction;
+public final class DeviceLoss extends DeviceLossResult {
     /** The loss's class weights these outputs hold a device copy of (compared by identity); null for none. */
     private final float[] weightSource;
-    private final MemorySegment errorInfo;
     private final MemorySegment weight;
-    private final MemorySegment rowLoss;
     private final MemorySegment lse;
     private final MemorySegment rowZLoss;
-    private final MemorySegment workspace;
-    /** The stream of the last call that wrote these outputs: what the reads wait for. Null: the default stream. */
-    private volatile Stream lastStream;
+    /** The options these outputs were allocated for: a call with others is refused. */
+    private final Object owner;
 
     private DeviceLoss(DeviceMemory memory, long rows, long classes, Reduction reduction, float[] weightSource,
-            boolean withZLoss, long workspaceFloats) {
-        this.memory = memory;
-        this.rows = rows;
-        this.classes = classes;
-        this.reduction = reduction;
+            MemorySegment errorInfo, MemorySegment workspace, MemorySegment weight, MemorySegment rowLoss, MemorySegment lse,
+            MemorySegment rowZLoss, Object owner) {
+        super(memory, rows, classes, reduction, errorInfo, workspace, rowLoss);
         this.weightSource = weightSource;
-        MemorySegment span = memory.span();
-        long rowBytes = rows * Float.BYTES;
-        long at = 0;
-        errorInfo = span.asSlice(at, ERROR_WORD_BYTES);
-        at += ERROR_WORD_BYTES;
-        workspace = span.asSlice(at, workspaceFloats * Float.BYTES); // 16-byte aligned, as the kernels' partials like
-        at += workspaceFloats * Float.BYTES;
-        weight = weightSource == null ? null : span.asSlice(at, classes * Float.BYTES);
-        at += weightSource == null ? 0 : classes * Float.BYTES;
-        rowLoss = span.asSlice(at, rowBytes);
-        at += rowBytes;
-        lse = span.asSlice(at, rowBytes);
-        at += rowBytes;
-        rowZLoss = withZLoss ? span.asSlice(at, rowBytes) : null;
+        this.weight = weight;
+        this.lse = lse;
+        this.rowZLoss = rowZLoss;
+        this.owner = owner;
     }
 
     /**
-     * Allocates the outputs of {@code ce}'s calls over {@code logits}' shape on their device, copies
-     * the class weights there and clears the error word: synchronises once, here.
+     * Allocates the outputs of a loss's calls over {@code rows} x {@code classes} logits in {@code
+     * logits}' device memory, copies the class weights there and clears the error word:
+     * synchronises once, here. {@code owner} is the kind of loss (its class) these are for.
      */
     static DeviceLoss allocate(DeviceRuntime runtime, DeviceMemory logits, long rows, long classes, Reduction reduction,
-            float[] weight, boolean withZLoss, Arena arena) {
-        long workspaceFloats = runtime.workspaceFloats(rows, classes);
-        long bytes = ERROR_WORD_BYTES + (weight == null ? 0 : classes * Float.BYTES)
-                + Math.multiplyExact(rows, (long) Float.BYTES) * (withZLoss ? 3 : 2) + workspaceFloats * Float.BYTES;
-        DeviceMemory memory = DeviceMemory.allocate(runtime, logits.device(), bytes, arena);
+            float[] weight, boolean withLse, boolean withZLoss, Class<?> owner, Arena arena) {
+        long rowBytes = Math.multiplyExact(rows, (long) Float.BYTES);
+        DeviceSlices parts = new DeviceSlices();
+        int errorInfo = parts.add(ERROR_WORD_BYTES);
+        int workspace = parts.add(Math.multiplyExact(runtime.workspaceFloats(rows, classes), (long) Float.BYTES));
+        int weights = parts.add(weight == null ? 0 : classes * Float.BYTES);
+        int rowLoss = parts.add(rowBytes);
+        int lse = parts.add(withLse ? rowBytes : 0);
+        int rowZLoss = parts.add(withZLoss ? rowBytes : 0);
+        DeviceMemory memory = DeviceMemory.allocate(runtime, logits.device(), parts.bytes(), arena);
         try {
-            DeviceLoss out = new DeviceLoss(memory, rows, classes, reduction, weight, withZLoss, workspaceFloats);
+            MemorySegment span = memory.span();
+            DeviceLoss out = new DeviceLoss(memory, rows, classes, reduction, weight, parts.of(span, errorInfo),
+                    parts.of(span, workspace), parts.of(span, weights), parts.of(span, rowLoss), parts.of(span, lse),
+                    parts.of(span, rowZLoss), owner);
             if (weight != null) out.view(out.weight).copyFrom(weight);
             out.clearErrorWord(null);
             return out;
@@ -79,13 +63,13 @@ public final class DeviceLoss implements AutoCloseable {
         }
     }
 
-    /** Per-row losses, fp32, row order of the logits' {@link Logits#rowShape()} (weights and smoothing applied). */
-    public DeviceMemory perRow() {
-        return view(rowLoss);
-    }
-
-    /** Per-row log-sum-exp of the (transformed) logits, fp32: what {@link CrossEntropy#backward} reads. */
+    /**
+     * Cross-entropy's per-row log-sum-exp of the (transformed) logits, fp32.
+     *
+     * @throws IllegalStateException for NLL outputs, which keep none
+     */
     public DeviceMemory lse() {
+        if (lse == null) throw new IllegalStateException("NLL outputs keep no log-sum-exp");
         return view(lse);
     }
 
@@ -94,106 +78,32 @@ public final class DeviceLoss implements AutoCloseable {
         return rowZLoss == null ? Optional.empty() : Optional.of(view(rowZLoss));
     }
 
-    /** The reduced loss as one fp32 on the device (under NONE: the sum of the rows), for a kernel that reads it. */
-    public DeviceMemory valueOnDevice() {
-        return view(workspace.asSlice(0, Float.BYTES));
-    }
-
-    /** Rows and classes these outputs are for. */
-    public long rows() {
-        return rows;
-    }
-
-    public long classes() {
-        return classes;
-    }
-
-    /**
-     * The reduced loss (SUM or MEAN), read to the host: a synchronisation.
-     *
-     * @throws IllegalStateException under reduction NONE, which has one loss per row
-     */
-    public float readValue() {
-        if (reduction == Reduction.NONE) {
-            throw new IllegalStateException("reduction NONE gives one loss per row; use readPerRow() or perRow()");
-        }
-        return readWorkspace()[0];
-    }
-
-    /** What MEAN divides by (the summed weight of the rows not ignored), read to the host: a synchronisation. */
-    public float readDenominator() {
-        return readWorkspace()[1];
-    }
-
-    /** The z-loss part of the reduced loss, read to the host: a synchronisation. */
+    /** The z-loss part of the reduced loss, read to the host: a synchronisation (0 without z-loss). */
     public float readZLoss() {
-        return readWorkspace()[3];
-    }
-
-    /** The per-row losses, read to the host: a synchronisation. */
-    public float[] readPerRow() {
-        return readRows(rowLoss);
+        return readWorkspace(3);
     }
 
     /** The per-row log-sum-exp, read to the host: a synchronisation. */
     public float[] readLse() {
+        lse();
         return readRows(lse);
     }
 
-    /**
-     * Throws naming the row and value of the first bad label (outside [0, C), not ignoreIndex)
-     * that a call recorded since the last check, and clears the record; returns normally when
-     * there was none. Such a row contributes no loss and no gradient. A synchronisation.
-     */
-    public void checkTargets() {
-        Stream s = lastStream;
-        long[] word = new long[2];
-        view(errorInfo).copyTo(MemorySegment.ofArray(word), s);
-        if (word[0] == -1) return;
-        clearErrorWord(s);
-        throw new IllegalArgumentException("target " + word[1] + " at row " + word[0] + " is out of range [0, " + classes
-                + ") and is not ignoreIndex: recorded on the device since the last check");
-    }
-
-    /** Frees the outputs if {@link CrossEntropy#deviceOutputs(Logits)} allocated them; those tied to an arena go with it. */
-    @Override
-    public void close() {
-        memory.close();
-    }
-
-    public boolean isAlive() {
-        return memory.isAlive();
-    }
-
-    @Override
-    public String toString() {
-        return "DeviceLoss[" + rows + " rows x " + classes + " classes, " + reduction + ", " + memory + "]";
-    }
-
-    // ---- for CrossEntropy ----------------------------------------------------------------------
-
-    DeviceMemory memory() {
-        return memory;
-    }
-
-    Reduction reduction() {
-        return reduction;
-    }
-
-    float[] weightSource() {
-        return weightSource;
-    }
-
-    boolean hasZLoss() {
-        return rowZLoss != null;
+    /** Refuses outputs allocated for another shape or other options. */
+    void checkFor(Class<?> loss, Logits logits, Reduction reduction, float[] weight, boolean withZLoss) {
+        if (!isAlive()) throw new IllegalStateException("the device outputs were freed");
+        if (rows() != logits.rows() || classes() != logits.classes()) {
+            throw new IllegalArgumentException("the device outputs are for " + rows() + " rows of " + classes()
+                    + " classes, but logits " + logits + " have " + logits.rows() + " rows of " + logits.classes());
+        }
+        if (owner != loss || reduction() != reduction || weightSource != weight || (rowZLoss != null) != withZLoss) {
+            throw new IllegalArgumentException("the device outputs were allocated by a loss with other options "
+                    + "(kind, reduction, class weights or z-loss): allocate them with this loss's deviceOutputs(logits)");
+        }
     }
 
     MemorySegment weightRange() {
         return weight;
-    }
-
-    MemorySegment rowLossRange() {
-        return rowLoss;
     }
 
     MemorySegment lseRange() {
@@ -202,40 +112,5 @@ public final class DeviceLoss implements AutoCloseable {
 
     MemorySegment rowZLossRange() {
         return rowZLoss;
-    }
-
-    MemorySegment workspaceRange() {
-        return workspace;
-    }
-
-    MemorySegment errorInfoRange() {
-        return errorInfo;
-    }
-
-    /** Records the stream a call enqueued on, for the reads. */
-    void writtenOn(Stream stream) {
-        lastStream = stream;
-    }
-
-    // ---- reads -----------------------------------------------------------------------------------
-
-    private float[] readWorkspace() {
-        float[] head = new float[4];
-        view(workspace.asSlice(0, 4 * Float.BYTES)).copyTo(MemorySegment.ofArray(head), lastStream);
-        return head;
-    }
-
-    private float[] readRows(MemorySegment range) {
-        float[] values = new float[Math.toIntExact(rows)];
-        view(range).copyTo(MemorySegment.ofArray(values), lastStream);
-        return values;
-    }
-
-    private void clearErrorWord(Stream stream) {
-        view(errorInfo).fill(0xFF, stream);
-    }
-
-    private DeviceMemory view(MemorySegment range) {
-        return memory.slice(range.address() - memory.span().address(), range.byteSize());
     }
 }

@@ -24,6 +24,26 @@ final class DeviceOutputs {
         return runtime;
     }
 
+    /** The device memory of a tensor a device call takes; host memory is refused naming the other form. */
+    static DeviceMemory memoryOf(Logits t, String op) {
+        return t.deviceMemory().orElseThrow(() -> new IllegalArgumentException(op + ": " + t
+                + " is host memory; the calls with device outputs take device tensors (host tensors: the forms without them)"));
+    }
+
+    /** Device class indices: at least one per row (their range is checked by the kernels, into the error word). */
+    static void checkLabels(Targets.ClassIndices idx, Logits logits) {
+        Checks.alive(idx.data(), "targets");
+        if (idx.count() < logits.rows()) {
+            throw new IllegalArgumentException("targets hold " + idx.count() + " class indices but logits " + logits
+                    + " have " + logits.rows() + " rows");
+        }
+    }
+
+    /** The upstream gradient's range, 1 fp32 (SUM, MEAN) or one per row (NONE); null for null (1). */
+    static MemorySegment upstreamOf(DeviceMemory upstream, Reduction reduction, long rows) {
+        return upstream == null ? null : rowsOf(upstream, reduction == Reduction.NONE ? rows : 1, "upstream");
+    }
+
     /** The first {@code rows} fp32 of {@code memory}: alive, large enough and aligned. */
     static MemorySegment rowsOf(DeviceMemory memory, long rows, String what) {
         Checks.alive(memory.span(), what);

@@ -1,10 +1,12 @@
 package dev.xent;
 
+import dev.xent.engine.DeviceRuntime;
 import dev.xent.engine.DistillCall;
 import dev.xent.engine.Engine;
 import dev.xent.engine.Pass;
 import dev.xent.internal.Checks;
 import dev.xent.internal.Region;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -42,9 +44,13 @@ public final class Distillation {
     private final float[] weight;
     private final long ignoreIndex;
     private final Reduction reduction;
+    /** What device calls enqueue on; null: the default stream. */
+    private final Stream stream;
 
-    private Distillation(Engine engine, float temperature, float alpha, float[] weight, long ignoreIndex, Reduction reduction) {
+    private Distillation(Engine engine, float temperature, float alpha, float[] weight, long ignoreIndex, Reduction reduction,
+            Stream stream) {
         this.engine = engine;
+        this.stream = stream;
         this.temperature = temperature;
         this.alpha = alpha;
         this.weight = weight;
@@ -54,7 +60,7 @@ public final class Distillation {
 
     /** Defaults (T = 1, alpha = 1, no weights, ignoreIndex -100, MEAN) on {@code engine}. */
     Distillation(Engine engine) {
-        this(Objects.requireNonNull(engine, "engine"), 1f, 1f, null, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+        this(Objects.requireNonNull(engine, "engine"), 1f, 1f, null, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN, null);
     }
 
     /** Temperature T: finite and > 0. */
@@ -62,13 +68,13 @@ public final class Distillation {
         if (!(temperature > 0) || !Double.isFinite(temperature) || !((float) temperature > 0)) {
             throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
         }
-        return new Distillation(engine, (float) temperature, alpha, weight, ignoreIndex, reduction);
+        return new Distillation(engine, (float) temperature, alpha, weight, ignoreIndex, reduction, stream);
     }
 
     /** Weight of the KL term in [0, 1]; below 1 the forward calls need hard targets. */
     public Distillation withAlpha(double alpha) {
         if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
-        return new Distillation(engine, temperature, (float) alpha, weight, ignoreIndex, reduction);
+        return new Distillation(engine, temperature, (float) alpha, weight, ignoreIndex, reduction, stream);
     }
 
     /**
@@ -76,20 +82,29 @@ public final class Distillation {
      * copied. Only the hard term uses them (alpha < 1); the KL term has none.
      */
     public Distillation withWeight(float[] weight) {
-        return new Distillation(engine, temperature, alpha, Checks.finite("weight", weight), ignoreIndex, reduction);
+        return new Distillation(engine, temperature, alpha, Checks.finite("weight", weight), ignoreIndex, reduction, stream);
     }
 
     /** Hard label whose rows have no hard term (default -100). */
     public Distillation withIgnoreIndex(long ignoreIndex) {
-        return new Distillation(engine, temperature, alpha, weight, ignoreIndex, reduction);
+        return new Distillation(engine, temperature, alpha, weight, ignoreIndex, reduction, stream);
     }
 
     public Distillation withReduction(Reduction reduction) {
-        return new Distillation(engine, temperature, alpha, weight, ignoreIndex, Objects.requireNonNull(reduction, "reduction"));
+        return new Distillation(engine, temperature, alpha, weight, ignoreIndex, Objects.requireNonNull(reduction, "reduction"),
+                stream);
     }
 
+    /** The stream the device calls enqueue on (null: the default stream). */
+    public Distillation withStream(Stream stream) {
+        if (stream != null) stream.checkAlive();
+        return new Distillation(engine, temperature, alpha, weight, ignoreIndex, reduction, stream);
+    }
+
+    /** The same options on another engine (and its default stream). */
     public Distillation withEngine(Engine engine) {
-        return new Distillation(Objects.requireNonNull(engine, "engine"), temperature, alpha, weight, ignoreIndex, reduction);
+        return new Distillation(Objects.requireNonNull(engine, "engine"), temperature, alpha, weight, ignoreIndex, reduction,
+                null);
     }
 
     public float temperature() {
@@ -188,5 +203,77 @@ public final class Distillation {
                 MemorySegment.ofArray(perRow), MemorySegment.ofArray(kl), MemorySegment.ofArray(softCe),
                 MemorySegment.ofArray(entropy), MemorySegment.ofArray(reduced)));
         return new DistillLoss(reduction, reduced[0], reduced[1], reduced[2], perRow, kl, softCe, entropy, student.rowShape());
+    }
+
+    // ---- on device memory ------------------------------------------------------------------------
+
+    /**
+     * Device outputs for this loss's calls over student logits of {@code student}'s shape, on their
+     * device; {@link DeviceDistillLoss#close()} frees them. Allocating synchronises; the calls do not.
+     */
+    public DeviceDistillLoss deviceOutputs(Logits student) {
+        return deviceOutputs(student, null);
+    }
+
+    /** As {@link #deviceOutputs(Logits)}, freed when {@code arena} closes. */
+    public DeviceDistillLoss deviceOutputs(Logits student, Arena arena) {
+        Objects.requireNonNull(student, "student");
+        DeviceMemory memory = DeviceOutputs.memoryOf(student, "deviceOutputs");
+        Checks.classWeights(weight, student);
+        return DeviceDistillLoss.allocate(DeviceOutputs.runtimeFor(engine, memory, "deviceOutputs"), memory, student.rows(),
+                student.classes(), reduction, temperature, alpha, alpha < 1 ? weight : null, arena);
+    }
+
+    /**
+     * The loss of device logits into {@code out}, enqueued on the stream; {@code targets} (device
+     * class indices) are needed when alpha < 1 and may be null otherwise. Returns {@code out}.
+     */
+    public DeviceDistillLoss forward(Logits student, Logits teacher, Targets.ClassIndices targets, DeviceDistillLoss out) {
+        return runOnDevice(student, teacher, targets, null, null, out);
+    }
+
+    /**
+     * Loss and the gradient w.r.t. the student's logits, enqueued on the stream, with the upstream
+     * gradient in device memory (1 fp32 for SUM and MEAN, one per row for NONE; null: 1); {@code
+     * grad} may be the student. Returns {@code out}.
+     */
+    public DeviceDistillLoss forwardBackward(Logits student, Logits teacher, Targets.ClassIndices targets, DeviceMemory upstream,
+            Logits grad, DeviceDistillLoss out) {
+        return runOnDevice(student, teacher, targets, upstream, Objects.requireNonNull(grad, "grad"), out);
+    }
+
+    private DeviceDistillLoss runOnDevice(Logits student, Logits teacher, Targets.ClassIndices targets, DeviceMemory upstream,
+            Logits grad, DeviceDistillLoss out) {
+        Objects.requireNonNull(student, "student");
+        Objects.requireNonNull(teacher, "teacher");
+        Objects.requireNonNull(out, "out");
+        Pass pass = grad == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD;
+        String op = "distillation " + pass;
+        Checks.alive(student.data(), "student logits");
+        Checks.alive(teacher.data(), "teacher logits");
+        DeviceMemory memory = DeviceOutputs.memoryOf(student, op);
+        DeviceRuntime runtime = DeviceOutputs.runtimeFor(engine, memory, op);
+        if (!Checks.sameLayout(teacher, student)) {
+            throw new IllegalArgumentException("teacher logits " + teacher + " and student logits " + student
+                    + " must match in shape, dtype and row stride");
+        }
+        if (alpha < 1 && targets == null) {
+            throw new IllegalArgumentException("alpha = " + alpha + " < 1 mixes in the hard-label loss: pass the targets");
+        }
+        Targets.ClassIndices hard = alpha < 1 ? targets : null;
+        out.checkFor(student, reduction, temperature, alpha, alpha < 1 ? weight : null);
+        if (hard != null) DeviceOutputs.checkLabels(hard, student);
+        if (grad != null) Checks.gradient(grad, student, "student logits");
+        MemorySegment up = DeviceOutputs.upstreamOf(upstream, reduction, student.rows());
+        Region in = Region.of("student", student);
+        Checks.disjoint(Arrays.asList(in, Region.of("teacher", teacher), Region.of("targets", hard), Region.of("upstream", upstream, up)),
+                Region.inPlaceOf(in, "grad", grad), Region.of("out", out.memory(), out.memory().span()));
+        memory.checkStream(stream, op);
+        runtime.distill(memory.device(), new DistillCall(pass, student.layout(), student.dtype(), teacher.data(), student.data(),
+                temperature, alpha, hard, out.weightRange(), ignoreIndex, reduction, up, grad == null ? null : grad.data(),
+                out.rowLossRange(), out.rowKlRange(), out.rowSoftCeRange(), out.rowTeacherEntropyRange(), null),
+                out.workspaceRange(), hard == null ? null : out.errorInfoRange(), stream == null ? 0 : stream.handle());
+        out.writtenOn(stream);
+        return out;
     }
 }

@@ -239,12 +239,12 @@ public final class Xent {
 
     /** NLL loss on log-probabilities with PyTorch's defaults on this engine. */
     public NllLoss nllLoss() {
-        return new NllLoss(engine);
+        return new NllLoss(engine).withStream(stream);
     }
 
     /** Distillation with T = 1, alpha = 1 (pure KL), MEAN on this engine. */
     public Distillation distillation() {
-        return new Distillation(engine);
+        return new Distillation(engine).withStream(stream);
     }
 
     /** Per-row entropy {@code H(softmax(z)) = lse - sum_k p_k z_k} in nats, fp32, shape (N) or (N, d1..dk). */
@@ -264,6 +264,24 @@ public final class Xent {
         engine.entropy(logits.layout(), logits.dtype(), logits.data(), null, grad == null ? null : grad.data(),
                 MemorySegment.ofArray(out));
         return out;
+    }
+
+    /**
+     * Per-row entropy of device logits into {@code out} (one fp32 per row), and, when {@code grad}
+     * is not null, into {@code grad} (may be {@code logits}) the gradient of their sum: enqueued on
+     * this Xent's stream.
+     */
+    public void entropy(Logits logits, Logits grad, DeviceMemory out) {
+        Objects.requireNonNull(logits, "logits");
+        Objects.requireNonNull(out, "out");
+        Checks.alive(logits.data(), "logits");
+        if (grad != null) Checks.gradient(grad, logits, "logits");
+        MemorySegment rows = DeviceOutputs.rowsOf(out, logits.rows(), "out");
+        Region in = Region.of("logits", logits);
+        Checks.disjoint(List.of(in), Region.inPlaceOf(in, "grad", grad), Region.of("out", out, rows));
+        DeviceMemory memory = DeviceOutputs.memoryOf(logits, "entropy");
+        onDevice(memory, "entropy").entropy(memory.device(), logits.layout(), logits.dtype(), logits.data(), null,
+                grad == null ? null : grad.data(), rows, handle());
     }
 
     /** Per-row {@code KL(softmax(p) || softmax(q))} in nats (the distillation kernel at T = 1, without T^2). */
@@ -299,6 +317,31 @@ public final class Xent {
         return jensenShannonOf(p, q, gradP, gradQ);
     }
 
+    /**
+     * Per-row Jensen-Shannon divergence of device logits into {@code out} (one fp32 per row), and
+     * the gradients into {@code gradP} and {@code gradQ} where not null, as {@link
+     * #jensenShannon(Logits, Logits, Logits, Logits)}: enqueued on this Xent's stream.
+     */
+    public void jensenShannon(Logits p, Logits q, Logits gradP, Logits gradQ, DeviceMemory out) {
+        Objects.requireNonNull(p, "p");
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(out, "out");
+        Checks.alive(p.data(), "p");
+        Checks.alive(q.data(), "q");
+        if (!Checks.sameLayout(p, q)) {
+            throw new IllegalArgumentException("logits p " + p + " and q " + q + " must match in shape, dtype and row stride");
+        }
+        if (gradP != null) Checks.gradient(gradP, p, "logits p");
+        if (gradQ != null) Checks.gradient(gradQ, q, "logits q");
+        MemorySegment rows = DeviceOutputs.rowsOf(out, p.rows(), "out");
+        Region inP = Region.of("p", p), inQ = Region.of("q", q);
+        Checks.disjoint(List.of(inP, inQ), Region.inPlaceOf(inP, "gradP", gradP), Region.inPlaceOf(inQ, "gradQ", gradQ),
+                Region.of("out", out, rows));
+        DeviceMemory memory = DeviceOutputs.memoryOf(p, "jensenShannon");
+        onDevice(memory, "jensenShannon").jensenShannon(memory.device(), p.layout(), p.dtype(), p.data(), q.data(), null,
+                gradP == null ? null : gradP.data(), gradQ == null ? null : gradQ.data(), rows, handle());
+    }
+
     private float[] jensenShannonOf(Logits p, Logits q, Logits gradP, Logits gradQ) {
         float[] out = perRowOut(p, "p");
         Objects.requireNonNull(q, "q");
@@ -318,7 +361,8 @@ public final class Xent {
     private static float[] perRowOut(Logits in, String what) {
         Objects.requireNonNull(in, what);
         Checks.alive(in.data(), what);
-        Checks.onHost("a per-row divergence", Region.of(what, in));
+        Checks.onHost("entropy or jensenShannon with host results (on device tensors, give them a DeviceMemory out)",
+                Region.of(what, in));
         return new float[Checks.rowsForArray(in.rows(), 1, "per-row values")];
     }
 

@@ -173,7 +173,7 @@ class DeviceTensorTest {
             MemorySegment unchanged = Arena.ofAuto().allocate(bytes, 8);
             z.copyTo(unchanged, stream);
             assertEquals(-1, unchanged.mismatch(zHost), k + ": logits must stay as they were");
-            out.checkTargets();
+            out.checkInputs();
 
             // and the float64 reference, independently
             double[] w = null;
@@ -265,6 +265,124 @@ class DeviceTensorTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("deviceEngines")
+    void nllOnDeviceIsTheHostCallAndTheReference(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
+        int n = 9, c = 33;
+        Case k = new Case("nll", DType.F32, n, c, Reduction.NONE, false, false, 0, 1, 0, 0, true);
+        Inputs in = Inputs.of(k, 5);
+        float[] w = new float[c];
+        for (int j = 0; j < c; j++) w[j] = 0.5f + j % 3;
+        float[] up = new float[n];
+        for (int r = 0; r < n; r++) up[r] = r - 3;
+        NllLoss nll = gpu.nllLoss().withWeight(w).withReduction(Reduction.NONE);
+        MemorySegment x = in.logitsHost(DType.F32);
+        float[] hostGrad = new float[n * c];
+        Loss host = nll.forwardBackward(Logits.of(x, DType.F32, n, c), Targets.classes(in.labels), up, Logits.of(hostGrad, n, c));
+        try (Arena arena = Arena.ofConfined(); Stream stream = gpu.newStream()) {
+            DeviceMemory xd = gpu.allocate(x.byteSize(), arena);
+            DeviceMemory y = gpu.allocate(8L * n, arena);
+            DeviceMemory u = gpu.allocate(4L * n, arena);
+            xd.copyFrom(x);
+            y.copyFrom(MemorySegment.ofArray(in.labels));
+            u.copyFrom(up);
+            Logits input = Logits.onDevice(xd, DType.F32, n, c);
+            NllLoss onStream = nll.withStream(stream);
+            DeviceLoss out = onStream.deviceOutputs(input, arena);
+            onStream.forwardBackward(input, Targets.classes(y, IndexType.I64), u, input, out);
+            float[] rows = out.readPerRow();
+            assertArrayEquals(host.perRow(), rows);
+            float[] grad = new float[n * c];
+            xd.copyTo(MemorySegment.ofArray(grad), stream);
+            assertArrayEquals(hostGrad, grad);
+            assertThrows(IllegalStateException.class, out::lse, "NLL keeps no lse");
+            double[] wd = new double[c];
+            for (int j = 0; j < c; j++) wd[j] = w[j];
+            PairReference.Nll ref = PairReference.nll(in.z, in.labels, wd, CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.NONE, null);
+            Check.vector("nll rows", Check.toDouble(rows), ref.rowLoss(), 0, 1e-7, k);
+            refused(() -> onStream.forward(input, Targets.classes(y, IndexType.I64), gpu.crossEntropy()
+                    .withReduction(Reduction.NONE).deviceOutputs(input, arena)), "other options");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void distillationOnDeviceIsTheHostCallAndTheReference(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
+        int n = 7, c = 150;
+        Case k = new Case("distill", DType.F32, n, c, Reduction.MEAN, false, false, 0, 1, 0, 0, false);
+        Inputs student = Inputs.of(k, 11), teacher = Inputs.of(k, 12);
+        float[] w = new float[c];
+        for (int j = 0; j < c; j++) w[j] = 1 + (j % 5) * 0.5f;
+        Distillation distill = gpu.distillation().withTemperature(2).withAlpha(0.6).withWeight(w);
+        MemorySegment zs = student.logitsHost(DType.F32), zt = teacher.logitsHost(DType.F32);
+        float[] hostGrad = new float[n * c];
+        DistillLoss host = distill.forwardBackward(Logits.of(zs, DType.F32, n, c), Logits.of(zt, DType.F32, n, c),
+                Targets.classes(student.labels), Logits.of(hostGrad, n, c));
+        try (Arena arena = Arena.ofConfined(); Stream stream = gpu.newStream()) {
+            DeviceMemory s = gpu.allocate(zs.byteSize(), arena), t = gpu.allocate(zt.byteSize(), arena);
+            DeviceMemory g = gpu.allocate(zs.byteSize(), arena), y = gpu.allocate(8L * n, arena);
+            s.copyFrom(zs);
+            t.copyFrom(zt);
+            y.copyFrom(MemorySegment.ofArray(student.labels));
+            Logits sd = Logits.onDevice(s, DType.F32, n, c), td = Logits.onDevice(t, DType.F32, n, c);
+            Distillation onStream = distill.withStream(stream);
+            DeviceDistillLoss out = onStream.deviceOutputs(sd, arena);
+            onStream.forwardBackward(sd, td, Targets.classes(y, IndexType.I64), null, sd.sameLayoutOn(g), out);
+            assertArrayEquals(host.perRow(), out.readPerRow());
+            assertArrayEquals(host.perRowKl(), out.readPerRowKl());
+            assertEquals(host.value(), out.readValue());
+            assertEquals(host.denominator(), out.readDenominator());
+            assertEquals(host.hardDenominator(), out.readHardDenominator());
+            float[] grad = new float[n * c];
+            g.copyTo(MemorySegment.ofArray(grad), stream);
+            assertArrayEquals(hostGrad, grad);
+            out.checkInputs();
+            double[] wd = new double[c];
+            for (int j = 0; j < c; j++) wd[j] = w[j];
+            PairReference.Distill ref = PairReference.distill(teacher.z, student.z, n, 2, 0.6, student.labels, wd,
+                    CrossEntropy.DEFAULT_IGNORE_INDEX, Reduction.MEAN, 1);
+            Check.scalar("distillation loss", out.readValue(), ref.reduced(), 1e-6, 1e-5, k);
+            refused(() -> onStream.withAlpha(1).forward(sd, td, null, out), "other options");
+            refused(() -> onStream.forward(sd, td, null, out), "pass the targets");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
+    void entropyAndJensenShannonOnDeviceAreTheHostCalls(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
+        int n = 6, c = 90;
+        Case k = new Case("pair", DType.F32, n, c, Reduction.MEAN, false, false, 0, 1, 0, 0, true);
+        MemorySegment zp = Inputs.of(k, 21).logitsHost(DType.F32), zq = Inputs.of(k, 22).logitsHost(DType.F32);
+        float[] hostEntropyGrad = new float[n * c], hostGradQ = new float[n * c];
+        float[] hostEntropy = gpu.entropy(Logits.of(zp, DType.F32, n, c), Logits.of(hostEntropyGrad, n, c));
+        float[] hostJs = gpu.jensenShannon(Logits.of(zp, DType.F32, n, c), Logits.of(zq, DType.F32, n, c), null,
+                Logits.of(hostGradQ, n, c));
+        try (Arena arena = Arena.ofConfined(); Stream stream = gpu.newStream()) {
+            Xent onStream = gpu.withStream(stream);
+            DeviceMemory p = gpu.allocate(zp.byteSize(), arena), q = gpu.allocate(zq.byteSize(), arena);
+            DeviceMemory g = gpu.allocate(zp.byteSize(), arena), rows = gpu.allocate(4L * n, arena);
+            p.copyFrom(zp);
+            q.copyFrom(zq);
+            Logits pd = Logits.onDevice(p, DType.F32, n, c), qd = Logits.onDevice(q, DType.F32, n, c);
+            onStream.entropy(pd, pd.sameLayoutOn(g), rows);
+            float[] values = new float[n], grad = new float[n * c];
+            rows.copyTo(MemorySegment.ofArray(values), stream);
+            g.copyTo(MemorySegment.ofArray(grad), stream);
+            assertArrayEquals(hostEntropy, values, "entropy");
+            assertArrayEquals(hostEntropyGrad, grad, "entropy gradient");
+            onStream.jensenShannon(pd, qd, null, qd, rows); // gradient w.r.t. q, in place
+            rows.copyTo(MemorySegment.ofArray(values), stream);
+            q.copyTo(MemorySegment.ofArray(grad), stream);
+            assertArrayEquals(hostJs, values, "Jensen-Shannon");
+            assertArrayEquals(hostGradQ, grad, "Jensen-Shannon gradient");
+            refused(() -> gpu.entropy(pd), "give them a DeviceMemory out");
+            refused(() -> gpu.kl(pd, qd), "distillation takes host memory");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
     void deviceCallsOnlyEnqueue(EngineSource.EngineCase engine) {
         Xent gpu = engine.xent();
         int n = 16, c = 500;
@@ -309,9 +427,9 @@ class DeviceTensorTest {
             float[] rows = out.readPerRow();
             assertEquals(0f, rows[2], "a bad row contributes nothing");
             assertEquals((float) Math.log(c), rows[0], 1e-6);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, out::checkTargets);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, out::checkInputs);
             assertTrue(e.getMessage().contains("target 17 at row 2"), e.getMessage());
-            out.checkTargets(); // the record was cleared
+            out.checkInputs(); // the record was cleared
         }
     }
 

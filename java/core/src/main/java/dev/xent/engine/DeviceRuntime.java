@@ -55,8 +55,11 @@ public interface DeviceRuntime {
     /** Host-synchronising runtime calls made so far, as the emulator counts them; -1 when not counted. */
     long synchronizingCalls();
 
-    /** fp32 elements of the workspace a cross-entropy call over rows x classes needs. */
+    /** fp32 elements of the workspace a cross-entropy or NLL call over rows x classes needs. */
     long workspaceFloats(long rows, long classes);
+
+    /** fp32 elements of the workspace a distillation call over {@code rows} needs. */
+    long distillWorkspaceFloats(long rows);
 
     /**
      * Enqueues {@code call} on device memory: {@code call.reduced()} is null, and the reduced loss,
@@ -64,6 +67,27 @@ public interface DeviceRuntime {
      * {@code errorInfo} (2 int64) records the first bad label as xent.h says.
      */
     void crossEntropy(int device, CrossEntropyCall call, MemorySegment workspace, MemorySegment errorInfo, long stream);
+
+    /**
+     * Enqueues {@code call} on device memory: {@code call.reduced()} is null, and the reduced loss
+     * and its denominator land in {@code workspace} [0] and [1]; {@code errorInfo} as above.
+     */
+    void nll(int device, NllCall call, MemorySegment workspace, MemorySegment errorInfo, long stream);
+
+    /**
+     * Enqueues {@code call} on device memory: {@code call.reduced()} is null, and the reduced loss,
+     * the KL and the hard-term denominators land in {@code workspace} [0], [1] and [2];
+     * {@code errorInfo} (null without hard labels) as above.
+     */
+    void distill(int device, DistillCall call, MemorySegment workspace, MemorySegment errorInfo, long stream);
+
+    /** Enqueues {@link Engine#entropy} on device memory. */
+    void entropy(int device, Layout layout, DType dtype, MemorySegment logits, MemorySegment upstream, MemorySegment grad,
+            MemorySegment out, long stream);
+
+    /** Enqueues {@link Engine#jensenShannon} on device memory. */
+    void jensenShannon(int device, Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment upstream,
+            MemorySegment gradP, MemorySegment gradQ, MemorySegment out, long stream);
 
     /** Enqueues log-softmax ({@code out} may be {@code in}). */
     void logSoftmax(int device, Layout layout, DType dtype, MemorySegment in, MemorySegment out, long stream);

@@ -44,7 +44,7 @@ class DeviceSnippetTest {
                 ce.forwardBackward(logits, targets, logits, out); // enqueued: the gradient replaces z
                 if (step % 100 == 99) loss = out.readValue();     // a synchronisation, when you choose
             }
-            out.checkTargets(); // throws naming the row and value of a bad label, if a step saw one
+            out.checkInputs(); // throws naming the row and value of a bad label, if a step saw one
         }
         // readme:end
         return loss;

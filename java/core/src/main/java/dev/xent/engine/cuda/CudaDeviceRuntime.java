@@ -5,6 +5,9 @@ import dev.xent.Layout;
 import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.DeviceRuntime;
+import dev.xent.engine.DistillCall;
+import dev.xent.engine.NllCall;
+import dev.xent.engine.Pass;
 import dev.xent.ffi.XentLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -133,6 +136,51 @@ final class CudaDeviceRuntime implements DeviceRuntime {
                 new DeviceOps.CeOutputs(address(c.grad()), address(c.rowLoss()), address(c.rowZLoss()), address(c.lse()),
                         workspace.address(), address(errorInfo)),
                 stream);
+    }
+
+    @Override
+    public long distillWorkspaceFloats(long rows) {
+        return ops.distillWorkspaceFloats(rows);
+    }
+
+    @Override
+    public void nll(int device, NllCall c, MemorySegment workspace, MemorySegment errorInfo, long stream) {
+        ops.setDevice(device);
+        ops.nll(c.pass(), new DeviceOps.Tensor(c.dtype(), c.input().address(), c.layout()),
+                DeviceOps.Target.classes(c.targets().type(), c.targets().data().address()),
+                new DeviceOps.NllOptions(address(c.weight()), c.ignoreIndex(), c.reduction()), address(c.upstream()),
+                new DeviceOps.NllOutputs(address(c.grad()), address(c.rowLoss()), workspace.address(), address(errorInfo)),
+                stream);
+    }
+
+    @Override
+    public void distill(int device, DistillCall c, MemorySegment workspace, MemorySegment errorInfo, long stream) {
+        ops.setDevice(device);
+        ops.distill(c.pass(), new DeviceOps.Tensor(c.dtype(), c.teacher().address(), c.layout()),
+                new DeviceOps.Tensor(c.dtype(), c.student().address(), c.layout()),
+                c.targets() == null ? null : DeviceOps.Target.classes(c.targets().type(), c.targets().data().address()),
+                new DeviceOps.DistillOptions(c.temperature(), c.alpha(), address(c.weight()), c.ignoreIndex(), c.reduction()),
+                address(c.upstream()),
+                new DeviceOps.DistillOutputs(address(c.grad()), address(c.rowLoss()), address(c.rowKl()), address(c.rowSoftCe()),
+                        address(c.rowEntropy()), workspace.address(), address(errorInfo)),
+                stream);
+    }
+
+    @Override
+    public void entropy(int device, Layout layout, DType dtype, MemorySegment logits, MemorySegment upstream,
+            MemorySegment grad, MemorySegment out, long stream) {
+        ops.setDevice(device);
+        ops.entropy(grad == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD, new DeviceOps.Tensor(dtype, logits.address(), layout),
+                address(upstream), out.address(), address(grad), stream);
+    }
+
+    @Override
+    public void jensenShannon(int device, Layout layout, DType dtype, MemorySegment p, MemorySegment q, MemorySegment upstream,
+            MemorySegment gradP, MemorySegment gradQ, MemorySegment out, long stream) {
+        ops.setDevice(device);
+        ops.jensenShannon(gradP == null && gradQ == null ? Pass.FORWARD : Pass.FORWARD_BACKWARD,
+                new DeviceOps.Tensor(dtype, p.address(), layout), new DeviceOps.Tensor(dtype, q.address(), layout),
+                address(upstream), out.address(), address(gradP), address(gradQ), stream);
     }
 
     @Override
