@@ -5,6 +5,7 @@ import dev.xent.engine.ElementwiseLossCall.Broadcast;
 import dev.xent.engine.ElementwiseLossCall.Op;
 import dev.xent.engine.Engine;
 import dev.xent.internal.Checks;
+import java.lang.foreign.Arena;
 import java.util.Objects;
 
 /**
@@ -38,35 +39,38 @@ public final class BinaryCrossEntropy extends LossFunction<DenseTensor, DenseTen
     private final float[] weight;
     private final float[] posWeight;
     private final Reduction reduction;
+    /** What device calls enqueue on; null: the default stream. */
+    private final Stream stream;
 
-    private BinaryCrossEntropy(Engine engine, float[] weight, float[] posWeight, Reduction reduction) {
+    private BinaryCrossEntropy(Engine engine, float[] weight, float[] posWeight, Reduction reduction, Stream stream) {
         this.engine = engine;
         this.weight = weight;
         this.posWeight = posWeight;
         this.reduction = reduction;
+        this.stream = stream;
     }
 
     /** Defaults (no weights, MEAN) on {@code engine}. */
     BinaryCrossEntropy(Engine engine) {
-        this(Objects.requireNonNull(engine, "engine"), null, null, Reduction.MEAN);
+        this(Objects.requireNonNull(engine, "engine"), null, null, Reduction.MEAN, null);
     }
 
     /** Weights, one per element or one per entry of the last axis, or null for none. Copied. */
     public BinaryCrossEntropy withWeight(float[] weight) {
-        return new BinaryCrossEntropy(engine, Checks.finite("weight", weight), posWeight, reduction);
+        return new BinaryCrossEntropy(engine, Checks.finite("weight", weight), posWeight, reduction, stream);
     }
 
     /** Positive-class weights, one per entry of the last axis, or null for none. Copied. */
     public BinaryCrossEntropy withPosWeight(float[] posWeight) {
-        return new BinaryCrossEntropy(engine, weight, Checks.finite("pos_weight", posWeight), reduction);
+        return new BinaryCrossEntropy(engine, weight, Checks.finite("pos_weight", posWeight), reduction, stream);
     }
 
     public BinaryCrossEntropy withReduction(Reduction reduction) {
-        return new BinaryCrossEntropy(engine, weight, posWeight, Objects.requireNonNull(reduction, "reduction"));
+        return new BinaryCrossEntropy(engine, weight, posWeight, Objects.requireNonNull(reduction, "reduction"), stream);
     }
 
     public BinaryCrossEntropy withEngine(Engine engine) {
-        return new BinaryCrossEntropy(Objects.requireNonNull(engine, "engine"), weight, posWeight, reduction);
+        return new BinaryCrossEntropy(Objects.requireNonNull(engine, "engine"), weight, posWeight, reduction, null);
     }
 
     public Reduction reduction() {
@@ -97,5 +101,54 @@ public final class BinaryCrossEntropy extends LossFunction<DenseTensor, DenseTen
         if (posWeight != null) ElementwiseRun.checkPosWeight(posWeight, input);
         Extras x = new Extras(weight, wb, posWeight, null, null, Broadcast.PER_ELEMENT, null, false, false, 0f);
         return ElementwiseRun.run(engine, Op.BCE_WITH_LOGITS, reduction, input, target, upstream, grad, x);
+    }
+
+    // ---- on device memory ------------------------------------------------------------------------
+
+    /** The stream the device calls enqueue on (null: the default stream). */
+    public BinaryCrossEntropy withStream(Stream stream) {
+        if (stream != null) stream.checkAlive();
+        return new BinaryCrossEntropy(engine, weight, posWeight, reduction, stream);
+    }
+
+    /**
+     * Device outputs for this loss's calls over inputs of {@code input}'s shape, on their device;
+     * {@link DeviceElementwiseLoss#close()} frees them. Allocating synchronises; the calls do not.
+     */
+    public DeviceElementwiseLoss deviceOutputs(DenseTensor input) {
+        return deviceOutputs(input, null);
+    }
+
+    /** As {@link #deviceOutputs(DenseTensor)}, freed when {@code arena} closes. */
+    public DeviceElementwiseLoss deviceOutputs(DenseTensor input, Arena arena) {
+        Objects.requireNonNull(input, "input");
+        if (weight != null) ElementwiseRun.weightBroadcast(weight, input);
+        if (posWeight != null) ElementwiseRun.checkPosWeight(posWeight, input);
+        return ElementwiseRun.deviceOutputs(engine, Op.BCE_WITH_LOGITS, reduction, input, weight, posWeight, arena);
+    }
+
+    /** The loss of device tensors into {@code out}, enqueued on the stream; returns {@code out}. */
+    public DeviceElementwiseLoss forward(DenseTensor input, DenseTensor target, DeviceElementwiseLoss out) {
+        return runOnDevice(input, target, null, null, out);
+    }
+
+    /**
+     * Loss and gradient of device tensors, enqueued on the stream, with the upstream gradient in
+     * device memory (1 fp32 for SUM and MEAN, one per element for NONE; null: 1); {@code grad} may
+     * be {@code input}. Returns {@code out}.
+     */
+    public DeviceElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DeviceMemory upstream, DenseTensor grad,
+            DeviceElementwiseLoss out) {
+        return runOnDevice(input, target, upstream, Objects.requireNonNull(grad, "grad"), out);
+    }
+
+    private DeviceElementwiseLoss runOnDevice(DenseTensor input, DenseTensor target, DeviceMemory upstream, DenseTensor grad,
+            DeviceElementwiseLoss out) {
+        Objects.requireNonNull(input, "input");
+        Broadcast wb = weight == null ? Broadcast.PER_ELEMENT : ElementwiseRun.weightBroadcast(weight, input);
+        if (posWeight != null) ElementwiseRun.checkPosWeight(posWeight, input);
+        ElementwiseRun.DeviceExtras x = new ElementwiseRun.DeviceExtras(wb, null, null, Broadcast.PER_ELEMENT, null, false, false, 0f);
+        return ElementwiseRun.runOnDevice(engine, Op.BCE_WITH_LOGITS, reduction, input, target, upstream, grad, x, out, weight, posWeight,
+                stream);
     }
 }

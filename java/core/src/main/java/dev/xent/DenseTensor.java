@@ -4,20 +4,24 @@ import dev.xent.internal.Checks;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * A dense tensor of any shape in host memory (row-major, no strides): the inputs, targets and
- * gradients of the element-wise losses. A shape of length 0 is a scalar. Heap arrays are wrapped,
- * not copied: a gradient written "in place" overwrites the array.
+ * A dense tensor of any shape in host or device memory (row-major, no strides): the inputs,
+ * targets and gradients of the element-wise losses. A shape of length 0 is a scalar. Heap arrays
+ * are wrapped, not copied: a gradient written "in place" overwrites the array.
  */
 public final class DenseTensor {
     private final MemorySegment data;
+    /** Null for host memory. */
+    private final DeviceMemory device;
     private final DType dtype;
     private final long[] shape;
     private final long count;
 
-    private DenseTensor(MemorySegment data, DType dtype, long[] shape) {
+    private DenseTensor(MemorySegment data, DeviceMemory device, DType dtype, long[] shape) {
         this.data = Objects.requireNonNull(data, "data");
+        this.device = device;
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         Objects.requireNonNull(shape, "shape");
         this.shape = shape.clone();
@@ -27,7 +31,9 @@ public final class DenseTensor {
             n = Checks.product("the element count of shape " + Arrays.toString(shape), n, shape[i]);
         }
         this.count = n;
-        Checks.holds(data, n, dtype.byteSize(), dtype.name(), "tensor data", "of shape " + Arrays.toString(shape));
+        Checks.holds(data, n, dtype.byteSize(), dtype.name(), device == null ? "tensor data" : "device memory",
+                "of shape " + Arrays.toString(shape));
+        if (device != null) Checks.aligned(data, dtype.byteSize(), "device memory of a " + dtype + " tensor");
     }
 
     /** fp32 values of the given shape. */
@@ -47,16 +53,43 @@ public final class DenseTensor {
 
     /** Values in any host segment (heap or native) holding {@code dtype} elements. */
     public static DenseTensor of(MemorySegment data, DType dtype, long... shape) {
-        return new DenseTensor(data, dtype, shape);
+        return new DenseTensor(data, null, dtype, shape);
     }
 
-    /** A tensor of this shape and dtype over other data. */
+    /** Values in device memory from its first byte (aligned to the element size); the memory may be larger. */
+    public static DenseTensor onDevice(DeviceMemory memory, DType dtype, long... shape) {
+        Objects.requireNonNull(memory, "memory");
+        Checks.alive(memory.span(), "device");
+        return new DenseTensor(memory.span(), memory, dtype, shape);
+    }
+
+    /** A tensor of this shape and dtype over other host data. */
     public DenseTensor sameShapeOver(MemorySegment otherData) {
-        return new DenseTensor(otherData, dtype, shape);
+        return new DenseTensor(otherData, null, dtype, shape);
     }
 
+    /** A tensor of this shape and dtype over other device memory (a gradient buffer, say). */
+    public DenseTensor sameShapeOn(DeviceMemory memory) {
+        Objects.requireNonNull(memory, "memory");
+        Checks.alive(memory.span(), "device");
+        return new DenseTensor(memory.span(), memory, dtype, shape);
+    }
+
+    /**
+     * The host segment; for a device tensor, the device address range, sized to its memory: for
+     * native code only, never to be read or written from Java.
+     */
     public MemorySegment data() {
         return data;
+    }
+
+    /** The device memory this tensor views; empty for host memory. */
+    public Optional<DeviceMemory> deviceMemory() {
+        return Optional.ofNullable(device);
+    }
+
+    public boolean isOnDevice() {
+        return device != null;
     }
 
     public DType dtype() {
@@ -79,6 +112,7 @@ public final class DenseTensor {
 
     @Override
     public String toString() {
-        return "DenseTensor" + Arrays.toString(shape) + " " + dtype;
+        return "DenseTensor" + Arrays.toString(shape) + " " + dtype
+                + (device == null ? "" : " on " + device.engineName() + ":" + device.device());
     }
 }

@@ -14,7 +14,7 @@ import java.lang.foreign.MemorySegment;
  * the stream of the last call that wrote these outputs, then copies to the host. One stream at a
  * time writes them.
  */
-public abstract sealed class DeviceLossResult implements AutoCloseable permits DeviceLoss, DeviceDistillLoss {
+public abstract sealed class DeviceLossResult implements AutoCloseable permits DeviceLoss, DeviceDistillLoss, DeviceElementwiseLoss {
     static final long ERROR_WORD_BYTES = 2 * Long.BYTES;
 
     private final DeviceMemory memory;
@@ -53,7 +53,7 @@ public abstract sealed class DeviceLossResult implements AutoCloseable permits D
         return rows;
     }
 
-    /** Classes of the logits these outputs are for (what a label must stay below). */
+    /** Classes of the logits these outputs are for (what a label must stay below); 0 for the element-wise losses. */
     public long classes() {
         return classes;
     }
@@ -85,9 +85,10 @@ public abstract sealed class DeviceLossResult implements AutoCloseable permits D
     }
 
     /**
-     * Throws naming the row and value of the first bad label (outside [0, C), not ignoreIndex)
-     * that a call recorded since the last check, and clears the record; returns normally when
-     * there was none. Such a row contributed no loss and no gradient. A synchronisation.
+     * Throws naming the first bad input a call recorded since the last check (a label outside
+     * [0, C) that is not ignoreIndex: its row and value; for the element-wise losses, the element
+     * and value), and clears the record; returns normally when there was none. Such a row
+     * contributed no loss and no gradient. A synchronisation.
      */
     public void checkInputs() {
         if (errorInfo == null) return;
@@ -96,7 +97,12 @@ public abstract sealed class DeviceLossResult implements AutoCloseable permits D
         view(errorInfo).copyTo(MemorySegment.ofArray(word), s);
         if (word[0] == -1) return;
         clearErrorWord(s);
-        throw new IllegalArgumentException("target " + word[1] + " at row " + word[0] + " is out of range [0, " + classes
+        throw badInput(word[0], word[1]);
+    }
+
+    /** The exception for what the error word recorded: {@code where} (a row, an element) and {@code what}. */
+    RuntimeException badInput(long where, long what) {
+        return new IllegalArgumentException("target " + what + " at row " + where + " is out of range [0, " + classes
                 + ") and is not ignoreIndex: recorded on the device since the last check");
     }
 

@@ -23,17 +23,17 @@ import dev.xent.engine.Engine;
  * {@link IllegalArgumentException} naming it (PyTorch: "var has negative entry/entries").
  */
 public final class GaussianNll extends SpreadNll<GaussianNll> {
-    private GaussianNll(Engine engine, boolean full, float eps, Reduction reduction) {
-        super(Op.GAUSSIAN_NLL, "var", engine, full, eps, reduction);
+    private GaussianNll(Engine engine, boolean full, float eps, Reduction reduction, Stream stream) {
+        super(Op.GAUSSIAN_NLL, "var", engine, full, eps, reduction, stream);
     }
 
     /** Defaults on {@code engine}. */
     GaussianNll(Engine engine) {
-        this(engine, false, (float) DEFAULT_EPS, Reduction.MEAN);
+        this(engine, false, (float) DEFAULT_EPS, Reduction.MEAN, null);
     }
 
     @Override
-    GaussianNll copy(Engine engine, boolean full, float eps, Reduction reduction) {
-        return new GaussianNll(engine, full, eps, reduction);
+    GaussianNll copy(Engine engine, boolean full, float eps, Reduction reduction, Stream stream) {
+        return new GaussianNll(engine, full, eps, reduction, stream);
     }
 }

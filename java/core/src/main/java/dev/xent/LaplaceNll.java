@@ -18,17 +18,17 @@ import dev.xent.engine.Engine;
  * {@link IllegalArgumentException} naming it. Defaults: full false, eps 1e-6, MEAN.
  */
 public final class LaplaceNll extends SpreadNll<LaplaceNll> {
-    private LaplaceNll(Engine engine, boolean full, float eps, Reduction reduction) {
-        super(Op.LAPLACE_NLL, "scale", engine, full, eps, reduction);
+    private LaplaceNll(Engine engine, boolean full, float eps, Reduction reduction, Stream stream) {
+        super(Op.LAPLACE_NLL, "scale", engine, full, eps, reduction, stream);
     }
 
     /** Defaults on {@code engine}. */
     LaplaceNll(Engine engine) {
-        this(engine, false, (float) DEFAULT_EPS, Reduction.MEAN);
+        this(engine, false, (float) DEFAULT_EPS, Reduction.MEAN, null);
     }
 
     @Override
-    LaplaceNll copy(Engine engine, boolean full, float eps, Reduction reduction) {
-        return new LaplaceNll(engine, full, eps, reduction);
+    LaplaceNll copy(Engine engine, boolean full, float eps, Reduction reduction, Stream stream) {
+        return new LaplaceNll(engine, full, eps, reduction, stream);
     }
 }

@@ -5,6 +5,7 @@ import dev.xent.engine.ElementwiseLossCall.Broadcast;
 import dev.xent.engine.ElementwiseLossCall.Op;
 import dev.xent.engine.Engine;
 import dev.xent.internal.Checks;
+import java.lang.foreign.Arena;
 import java.util.Objects;
 
 /**
@@ -27,36 +28,46 @@ public abstract sealed class SpreadNll<L extends SpreadNll<L>> permits GaussianN
     private final boolean full;
     private final float eps;
     private final Reduction reduction;
+    /** What device calls enqueue on; null: the default stream. */
+    private final Stream stream;
 
-    SpreadNll(Op op, String spreadName, Engine engine, boolean full, float eps, Reduction reduction) {
+    SpreadNll(Op op, String spreadName, Engine engine, boolean full, float eps, Reduction reduction, Stream stream) {
         this.op = op;
         this.spreadName = spreadName;
         this.engine = Objects.requireNonNull(engine, "engine");
         this.full = full;
         this.eps = eps;
         this.reduction = reduction;
+        this.stream = stream;
     }
 
     /** The same loss with these options. */
-    abstract L copy(Engine engine, boolean full, float eps, Reduction reduction);
+    abstract L copy(Engine engine, boolean full, float eps, Reduction reduction, Stream stream);
 
     /** Whether to add the constant term (the class says which). */
     public L withFull(boolean full) {
-        return copy(engine, full, eps, reduction);
+        return copy(engine, full, eps, reduction, stream);
     }
 
     /** The spread is clamped to at least eps (> 0, finite) before use. */
     public L withEps(double eps) {
         if (!(eps > 0 && eps < Float.MAX_VALUE)) throw new IllegalArgumentException("eps must be positive and finite, got " + eps);
-        return copy(engine, full, (float) eps, reduction);
+        return copy(engine, full, (float) eps, reduction, stream);
     }
 
     public L withReduction(Reduction reduction) {
-        return copy(engine, full, eps, Objects.requireNonNull(reduction, "reduction"));
+        return copy(engine, full, eps, Objects.requireNonNull(reduction, "reduction"), stream);
     }
 
+    /** The same options on another engine (and its default stream). */
     public L withEngine(Engine engine) {
-        return copy(Objects.requireNonNull(engine, "engine"), full, eps, reduction);
+        return copy(Objects.requireNonNull(engine, "engine"), full, eps, reduction, null);
+    }
+
+    /** The stream the device calls enqueue on (null: the default stream). */
+    public L withStream(Stream stream) {
+        if (stream != null) stream.checkAlive();
+        return copy(engine, full, eps, reduction, stream);
     }
 
     public Engine engine() {
@@ -118,5 +129,48 @@ public abstract sealed class SpreadNll<L extends SpreadNll<L>> permits GaussianN
         Broadcast b = ElementwiseRun.auxBroadcast(spreadName, spread, input);
         Extras x = new Extras(null, Broadcast.PER_ELEMENT, null, spreadName, spread, b, spreadGrad, full, false, eps);
         return ElementwiseRun.run(engine, op, reduction, input, target, upstream, grad, x);
+    }
+
+    // ---- on device memory ------------------------------------------------------------------------
+
+    /**
+     * Device outputs for this loss's calls over inputs of {@code input}'s shape, on their device;
+     * {@link DeviceElementwiseLoss#close()} frees them. Allocating synchronises; the calls do not.
+     */
+    public DeviceElementwiseLoss deviceOutputs(DenseTensor input) {
+        return deviceOutputs(input, null);
+    }
+
+    /** As {@link #deviceOutputs(DenseTensor)}, freed when {@code arena} closes. */
+    public DeviceElementwiseLoss deviceOutputs(DenseTensor input, Arena arena) {
+        return ElementwiseRun.deviceOutputs(engine, op, reduction, input, null, null, arena);
+    }
+
+    /**
+     * The loss of device tensors into {@code out}, enqueued on the stream: {@code spread} is fp32
+     * device memory of exactly one value per element, per row or one in all. Returns {@code out}.
+     */
+    public DeviceElementwiseLoss forward(DenseTensor input, DenseTensor target, DeviceMemory spread, DeviceElementwiseLoss out) {
+        return runOnDevice(input, target, spread, null, null, null, out);
+    }
+
+    /**
+     * Loss and gradients of device tensors, enqueued on the stream, with the upstream gradient in
+     * device memory (1 fp32 for SUM and MEAN, one per element for NONE; null: 1), and the gradient
+     * w.r.t. a learned spread into {@code spreadGrad} (the spread's size; null: not wanted).
+     * Returns {@code out}.
+     */
+    public DeviceElementwiseLoss forwardBackward(DenseTensor input, DenseTensor target, DeviceMemory spread, DeviceMemory upstream,
+            DenseTensor grad, DeviceMemory spreadGrad, DeviceElementwiseLoss out) {
+        return runOnDevice(input, target, spread, upstream, Objects.requireNonNull(grad, "grad"), spreadGrad, out);
+    }
+
+    private DeviceElementwiseLoss runOnDevice(DenseTensor input, DenseTensor target, DeviceMemory spread, DeviceMemory upstream,
+            DenseTensor grad, DeviceMemory spreadGrad, DeviceElementwiseLoss out) {
+        Objects.requireNonNull(input, "input");
+        Broadcast b = ElementwiseRun.auxBroadcast(spreadName, spread, input);
+        ElementwiseRun.DeviceExtras x = new ElementwiseRun.DeviceExtras(Broadcast.PER_ELEMENT, spreadName, spread, b, spreadGrad,
+                full, false, eps);
+        return ElementwiseRun.runOnDevice(engine, op, reduction, input, target, upstream, grad, x, out, null, null, stream);
     }
 }

@@ -168,22 +168,22 @@ public final class Xent {
 
     /** Binary cross-entropy with logits (PyTorch's defaults) on this engine. */
     public BinaryCrossEntropy binaryCrossEntropy() {
-        return new BinaryCrossEntropy(engine);
+        return new BinaryCrossEntropy(engine).withStream(stream);
     }
 
     /** Gaussian negative log-likelihood (PyTorch's defaults) on this engine. */
     public GaussianNll gaussianNll() {
-        return new GaussianNll(engine);
+        return new GaussianNll(engine).withStream(stream);
     }
 
     /** Laplace negative log-likelihood on this engine. */
     public LaplaceNll laplaceNll() {
-        return new LaplaceNll(engine);
+        return new LaplaceNll(engine).withStream(stream);
     }
 
     /** Poisson negative log-likelihood (PyTorch's defaults) on this engine. */
     public PoissonNll poissonNll() {
-        return new PoissonNll(engine);
+        return new PoissonNll(engine).withStream(stream);
     }
 
     /**

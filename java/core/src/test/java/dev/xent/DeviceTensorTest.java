@@ -383,6 +383,83 @@ class DeviceTensorTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("deviceEngines")
+    void elementwiseLossesOnDeviceAreTheHostCalls(EngineSource.EngineCase engine) {
+        Xent gpu = engine.xent();
+        int rows = 5, last = 12, n = rows * last;
+        Random rnd = new Random(99);
+        float[] x = new float[n], t = new float[n], counts = new float[n], w = new float[last], pw = new float[last];
+        float[] var = new float[rows], up = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (3 * rnd.nextGaussian());
+            t[i] = rnd.nextFloat();
+            counts[i] = rnd.nextInt(5);
+            up[i] = 1 + i % 3;
+        }
+        for (int j = 0; j < last; j++) {
+            w[j] = 0.5f + j % 4;
+            pw[j] = 2 - j % 2;
+        }
+        for (int r = 0; r < rows; r++) var[r] = 0.25f + r;
+        BinaryCrossEntropy bce = gpu.binaryCrossEntropy().withWeight(w).withPosWeight(pw).withReduction(Reduction.NONE);
+        float[] bceGrad = new float[n];
+        ElementwiseLoss bceHost = bce.forwardBackward(DenseTensor.of(x.clone(), rows, last), DenseTensor.of(t, rows, last), up,
+                DenseTensor.of(bceGrad, rows, last));
+        GaussianNll gauss = gpu.gaussianNll().withReduction(Reduction.SUM).withFull(true);
+        float[] gaussGrad = new float[n], varGrad = new float[rows];
+        ElementwiseLoss gaussHost = gauss.forwardBackward(DenseTensor.of(x.clone(), rows, last), DenseTensor.of(t, rows, last),
+                var, 2f, DenseTensor.of(gaussGrad, rows, last), varGrad);
+        PoissonNll poisson = gpu.poissonNll().withLogInput(true);
+        ElementwiseLoss poissonHost = poisson.forward(DenseTensor.of(x.clone(), rows, last), DenseTensor.of(counts, rows, last));
+        try (Arena arena = Arena.ofConfined(); Stream stream = gpu.newStream()) {
+            DeviceMemory xd = gpu.allocate(4L * n, arena), td = gpu.allocate(4L * n, arena), cd = gpu.allocate(4L * n, arena);
+            DeviceMemory g = gpu.allocate(4L * n, arena), ud = gpu.allocate(4L * n, arena), two = gpu.allocate(4, arena);
+            DeviceMemory vd = gpu.allocate(4L * rows, arena), vg = gpu.allocate(4L * rows, arena);
+            xd.copyFrom(x);
+            td.copyFrom(t);
+            cd.copyFrom(counts);
+            ud.copyFrom(up);
+            two.copyFrom(new float[] {2f});
+            vd.copyFrom(var);
+            DenseTensor input = DenseTensor.onDevice(xd, DType.F32, rows, last);
+            DenseTensor target = DenseTensor.onDevice(td, DType.F32, rows, last);
+            BinaryCrossEntropy bceOn = bce.withStream(stream);
+            DeviceElementwiseLoss bceOut = bceOn.deviceOutputs(input, arena);
+            bceOn.forwardBackward(input, target, ud, input.sameShapeOn(g), bceOut);
+            assertArrayEquals(bceHost.perRow(), bceOut.readPerRow(), "BCE per element");
+            float[] got = new float[n];
+            g.copyTo(MemorySegment.ofArray(got), stream);
+            assertArrayEquals(bceGrad, got, "BCE gradient");
+            assertEquals(n, bceOut.readDenominator());
+            double z = x[7], y = t[7], ref = w[7 % last] * (pw[7 % last] * y * Math.log1p(Math.exp(-z)) + (1 - y) * Math.log1p(Math.exp(z)));
+            Check.scalar("BCE element 7", bceOut.readPerRow()[7], ref, 1e-6, 1e-5, "bce");
+
+            GaussianNll gaussOn = gauss.withStream(stream);
+            DeviceElementwiseLoss gaussOut = gaussOn.deviceOutputs(input, arena);
+            gaussOn.forwardBackward(input, target, vd, two, input.sameShapeOn(g), vg, gaussOut);
+            assertEquals(gaussHost.value(), gaussOut.readValue(), "Gaussian NLL");
+            g.copyTo(MemorySegment.ofArray(got), stream);
+            assertArrayEquals(gaussGrad, got, "Gaussian gradient");
+            float[] gotVarGrad = new float[rows];
+            vg.copyTo(MemorySegment.ofArray(gotVarGrad), stream);
+            assertArrayEquals(varGrad, gotVarGrad, "var gradient");
+            assertThrows(IllegalStateException.class, gaussOut::perRow, "SUM keeps no per-element losses");
+
+            DeviceElementwiseLoss poissonOut = poisson.deviceOutputs(input, arena);
+            poisson.forward(input, DenseTensor.onDevice(cd, DType.F32, rows, last), poissonOut);
+            assertEquals(poissonHost.value(), poissonOut.readValue(), "Poisson NLL");
+
+            // a bad BCE target is reported at the check, naming the element and value
+            td.slice(4L * 9, 4).copyFrom(new float[] {1.5f});
+            bceOn.forward(input, target, bceOut);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, bceOut::checkInputs);
+            assertTrue(e.getMessage().contains("target[9] = 1.5"), e.getMessage());
+            refused(() -> gpu.binaryCrossEntropy().forward(input, target), "device memory");
+            refused(() -> gauss.forward(input, target, gpu.allocate(8, arena), gaussOut), "var has 2 values");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("deviceEngines")
     void deviceCallsOnlyEnqueue(EngineSource.EngineCase engine) {
         Xent gpu = engine.xent();
         int n = 16, c = 500;

@@ -81,6 +81,16 @@ public interface DeviceRuntime {
      */
     void distill(int device, DistillCall call, MemorySegment workspace, MemorySegment errorInfo, long stream);
 
+    /** fp32 elements of the workspace an element-wise loss over {@code count} elements needs. */
+    long elementwiseWorkspaceFloats(long count);
+
+    /**
+     * Enqueues {@code call} on device memory: its {@code reduced} is null, and the reduced loss and
+     * the element count land in {@code workspace} [0] and [1]; {@code errorInfo} records the first
+     * bad element as xent.h says.
+     */
+    void elementwiseLoss(int device, ElementwiseLossCall call, MemorySegment workspace, MemorySegment errorInfo, long stream);
+
     /** Enqueues {@link Engine#entropy} on device memory. */
     void entropy(int device, Layout layout, DType dtype, MemorySegment logits, MemorySegment upstream, MemorySegment grad,
             MemorySegment out, long stream);

@@ -103,7 +103,7 @@ public final class Checks {
         if (device == null) return;
         Region first = Arrays.stream(arguments).filter(r -> r != null).findFirst().orElseThrow();
         throw new IllegalArgumentException(op + " takes host memory, but " + first.name() + " is " + first.where()
-                + ": device memory is taken by cross-entropy, NLL, distillation, entropy, Jensen-Shannon and the softmax family");
+                + ": the forms with device outputs take device tensors");
     }
 
     /** {@code rows} as an int, or a clear exception when a Java array of per-row results cannot hold them. */

@@ -26,7 +26,8 @@ public record Region(String name, MemorySegment bytes, DeviceMemory device, Regi
 
     /** A dense tensor's elements; null for null. */
     public static Region of(String name, DenseTensor t) {
-        return t == null ? null : new Region(name, t.data().asSlice(0, t.count() * t.dtype().byteSize()), null, null);
+        return t == null ? null
+                : new Region(name, t.data().asSlice(0, t.count() * t.dtype().byteSize()), t.deviceMemory().orElse(null), null);
     }
 
     /** Targets: their whole segment (its size was checked against the logits); null for null. */
@@ -55,7 +56,7 @@ public record Region(String name, MemorySegment bytes, DeviceMemory device, Regi
 
     /** An output dense tensor allowed to be exactly {@code input}; null for null. */
     public static Region inPlaceOf(Region input, String name, DenseTensor t) {
-        return t == null ? null : new Region(name, of(name, t).bytes, null, input);
+        return t == null ? null : new Region(name, of(name, t).bytes, t.deviceMemory().orElse(null), input);
     }
 
     /** Where the bytes are, for messages: "host memory" or "device memory of cuda-emu:0". */

@@ -6,6 +6,7 @@ import dev.xent.Targets;
 import dev.xent.engine.CrossEntropyCall;
 import dev.xent.engine.DeviceRuntime;
 import dev.xent.engine.DistillCall;
+import dev.xent.engine.ElementwiseLossCall;
 import dev.xent.engine.NllCall;
 import dev.xent.engine.Pass;
 import dev.xent.ffi.XentLibrary;
@@ -164,6 +165,18 @@ final class CudaDeviceRuntime implements DeviceRuntime {
                 new DeviceOps.DistillOutputs(address(c.grad()), address(c.rowLoss()), address(c.rowKl()), address(c.rowSoftCe()),
                         address(c.rowEntropy()), workspace.address(), address(errorInfo)),
                 stream);
+    }
+
+    @Override
+    public long elementwiseWorkspaceFloats(long count) {
+        return ops.elementwiseWorkspaceFloats(count);
+    }
+
+    @Override
+    public void elementwiseLoss(int device, ElementwiseLossCall call, MemorySegment workspace, MemorySegment errorInfo,
+            long stream) {
+        ops.setDevice(device);
+        ops.elementwiseLoss(call, workspace.address(), address(errorInfo), stream);
     }
 
     @Override
